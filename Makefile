@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Both create .venv themselves.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint format venv chorales clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# The CPU build of PyTorch on Linux x86-64 (a bare `torch` would pull a CUDA build of several GB).
+	if [ "$$(uname -s)-$$(uname -m)" = "Linux-x86_64" ]; then $(BIN)/python -m pip install -q torch==2.13.0; fi
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/segue demo --out demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests benchmarks scripts
+	$(BIN)/ruff check --fix src tests benchmarks scripts
+
+test: lint
+	$(BIN)/python -m pytest -q
+
+# Rebuild the bundled chorales from music21's corpus (needs the `build` extra).
+chorales: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[build]'
+	$(BIN)/python scripts/build_chorales.py
+
+clean:
+	rm -rf $(VENV) demo build dist .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,7 @@
+"""``python -m segue``."""
+
+import sys
+
+from segue.cli import main
+
+sys.exit(main())

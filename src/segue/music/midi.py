@@ -1,0 +1,315 @@
+"""Read and write MIDI files; the only module that imports the MIDI library (symusic).
+
+Reading follows documented rules, each counted in :attr:`ReadResult.counts`:
+
+* Type 0 and type 1 files are read alike; a MIDI track that holds several channels
+  or programs becomes one track per (channel, program), as symusic splits them.
+* Drum tracks (channel 10) are dropped (``drum_notes``) unless ``keep_drums``.
+* Notes are put on the step grid by :mod:`segue.music.quantize` (zero-length notes
+  dropped, out-of-range pitches dropped, overlaps of one pitch cut).
+* Tempo changes are kept as a tempo map; they do not move the grid, which counts beats.
+* A piece is split where its time signature changes (``meter_split``); each part is
+  its own :class:`Piece`, named ``NAME`` then ``NAME#2``, ``NAME#3`` ... A first
+  segment of a single bar shorter than the following bar (a pickup written as its
+  own short meter, as notation programs do) is the pickup of the next segment instead.
+* Leading empty bars are removed. If the music then starts after the bar line,
+  bar 0 is a pickup bar: it is kept and not counted as a complete bar.
+* A note that runs past its segment's end is cut there; tracks without notes are dropped.
+* Segments without a complete bar are skipped (``segment_without_complete_bar``); a
+  file left with no piece is an error naming the reason.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import symusic
+
+from segue.errors import MidiError
+from segue.files import atomic_write_bytes
+from segue.music.piece import (
+    NOTE_DTYPE,
+    KeySignature,
+    Meter,
+    Part,
+    Piece,
+    empty_notes,
+    sort_notes,
+)
+from segue.music.quantize import drop_out_of_range, quantize, resolve_overlaps, ticks_to_steps
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""Files larger than this are refused before parsing."""
+
+DEFAULT_TEMPO = 500_000  # microseconds per quarter note: 120 bpm, the MIDI default
+
+
+@dataclass
+class ReadResult:
+    """The pieces read from one file and counts of what the reading rules changed."""
+
+    pieces: list[Piece]
+    counts: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass(frozen=True)
+class _Segment:
+    start: int  # first step of the segment (in file steps)
+    end: int | None  # first step after it, None for the last
+    meter: Meter
+    origin: int  # file step of the segment's bar 0
+    pickup: int
+
+
+def read_midi(
+    source: str | Path | bytes,
+    *,
+    name: str | None = None,
+    steps_per_beat: int = 4,
+    lowest: int = 0,
+    highest: int = 127,
+    keep_drums: bool = False,
+) -> ReadResult:
+    """Read a MIDI file (a path or its bytes) into pieces on a bar grid.
+
+    Raises
+    ------
+    MidiError
+        If the file is not MIDI, is corrupt, or holds no complete bar of notes.
+    """
+    label = name or (str(source) if not isinstance(source, bytes) else "<bytes>")
+    data = _read_bytes(source, label)
+    score = _parse(data, label)
+    counts: Counter[str] = Counter()
+    notes, parts = _collect_notes(score, steps_per_beat, lowest, highest, keep_drums, counts)
+    if not len(notes):
+        raise MidiError(label, _why_no_notes(counts))
+    tempos = _events_to_steps(score.tempos, score.tpq, steps_per_beat, lambda e: int(e.mspq))
+    keys = _events_to_steps(
+        score.key_signatures,
+        score.tpq,
+        steps_per_beat,
+        lambda e: KeySignature(int(e.key), bool(e.tonality)),
+    )
+    pieces = []
+    segments = _segments(score, steps_per_beat, label, counts)
+    for index, segment in enumerate(segments):
+        piece_name = Path(label).stem if index == 0 else f"{Path(label).stem}#{index + 1}"
+        piece = _cut_segment(notes, parts, segment, steps_per_beat, tempos, keys, counts)
+        if piece is None or piece.complete_bars == 0:
+            counts["segment_without_complete_bar"] += 1
+            continue
+        pieces.append(replace(piece, name=piece_name))
+    if not pieces:
+        raise MidiError(label, "no complete bar of notes")
+    return ReadResult(pieces, +counts)
+
+
+def _read_bytes(source: str | Path | bytes, label: str) -> bytes:
+    if isinstance(source, bytes):
+        data = source
+    else:
+        path = Path(source)
+        try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise MidiError(label, f"file of {size / 2**20:.0f} MB is larger than the 64 MB limit")
+            data = path.read_bytes()
+        except IsADirectoryError:
+            raise MidiError(label, "is a directory, not a MIDI file") from None
+        except FileNotFoundError:
+            raise MidiError(label, "no such file") from None
+        except PermissionError:
+            raise MidiError(label, "permission denied") from None
+    if not data:
+        raise MidiError(label, "empty file")
+    if len(data) > MAX_FILE_BYTES:
+        raise MidiError(label, "larger than the 64 MB limit")
+    if not data.startswith(b"MThd"):
+        raise MidiError(label, "not a MIDI file (no MThd header)")
+    return data
+
+
+def _parse(data: bytes, label: str) -> symusic.Score:
+    try:
+        score = symusic.Score.from_midi(data)
+    except Exception as error:  # symusic raises RuntimeError with a MiniMidi message
+        detail = str(error).replace("MiniMidi: ", "").split(":")[0].strip().rstrip("!.")
+        raise MidiError(label, f"corrupt MIDI file ({detail})") from None
+    if score.tpq <= 0:
+        raise MidiError(label, f"invalid tick resolution {score.tpq}")
+    return score
+
+
+def _why_no_notes(counts: Counter[str]) -> str:
+    if counts["drum_notes"]:
+        return "only drum notes (drums are dropped)"
+    if counts["out_of_range"]:
+        return "no notes inside the pitch range"
+    return "no notes"
+
+
+def _collect_notes(
+    score: symusic.Score,
+    steps_per_beat: int,
+    lowest: int,
+    highest: int,
+    keep_drums: bool,
+    counts: Counter[str],
+) -> tuple[np.ndarray, list[Part]]:
+    chunks, parts = [], []
+    for track in score.tracks:
+        columns = track.notes.numpy()
+        if not len(columns["time"]):
+            continue
+        if track.is_drum and not keep_drums:
+            counts["drum_notes"] += len(columns["time"])
+            continue
+        keep, onset, duration = quantize(
+            columns["time"], columns["duration"], score.tpq, steps_per_beat, counts
+        )
+        chunk = empty_notes(len(onset))
+        chunk["onset"], chunk["duration"] = onset, duration
+        chunk["pitch"] = columns["pitch"][keep].astype(np.int16) & 0x7F
+        chunk["velocity"] = np.clip(columns["velocity"][keep].astype(np.int16), 1, 127)
+        chunk["track"] = len(parts)
+        chunks.append(drop_out_of_range(chunk, lowest, highest, counts))
+        parts.append(Part(str(track.name), int(track.program), bool(track.is_drum)))
+    notes = np.concatenate(chunks) if chunks else empty_notes()
+    return resolve_overlaps(notes, counts), parts
+
+
+def _events_to_steps(events, tpq: int, steps_per_beat: int, value) -> list[tuple[int, object]]:  # type: ignore[no-untyped-def]
+    times = ticks_to_steps(np.array([e.time for e in events], dtype=np.int64), tpq, steps_per_beat)
+    return [(int(t), value(e)) for t, e in zip(times, events)]
+
+
+def _segments(score: symusic.Score, steps_per_beat: int, label: str, counts: Counter[str]) -> list[_Segment]:
+    changes: dict[int, Meter] = {0: Meter(4, 4)}
+    for event in score.time_signatures:
+        step = int(ticks_to_steps(np.array([event.time]), score.tpq, steps_per_beat)[0])
+        try:
+            changes[step] = Meter(int(event.numerator), int(event.denominator))
+        except ValueError:
+            raise MidiError(label, f"invalid time signature {event.numerator}/{event.denominator}") from None
+    starts, meters = [], []
+    for step in sorted(changes):
+        if meters and changes[step] == meters[-1]:
+            continue
+        starts.append(step)
+        meters.append(changes[step])
+    counts["meter_split"] += len(starts) - 1
+    bars = []
+    for meter in meters:
+        try:
+            bars.append(meter.bar_steps(steps_per_beat))
+        except ValueError as error:
+            raise MidiError(label, str(error)) from None
+    segments = []
+    for i, (start, meter) in enumerate(zip(starts, meters)):
+        end = starts[i + 1] if i + 1 < len(starts) else None
+        segments.append(_Segment(start, end, meter, start, 0))
+    first = segments[0]
+    if len(segments) > 1 and first.end is not None:
+        length = first.end - first.start
+        if length == bars[0] and length < bars[1]:  # a one-bar short meter: a pickup
+            second = segments[1]
+            segments[:2] = [_Segment(first.start, second.end, second.meter, first.end - bars[1], length)]
+            counts["meter_split"] -= 1
+    return segments
+
+
+def _cut_segment(
+    notes: np.ndarray,
+    parts: list[Part],
+    segment: _Segment,
+    steps_per_beat: int,
+    tempos: list[tuple[int, object]],
+    keys: list[tuple[int, object]],
+    counts: Counter[str],
+) -> Piece | None:
+    inside = notes["onset"] >= segment.start
+    if segment.end is not None:
+        inside &= notes["onset"] < segment.end
+    chunk = notes[inside].copy()
+    if not len(chunk):
+        return None
+    if segment.end is not None:
+        room = segment.end - chunk["onset"]
+        counts["cut_at_meter_change"] += int((chunk["duration"] > room).sum())
+        chunk["duration"] = np.minimum(chunk["duration"], room)
+    bar = segment.meter.bar_steps(steps_per_beat)
+    origin, pickup = segment.origin, segment.pickup
+    first_onset = int(chunk["onset"].min()) - origin
+    if first_onset >= bar:  # leading empty bars
+        skip = first_onset // bar
+        counts["leading_empty_bars"] += skip
+        origin += skip * bar
+        first_onset -= skip * bar
+        pickup = 0
+    if pickup == 0 and first_onset > 0:
+        pickup = bar - first_onset
+    chunk["onset"] -= origin
+    used = np.unique(chunk["track"])
+    remap = np.zeros(len(parts), dtype=np.int64)
+    remap[used] = np.arange(len(used))
+    chunk["track"] = remap[chunk["track"]]
+    return Piece(
+        notes=sort_notes(chunk),
+        parts=tuple(parts[i] for i in used),
+        meter=segment.meter,
+        steps_per_beat=steps_per_beat,
+        pickup=pickup,
+        tempos=tuple(_map_in_segment(tempos, origin, segment.start, segment.end, DEFAULT_TEMPO)),  # type: ignore[arg-type]
+        keys=tuple(_map_in_segment(keys, origin, segment.start, segment.end, None)),  # type: ignore[arg-type]
+    )
+
+
+def _map_in_segment(
+    events: list[tuple[int, object]], origin: int, start: int, end: int | None, default: object
+) -> list[tuple[int, object]]:
+    """Events inside [start, end) re-based to ``origin``, led by the one in force at ``start``."""
+    current = default
+    mapped: list[tuple[int, object]] = []
+    for step, value in events:
+        if step <= start:
+            current = value
+        elif end is None or step < end:
+            mapped.append((step - origin, value))
+    lead = [(0, current)] if current is not None else []
+    return lead + mapped
+
+
+def midi_bytes(piece: Piece, ticks_per_beat: int = 480) -> bytes:
+    """Encode a piece as a type 1 MIDI file (one MIDI track per part)."""
+    if ticks_per_beat % piece.steps_per_beat:
+        raise ValueError("ticks_per_beat must be a multiple of the piece's steps_per_beat")
+    scale = ticks_per_beat // piece.steps_per_beat
+    score = symusic.Score(ticks_per_beat)
+    score.time_signatures.append(symusic.TimeSignature(0, piece.meter.numerator, piece.meter.denominator))
+    for step, mspq in piece.tempos or ((0, DEFAULT_TEMPO),):
+        score.tempos.append(symusic.Tempo(step * scale, 60_000_000 / mspq))
+    for step, key in piece.keys:
+        score.key_signatures.append(symusic.KeySignature(step * scale, key.fifths, int(key.minor)))
+    for index, part in enumerate(piece.parts):
+        track = symusic.Track(name=part.name, program=part.program, is_drum=part.is_drum)
+        chunk = piece.track_notes(index)
+        track.notes = symusic.Note.from_numpy(
+            time=(chunk["onset"].astype(np.int64) * scale).astype(np.int32),
+            duration=(chunk["duration"].astype(np.int64) * scale).astype(np.int32),
+            pitch=chunk["pitch"].astype(np.int8),
+            velocity=chunk["velocity"].astype(np.int8),
+        )
+        score.tracks.append(track)
+    return bytes(score.dumps_midi())
+
+
+def write_midi(piece: Piece, path: str | Path, ticks_per_beat: int = 480) -> Path:
+    """Write a piece to ``path`` as MIDI, atomically."""
+    return atomic_write_bytes(path, midi_bytes(piece, ticks_per_beat))
+
+
+__all__ = ["MAX_FILE_BYTES", "NOTE_DTYPE", "ReadResult", "midi_bytes", "read_midi", "write_midi"]

@@ -1,0 +1,74 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from segue.data.dataset import Dataset, DatasetWriter, piece_from_meta, piece_to_meta
+from segue.errors import SegueError
+from tests.strategies import example_pieces, pieces
+
+
+@settings(max_examples=50, deadline=None)
+@given(pieces())
+def test_metadata_round_trip(piece):
+    assert piece_from_meta(piece_to_meta(piece), piece.notes) == piece
+
+
+def test_writer_shards_and_reader_gives_back_every_piece(tmp_path: Path):
+    examples = example_pieces(12)
+    with DatasetWriter(tmp_path / "ds", shard_notes=40) as writer:
+        for i, piece in enumerate(examples):
+            writer.add_piece(piece, source=f"file{i}.mid")
+        writer.close()
+    dataset = Dataset(tmp_path / "ds")
+    assert len(dataset) == 12
+    assert len(dataset.info["shards"]) > 1
+    assert dataset.info["notes"] == sum(len(p.notes) for p in examples)
+    for i, piece in enumerate(examples):
+        got = dataset[i]
+        assert np.array_equal(got.notes, piece.notes)
+        assert (got.meter, got.pickup, got.parts, got.tempos) == (
+            piece.meter,
+            piece.pickup,
+            piece.parts,
+            piece.tempos,
+        )
+        assert dataset.metas[i]["source"] == f"file{i}.mid"
+    assert isinstance(dataset.notes(0), np.memmap) or isinstance(dataset.notes(0).base, np.memmap)
+    assert [p.name for p in dataset] == [p.name for p in examples]
+    with pytest.raises(IndexError):
+        dataset.notes(12)
+
+
+def test_a_failed_build_leaves_no_folder(tmp_path: Path):
+    with pytest.raises(RuntimeError), DatasetWriter(tmp_path / "ds") as writer:
+        writer.add_piece(example_pieces(1)[0])
+        raise RuntimeError("killed")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_dataset_is_kept_unless_overwrite(tmp_path: Path):
+    (piece,) = example_pieces(1)
+    with DatasetWriter(tmp_path / "ds") as writer:
+        writer.add_piece(piece)
+        writer.close()
+    with pytest.raises(SegueError, match="already exists"):
+        DatasetWriter(tmp_path / "ds")
+    with DatasetWriter(tmp_path / "ds", overwrite=True) as writer:
+        writer.add_piece(piece)
+        writer.add_piece(piece)
+        writer.close()
+    assert len(Dataset(tmp_path / "ds")) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ds"]
+
+
+@given(st.binary(max_size=64))
+def test_a_folder_that_is_not_a_dataset_is_refused(data: bytes):
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "dataset.json").write_bytes(data)
+        with pytest.raises(SegueError):
+            Dataset(folder)
