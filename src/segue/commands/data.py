@@ -93,7 +93,7 @@ def describe(dataset: Dataset) -> list[str]:
         f"bars      {bars} complete",
         f"notes     {int(histogram.sum())}",
         "meters    " + ", ".join(f"{m} ({n})" for m, n in meters.most_common()),
-        "tracks    " + ", ".join(f"{t} tracks ({n})" for t, n in sorted(tracks.items())),
+        "tracks    " + ", ".join(f"{t} track{'s' * (t != 1)} ({n})" for t, n in sorted(tracks.items())),
         f"pickups   {sum(1 for m in metas if m['pickup'])}",
     ]
     skipped = dataset.info.get("skipped")

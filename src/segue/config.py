@@ -1,0 +1,207 @@
+"""Typed, frozen configuration: one dataclass per concern, saved as TOML or JSON.
+
+Every field has a docstring (the text below it), which the CLI and the docs reuse.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+from segue.errors import SegueError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+T = TypeVar("T")
+
+LOSSES = ("hinge", "nonsaturating", "wgan-gp")
+PRECISIONS = ("fp32", "bf16")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The shape of the generator and discriminator; saved in every model folder."""
+
+    voices: int = 4
+    """Monophonic voices (tracks), e.g. 4 for soprano, alto, tenor and bass."""
+    voice_names: tuple[str, ...] = ("Soprano", "Alto", "Tenor", "Bass")
+    """Names of the voices, written as track names."""
+    lowest: int = 36
+    """Lowest MIDI pitch the model writes."""
+    highest: int = 84
+    """Highest MIDI pitch the model writes."""
+    meter: str = "4/4"
+    """The meter the model knows."""
+    steps_per_beat: int = 4
+    """Grid steps per quarter note."""
+    prior_bars: int = 4
+    """P: bars of prior the generator reads."""
+    continuation_bars: int = 4
+    """C: bars the generator writes in one step."""
+    z_dim: int = 64
+    """Size of the latent noise z."""
+    embed_dim: int = 16
+    """Size of each voice's token embedding."""
+    channels: int = 128
+    """Width of the generator and the conditioner."""
+    d_channels: int = 128
+    """Width of the discriminator."""
+    spectral_norm: bool = True
+    """Spectral normalization of the discriminator's layers."""
+    minibatch_std: bool = True
+    """Give the discriminator the batch's standard deviation (helps against mode collapse)."""
+
+    def __post_init__(self) -> None:
+        _check(1 <= self.voices <= 16, "voices must be between 1 and 16")
+        _check(len(self.voice_names) == self.voices, "voice_names must name every voice")
+        _check(0 <= self.lowest < self.highest <= 127, "need 0 <= lowest < highest <= 127")
+        _check(self.prior_bars >= 1 and self.continuation_bars >= 1, "bar counts must be positive")
+        _check(self.prior_bars <= 16 and self.continuation_bars <= 16, "at most 16 bars per step")
+        _check(self.steps_per_beat in (2, 4, 8), "steps_per_beat must be 2, 4 or 8")
+        _check(self.steps_per_bar % self.steps_per_beat == 0, "a bar must hold whole beats")
+        for name in ("z_dim", "embed_dim", "channels", "d_channels"):
+            value = getattr(self, name)
+            _check(isinstance(value, int) and 1 <= value <= 4096, f"{name} must be between 1 and 4096")
+
+    @property
+    def steps_per_bar(self) -> int:
+        """Steps in one bar of the model's meter."""
+        numerator, denominator = (int(x) for x in self.meter.split("/"))
+        return numerator * self.steps_per_beat * 4 // denominator
+
+    @property
+    def vocab(self) -> int:
+        """Tokens per voice and step: rest, hold and one per pitch."""
+        return 2 + self.highest - self.lowest + 1
+
+    @property
+    def prior_steps(self) -> int:
+        """Steps of the prior."""
+        return self.prior_bars * self.steps_per_bar
+
+    @property
+    def continuation_steps(self) -> int:
+        """Steps of one generated continuation."""
+        return self.continuation_bars * self.steps_per_bar
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How a model is trained; saved in every run directory."""
+
+    steps: int = 4000
+    """Generator updates."""
+    batch_size: int = 64
+    """Windows per batch."""
+    lr_g: float = 2e-4
+    """Generator learning rate (Adam)."""
+    lr_d: float = 2e-4
+    """Discriminator learning rate (Adam)."""
+    beta1: float = 0.5
+    """Adam's first beta."""
+    beta2: float = 0.999
+    """Adam's second beta."""
+    loss: str = "hinge"
+    """GAN objective: hinge, nonsaturating or wgan-gp."""
+    gp_weight: float = 10.0
+    """Gradient-penalty weight for wgan-gp."""
+    r1_gamma: float = 0.0
+    """R1 penalty on real pairs (0 disables it)."""
+    feature_matching: float = 0.0
+    """Weight of a feature-matching term in the generator's loss (0 disables it)."""
+    mismatch: float = 0.5
+    """Weight of real continuations paired with another window's prior, shown to D as fakes."""
+    d_steps: int = 1
+    """Discriminator updates per generator update."""
+    ema_decay: float = 0.999
+    """Decay of the exponential moving average of G's weights, used for sampling."""
+    tau_start: float = 1.0
+    """Gumbel-softmax temperature at the start."""
+    tau_end: float = 0.3
+    """Gumbel-softmax temperature at the end (annealed geometrically)."""
+    max_transpose: int = 5
+    """Largest random transposition, in semitones, that keeps every voice in its range."""
+    precision: str = "fp32"
+    """fp32 or bf16 (autocast; CUDA always uses bf16 autocast where supported)."""
+    seed: int = 0
+    """Seed of every random choice in training."""
+    deterministic: bool = False
+    """Use only deterministic algorithms (bit-exact resume on CPU; slower on CUDA)."""
+    log_every: int = 10
+    """Steps between lines in metrics.csv and TensorBoard."""
+    checkpoint_every: int = 200
+    """Steps between checkpoints."""
+    sample_every: int = 500
+    """Steps between sample continuations (MIDI and PNG)."""
+
+    def __post_init__(self) -> None:
+        _check(1 <= self.steps <= 10_000_000, "steps must be between 1 and 10,000,000")
+        _check(1 <= self.batch_size <= 65_536, "batch_size must be between 1 and 65,536")
+        _check(self.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}")
+        _check(self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}")
+        _check(0 <= self.ema_decay < 1, "ema_decay must be in [0, 1)")
+        _check(0 < self.tau_end <= self.tau_start, "need 0 < tau_end <= tau_start")
+        _check(self.d_steps >= 1, "d_steps must be at least 1")
+        for name in ("log_every", "checkpoint_every", "sample_every"):
+            _check(getattr(self, name) >= 1, f"{name} must be at least 1")
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise SegueError(f"config: {message}")
+
+
+def from_dict(cls: type[T], data: dict[str, Any], where: str = "config") -> T:
+    """Build a config dataclass from a dict, refusing unknown keys and wrong types."""
+    if not isinstance(data, dict):
+        raise SegueError(f"{where}: expected a table of settings")
+    known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise SegueError(f"{where}: unknown setting(s) {', '.join(unknown)}")
+    values = {}
+    defaults = cls()
+    for name, value in data.items():
+        default = getattr(defaults, name)
+        if isinstance(default, tuple) and isinstance(value, list):
+            value = tuple(value)
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if type(value) is not type(default):
+            raise SegueError(f"{where}: {name} must be {type(default).__name__}, not {type(value).__name__}")
+        values[name] = value
+    return cls(**values)
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """A config as a plain dict (tuples become lists)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()}
+
+
+def toml_dumps(tables: dict[str, dict[str, Any]]) -> str:
+    """Write tables of scalars and lists of scalars as TOML."""
+    lines = []
+    for table, values in tables.items():
+        lines.append(f"[{table}]")
+        for key, value in values.items():
+            lines.append(f"{key} = {json.dumps(value)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML file, with a one-line error if it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise SegueError(f"{path}: no such file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise SegueError(f"{path}: not valid TOML ({error})") from None

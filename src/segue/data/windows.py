@@ -1,0 +1,101 @@
+"""Training windows: (prior, continuation) token pairs cut from pieces, augmented per batch.
+
+Every piece in the model's meter becomes a (voices, steps) token grid (see
+:mod:`segue.music.tokens`) once; a batch is a set of windows of P + C bars that start
+on bar lines, each transposed by a random shift that keeps every voice inside its
+range in the training data. All randomness comes from one ``torch.Generator``, whose
+state a checkpoint stores, so a resumed run draws the same batches.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from segue.config import ModelConfig
+from segue.data.augment import voice_ranges
+from segue.errors import SegueError
+from segue.music.piece import Piece
+from segue.music.tokens import FIRST_PITCH, to_tokens
+
+
+def piece_tokens(piece: Piece, config: ModelConfig, counts: Counter[str] | None = None) -> np.ndarray:
+    """A piece's tokens, (V, bars * steps_per_bar), from its first bar line (pickup bar included)."""
+    n_steps = piece.n_bars * config.steps_per_bar
+    return to_tokens(piece.notes, config.voices, n_steps, config.lowest, config.highest, counts)
+
+
+class WindowSampler:
+    """Random windows of ``prior_bars + continuation_bars`` bars from many pieces."""
+
+    def __init__(self, pieces: Sequence[Piece], config: ModelConfig, max_transpose: int = 5) -> None:
+        self.config = config
+        bar = config.steps_per_bar
+        window_bars = config.prior_bars + config.continuation_bars
+        self.counts: Counter[str] = Counter()
+        grids, starts, shifts = [], [], []
+        offset = 0
+        usable = [p for p in pieces if str(p.meter) == config.meter and len(p.parts) == config.voices]
+        ranges = voice_ranges((p.notes for p in usable), config.voices)
+        for piece in usable:
+            grid = piece_tokens(piece, config, self.counts)
+            bars = grid.shape[1] // bar
+            if bars < window_bars:
+                self.counts["too_short"] += 1
+                continue
+            low, high = _shift_range(piece, ranges, max_transpose, config)
+            for first in range(bars - window_bars + 1):
+                starts.append(offset + first * bar)
+                shifts.append((low, high))
+            grids.append(grid)
+            offset += grid.shape[1]
+        if not starts:
+            raise SegueError(f"no piece in {config.meter} with {window_bars} bars or more to train on")
+        self.tokens = torch.from_numpy(np.concatenate(grids, axis=1))  # (V, total steps)
+        self.starts = torch.tensor(starts)
+        self.shift_low = torch.tensor([s[0] for s in shifts])
+        self.shift_high = torch.tensor([s[1] for s in shifts])
+        self.window = window_bars * bar
+        self.pieces = len(grids)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def sample(self, batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """(prior, continuation) token batches, (B, V, Sp) and (B, V, Sc)."""
+        pick = torch.randint(len(self.starts), (batch,), generator=generator)
+        return self.windows(pick, generator)
+
+    def windows(
+        self, pick: torch.Tensor, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The windows ``pick`` (indices), transposed at random when a generator is given."""
+        index = self.starts[pick, None] + torch.arange(self.window)  # (B, W)
+        tokens = self.tokens[:, index].transpose(0, 1)  # (B, V, W)
+        if generator is not None:
+            low, high = self.shift_low[pick], self.shift_high[pick]
+            shift = low + (torch.rand(len(pick), generator=generator) * (high - low + 1)).long()
+            tokens = torch.where(tokens >= FIRST_PITCH, tokens + shift[:, None, None], tokens)
+        split = self.config.prior_steps
+        return tokens[..., :split], tokens[..., split:]
+
+
+def _shift_range(piece: Piece, ranges: np.ndarray, max_shift: int, config: ModelConfig) -> tuple[int, int]:
+    """Shifts that keep every voice inside its range and the model's pitch range."""
+    low, high = -max_shift, max_shift
+    for voice in range(config.voices):
+        pitches = piece.notes["pitch"][piece.notes["track"] == voice].astype(np.int64)
+        if not len(pitches):
+            continue
+        low = max(low, int(max(ranges[voice, 0], config.lowest) - pitches.min()))
+        high = min(high, int(min(ranges[voice, 1], config.highest) - pitches.max()))
+    return (low, high) if low <= high else (0, 0)
+
+
+def onehot(tokens: torch.Tensor, vocab: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """(B, V, S) tokens -> (B, V, K, S) one-hots."""
+    out = torch.zeros(*tokens.shape[:2], vocab, tokens.shape[2], dtype=dtype, device=tokens.device)
+    return out.scatter_(2, tokens.unsqueeze(2), 1.0)

@@ -1,0 +1,129 @@
+"""Model folders: ``config.json`` + ``model.safetensors`` (the Hugging Face convention).
+
+A folder holds the model's configuration and the weights of the generator (its
+exponential moving average, used for sampling) and of the discriminator. Loading never
+unpickles: safetensors holds only tensors, and the config is checked before any
+tensor is allocated.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from segue import __version__
+from segue.config import ModelConfig, from_dict, to_dict
+from segue.errors import SegueError
+from segue.files import atomic_write, atomic_write_bytes
+from segue.models import Discriminator, Generator
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+MAX_PARAMETERS = 200_000_000
+
+
+@dataclass
+class SegueModel:
+    """A generator with its discriminator and config, ready to sample or to evaluate."""
+
+    config: ModelConfig
+    generator: Generator
+    discriminator: Discriminator
+    info: dict[str, Any]
+
+    @classmethod
+    def create(cls, config: ModelConfig, info: dict[str, Any] | None = None) -> SegueModel:
+        """A freshly initialised model."""
+        return cls(config, Generator(config), Discriminator(config), dict(info or {}))
+
+    def save(self, path: str | Path) -> Path:
+        """Write the folder: config.json and model.safetensors, each atomically."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        tensors = {
+            f"generator.{k}": v.detach().cpu().contiguous() for k, v in self.generator.state_dict().items()
+        }
+        tensors.update(
+            {
+                f"discriminator.{k}": v.detach().cpu().contiguous()
+                for k, v in self.discriminator.state_dict().items()
+            }
+        )
+        atomic_write(path / WEIGHTS_NAME, lambda tmp: save_file(tensors, str(tmp), metadata={"format": "pt"}))
+        document = {"segue_version": __version__, "model": to_dict(self.config), **self.info}
+        atomic_write_bytes(path / CONFIG_NAME, (json.dumps(document, indent=2) + "\n").encode())
+        return path
+
+    def to(self, device: torch.device | str) -> SegueModel:
+        """Move both networks to ``device``."""
+        self.generator.to(device)
+        self.discriminator.to(device)
+        return self
+
+    def eval(self) -> SegueModel:
+        """Put both networks in inference mode."""
+        self.generator.eval()
+        self.discriminator.eval()
+        return self
+
+
+def read_config(path: Path) -> tuple[ModelConfig, dict[str, Any]]:
+    """The model config of a folder (checked), and the rest of config.json."""
+    config_path = path / CONFIG_NAME
+    if not config_path.is_file():
+        raise SegueError(f"{path}: not a segue model folder (no {CONFIG_NAME})")
+    try:
+        document = json.loads(config_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise SegueError(f"{config_path}: unreadable ({error})") from None
+    if not isinstance(document, dict) or "model" not in document:
+        raise SegueError(f"{config_path}: no model settings")
+    config = from_dict(ModelConfig, document.pop("model"), where=str(config_path))
+    return config, document
+
+
+def load_model(path: str | Path, device: str | torch.device = "cpu") -> SegueModel:
+    """Load a model folder written by :meth:`SegueModel.save`."""
+    path = Path(path)
+    config, info = read_config(path)
+    with torch.device("meta"):
+        model = SegueModel.create(config, info)
+    count = sum(p.numel() for p in model.generator.parameters()) + sum(
+        p.numel() for p in model.discriminator.parameters()
+    )
+    if count > MAX_PARAMETERS:
+        raise SegueError(
+            f"{path}: a model of {count:,} parameters is larger than the {MAX_PARAMETERS:,} limit"
+        )
+    weights_path = path / WEIGHTS_NAME
+    if not weights_path.is_file():
+        raise SegueError(f"{path}: no {WEIGHTS_NAME}")
+    try:
+        tensors = load_file(str(weights_path), device=str(device))
+    except Exception as error:
+        raise SegueError(f"{weights_path}: unreadable safetensors file ({error})") from None
+    model = SegueModel.create(config, info).to(device)
+    for prefix, module in (("generator.", model.generator), ("discriminator.", model.discriminator)):
+        _load_into(
+            module, {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}, weights_path
+        )
+    return model.eval()
+
+
+def _load_into(module: torch.nn.Module, tensors: dict[str, torch.Tensor], where: Path) -> None:
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    if missing or unexpected:
+        detail = f"missing {missing[:3]}" if missing else f"unexpected {unexpected[:3]}"
+        raise SegueError(f"{where}: weights do not match the config ({detail})")
+    for name, tensor in tensors.items():
+        if tensor.shape != expected[name].shape:
+            needed = tuple(expected[name].shape)
+            raise SegueError(f"{where}: {name} has shape {tuple(tensor.shape)}, the config needs {needed}")
+    module.load_state_dict(tensors)

@@ -1,0 +1,329 @@
+"""The training loop: D judges (prior, continuation) pairs, G learns to fool it.
+
+One step: ``d_steps`` discriminator updates on real pairs, generated pairs and
+mismatched pairs (a real continuation under another window's prior, counted as fake,
+so D must judge the pair and not only the continuation), then one generator update,
+then an update of G's moving average. Runs on CPU, CUDA or Apple MPS, and with
+DistributedDataParallel under ``torchrun``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+
+from segue import __version__
+from segue.config import ModelConfig, TrainConfig, to_dict, toml_dumps
+from segue.data.windows import WindowSampler, onehot
+from segue.errors import SegueError
+from segue.files import atomic_write_bytes
+from segue.modelfile import SegueModel
+from segue.models import Discriminator, Generator, get_loss
+from segue.models.losses import feature_matching, gradient_penalty, r1_penalty
+from segue.music.piece import Piece
+from segue.music.tokens import FIRST_PITCH
+from segue.sampling import latent
+from segue.training.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
+from segue.training.runlog import RunLog
+from segue.training.samples import write_samples
+
+METRICS = [
+    "loss_d",
+    "loss_g",
+    "d_real",
+    "d_fake",
+    "d_mismatch",
+    "tau",
+    "fake_onsets",
+    "real_onsets",
+    "steps_per_s",
+]
+
+
+class TrainingDiverged(SegueError):
+    """A loss became NaN or infinite."""
+
+
+@dataclass
+class Distributed:
+    """Where this process stands in a (possibly) distributed run."""
+
+    rank: int = 0
+    world: int = 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """CUDA if present, else Apple MPS, else CPU; or the device named."""
+    if name != "auto":
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def init_distributed(device: torch.device) -> Distributed:
+    """Join the process group when started by torchrun (WORLD_SIZE > 1)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return Distributed()
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return Distributed(dist.get_rank(), dist.get_world_size())
+
+
+def git_commit() -> str:
+    """The source tree's git commit, or "unknown"."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            cwd=Path(__file__).resolve().parent,
+        )
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def tau_at(config: TrainConfig, step: int) -> float:
+    """The Gumbel-softmax temperature at ``step``: geometric from tau_start to tau_end."""
+    return config.tau_start * (config.tau_end / config.tau_start) ** min(1.0, step / config.steps)
+
+
+def onset_rate(tokens: torch.Tensor) -> float:
+    """Share of (voice, step) cells where a note starts."""
+    return float((tokens >= FIRST_PITCH).float().mean())
+
+
+class Trainer:
+    """Trains a model into ``run_dir``; ``run()`` returns the trained model."""
+
+    def __init__(
+        self,
+        run_dir: str | Path,
+        model_config: ModelConfig,
+        train_config: TrainConfig,
+        train_pieces: Sequence[Piece],
+        sample_pieces: Sequence[Piece] = (),
+        *,
+        device: str = "auto",
+        progress: bool = True,
+        data_info: str = "",
+    ) -> None:
+        self.run_dir = Path(run_dir)
+        self.mc, self.tc = model_config, train_config
+        self.device = pick_device(device)
+        self.dist = init_distributed(self.device)
+        self.progress = progress and self.dist.main
+        self.data_info = data_info
+        self.sampler = WindowSampler(train_pieces, model_config, train_config.max_transpose)
+        self.sample_pieces = list(sample_pieces)
+        if train_config.deterministic:
+            torch.use_deterministic_algorithms(True)
+        torch.manual_seed(train_config.seed)  # identical initial weights on every rank
+        self.G = Generator(model_config).to(self.device)
+        self.D = Discriminator(model_config).to(self.device)
+        self.ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        betas = (train_config.beta1, train_config.beta2)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=train_config.lr_g, betas=betas)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=train_config.lr_d, betas=betas)
+        self.data_rng = torch.Generator().manual_seed(train_config.seed * 7919 + self.dist.rank)
+        self.noise_rng = torch.Generator().manual_seed(train_config.seed * 104729 + self.dist.rank + 1)
+        self.loss = get_loss(train_config.loss)
+        self.G_train: torch.nn.Module = self.G
+        self.D_train: torch.nn.Module = self.D
+        if self.dist.world > 1:
+            if train_config.r1_gamma > 0 or train_config.loss == "wgan-gp":
+                raise SegueError("config: r1_gamma and wgan-gp are not supported in distributed runs yet")
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.G_train = DistributedDataParallel(self.G, device_ids=ids)
+            self.D_train = DistributedDataParallel(self.D, device_ids=ids)
+        self.step = 0
+
+    # -- state ---------------------------------------------------------------------------
+    def _state(self) -> tuple[dict, dict, dict]:  # type: ignore[type-arg]
+        modules = {"g": self.G, "d": self.D, "ema": self.ema}
+        return modules, {"g": self.opt_g, "d": self.opt_d}, {"data": self.data_rng, "noise": self.noise_rng}
+
+    def resume(self) -> bool:
+        """Restore the newest checkpoint of the run, if any; returns whether one was found."""
+        found = list_checkpoints(self.run_dir / "checkpoints")
+        if not found:
+            return False
+        self.step = load_checkpoint(found[-1], *self._state())
+        return True
+
+    def save_checkpoint(self) -> Path:
+        """Write a checkpoint of the current step."""
+        return save_checkpoint(self.run_dir / "checkpoints", self.step, *self._state())
+
+    def model(self) -> SegueModel:
+        """The trained model: G's moving average and D."""
+        info = {"trained_steps": self.step, "data": self.data_info, "train": to_dict(self.tc)}
+        return SegueModel(self.mc, copy.deepcopy(self.ema).cpu(), copy.deepcopy(self.D).cpu().eval(), info)
+
+    def write_config(self) -> None:
+        """The full config, the package version and the git commit, as TOML."""
+        tables = {
+            "run": {
+                "segue_version": __version__,
+                "git_commit": git_commit(),
+                "data": self.data_info,
+                "device": str(self.device),
+                "world_size": self.dist.world,
+            },
+            "model": to_dict(self.mc),
+            "train": to_dict(self.tc),
+        }
+        atomic_write_bytes(self.run_dir / "config.toml", toml_dumps(tables).encode())
+
+    # -- one step ------------------------------------------------------------------------
+    def _autocast(self) -> torch.autocast:
+        kind = self.device.type if self.device.type in ("cuda", "cpu") else "cpu"
+        enabled = self.device.type == "cuda" or self.tc.precision == "bf16"
+        return torch.autocast(kind, dtype=torch.bfloat16, enabled=enabled)
+
+    def _batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        prior, real = self.sampler.sample(self.tc.batch_size, self.data_rng)
+        vocab = self.mc.vocab
+        return prior, onehot(prior, vocab).to(self.device), onehot(real, vocab).to(self.device)
+
+    def _z(self) -> torch.Tensor:
+        return latent(self.tc.batch_size, self.mc.z_dim, self.noise_rng).to(self.device)
+
+    def train_step(self) -> dict[str, float]:
+        """One generator update after ``d_steps`` discriminator updates."""
+        tc, tau = self.tc, tau_at(self.tc, self.step)
+        G = self.G_train.module if isinstance(self.G_train, DistributedDataParallel) else self.G_train
+        D_plain = self.D
+        for _ in range(tc.d_steps):
+            _, prior, real = self._batch()
+            with torch.no_grad(), self._autocast():
+                fake = G(prior, self._z(), tau, self.noise_rng)
+            mismatch = real.roll(1, dims=0)
+            with self._autocast():
+                scores = self.D_train(prior.repeat(3, 1, 1, 1), torch.cat([real, fake, mismatch])).float()
+            s_real, s_fake, s_mis = scores.chunk(3)
+            loss_d = (
+                self.loss.d_real(s_real) + self.loss.d_fake(s_fake) + tc.mismatch * self.loss.d_fake(s_mis)
+            )
+            if tc.loss == "wgan-gp":
+                weight = torch.rand(len(real), 1, 1, 1, generator=self.noise_rng).to(self.device)
+                loss_d = loss_d + tc.gp_weight * gradient_penalty(
+                    lambda c, p=prior: D_plain(p, c), real, fake, weight
+                )
+            if tc.r1_gamma > 0:
+                loss_d = loss_d + tc.r1_gamma / 2 * r1_penalty(lambda c, p=prior: D_plain(p, c), real)
+            self.opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            self.opt_d.step()
+        _, prior, real = self._batch()
+        with self._autocast():
+            fake = self.G_train(prior, self._z(), tau, self.noise_rng)
+            if tc.feature_matching > 0:
+                feats = D_plain.features(prior.repeat(2, 1, 1, 1), torch.cat([real, fake]))
+                real_f, fake_f = feats.chunk(2)
+                s_fake_g = D_plain.out(fake_f.flatten(1)).squeeze(1).float()
+            else:
+                s_fake_g = D_plain(prior, fake).float()
+        loss_g = self.loss.g(s_fake_g)
+        if tc.feature_matching > 0:
+            loss_g = loss_g + tc.feature_matching * feature_matching(real_f, fake_f)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_d.zero_grad(set_to_none=True)  # G's backward passed through D: drop those gradients
+        self.opt_g.step()
+        self._update_ema()
+        values = {
+            "loss_d": loss_d.item(),
+            "loss_g": loss_g.item(),
+            "d_real": s_real.mean().item(),
+            "d_fake": s_fake.mean().item(),
+            "d_mismatch": s_mis.mean().item(),
+            "tau": tau,
+            "fake_onsets": onset_rate(fake.detach().argmax(2)),
+            "real_onsets": onset_rate(real.argmax(2)),
+        }
+        if not all(math.isfinite(v) for v in values.values()):
+            raise TrainingDiverged(
+                f"loss became {values['loss_d']} (D) / {values['loss_g']} (G) at step {self.step + 1}; "
+                f"the last good checkpoint is kept in {self.run_dir / 'checkpoints'}"
+            )
+        return values
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        decay = min(self.tc.ema_decay, (1 + self.step) / (10 + self.step))
+        for ema_p, p in zip(self.ema.parameters(), self.G.parameters()):
+            ema_p.lerp_(p.detach(), 1 - decay)
+        for ema_b, b in zip(self.ema.buffers(), self.G.buffers()):
+            ema_b.copy_(b)
+
+    # -- the loop ------------------------------------------------------------------------
+    def run(self, resume: bool = False) -> SegueModel:
+        """Train to ``steps``; with ``resume``, continue from the newest checkpoint."""
+        from tqdm import tqdm
+
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        resumed = self.resume() if resume else False
+        if self.dist.main:
+            self.write_config()
+        log = RunLog(self.run_dir, METRICS, self.step if resumed else None) if self.dist.main else None
+        fault_at = int(os.environ.get("SEGUE_FAULT_AT_STEP", "0"))
+        bar = tqdm(
+            total=self.tc.steps, initial=self.step, disable=not self.progress, unit="step", dynamic_ncols=True
+        )
+        started, done_here = time.perf_counter(), 0
+        try:
+            while self.step < self.tc.steps:
+                values = self.train_step()
+                self.step += 1
+                done_here += 1
+                values["steps_per_s"] = done_here / (time.perf_counter() - started)
+                bar.update()
+                bar.set_postfix(d=f"{values['loss_d']:.3f}", g=f"{values['loss_g']:.3f}", refresh=False)
+                self._periodic(log, values)
+                if fault_at and self.step == fault_at:  # tests: die the hard way, mid-run
+                    os.kill(os.getpid(), signal.SIGKILL)
+        finally:
+            bar.close()
+            if log is not None:
+                log.close()
+        model = self.model()
+        if self.dist.main:
+            model.save(self.run_dir / "model")
+        return model
+
+    def _periodic(self, log: RunLog | None, values: dict[str, float]) -> None:
+        if not self.dist.main or log is None:
+            return
+        last = self.step == self.tc.steps
+        if self.step % self.tc.log_every == 0 or last:
+            log.log(self.step, values)
+        if self.step % self.tc.checkpoint_every == 0 or last:
+            self.save_checkpoint()
+        if self.sample_pieces and (self.step % self.tc.sample_every == 0 or last):
+            write_samples(
+                self.ema,
+                self.sample_pieces,
+                self.run_dir / "samples" / f"step-{self.step:07d}",
+                seed=self.tc.seed,
+            )

@@ -1,0 +1,131 @@
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from segue.data.windows import onehot
+from segue.errors import SegueError
+from segue.modelfile import SegueModel, load_model
+from segue.models import Discriminator, Generator, get_loss
+from segue.models.blocks import straight_through_gumbel
+from tests.tiny import TINY_MODEL
+
+C = TINY_MODEL
+
+
+def random_tokens(batch: int, steps: int, seed: int) -> torch.Tensor:
+    return torch.randint(C.vocab, (batch, C.voices, steps), generator=torch.Generator().manual_seed(seed))
+
+
+def test_shapes_forward_and_backward():
+    torch.manual_seed(0)
+    G, D = Generator(C), Discriminator(C)
+    prior = onehot(random_tokens(4, C.prior_steps, 0), C.vocab)
+    z = torch.randn(4, C.z_dim)
+    logits = G.logits(prior, z)
+    assert logits.shape == (4, C.voices, C.vocab, C.continuation_steps)
+    fake = G(prior, z, tau=0.5)
+    assert torch.equal(fake.detach().sum(2), torch.ones(4, C.voices, C.continuation_steps))
+    assert set(fake.detach().unique().tolist()) == {0.0, 1.0}  # D never sees soft values
+    score = D(prior, fake)
+    assert score.shape == (4,)
+    score.mean().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in G.parameters())
+    assert all(p.grad is not None for p in D.parameters())
+
+
+def test_generator_uses_the_prior_and_z():
+    torch.manual_seed(0)
+    G = Generator(C).eval()
+    z = torch.randn(2, C.z_dim)
+    a = onehot(random_tokens(2, C.prior_steps, 1), C.vocab)
+    b = onehot(random_tokens(2, C.prior_steps, 2), C.vocab)
+    with torch.no_grad():
+        assert not torch.allclose(G.logits(a, z), G.logits(b, z), atol=1e-4)
+        assert not torch.allclose(G.logits(a, z), G.logits(a, torch.randn(2, C.z_dim)), atol=1e-4)
+        assert torch.equal(G.logits(a, z), G.logits(a, z))
+
+
+def test_discriminator_sees_the_prior():
+    torch.manual_seed(0)
+    D = Discriminator(C).eval()
+    candidate = onehot(random_tokens(4, C.continuation_steps, 3), C.vocab)
+    a = onehot(random_tokens(4, C.prior_steps, 4), C.vocab)
+    b = onehot(random_tokens(4, C.prior_steps, 5), C.vocab)
+    with torch.no_grad():
+        assert not torch.allclose(D(a, candidate), D(b, candidate), atol=1e-5)
+
+
+def test_straight_through_gumbel_samples_the_softmax_and_passes_gradients():
+    logits = torch.tensor([[0.0, 2.0, -1.0]]).log_softmax(-1)[:, None, :, None].repeat(1, 1, 1, 4000)
+    logits.requires_grad_(True)
+    draws = straight_through_gumbel(logits, 1.0, torch.Generator().manual_seed(0))
+    frequencies = draws.detach().mean(dim=3).flatten()
+    assert torch.allclose(frequencies, torch.softmax(torch.tensor([0.0, 2.0, -1.0]), 0), atol=0.03)
+    (draws[:, :, 1] * 1.0).sum().backward()
+    assert logits.grad is not None and logits.grad.abs().sum() > 0
+
+
+def test_losses_on_known_scores():
+    scores = torch.tensor([2.0, -0.5])
+    hinge = get_loss("hinge")
+    assert hinge.d_real(scores).item() == pytest.approx((0 + 1.5) / 2)
+    assert hinge.d_fake(scores).item() == pytest.approx((3 + 0.5) / 2)
+    assert hinge.g(scores).item() == pytest.approx(-0.75)
+    with pytest.raises(ValueError):
+        get_loss("nope")
+
+
+def test_model_folder_round_trip_is_exact(tmp_path: Path):
+    torch.manual_seed(0)
+    model = SegueModel.create(C, {"note": "test"})
+    model.save(tmp_path / "m")
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["config.json", "model.safetensors"]
+    loaded = load_model(tmp_path / "m")
+    assert loaded.config == C and loaded.info["note"] == "test"
+    prior = onehot(random_tokens(3, C.prior_steps, 6), C.vocab)
+    z = torch.randn(3, C.z_dim)
+    model.eval()
+    with torch.no_grad():
+        assert torch.equal(model.generator.logits(prior, z), loaded.generator.logits(prior, z))
+        candidate = onehot(random_tokens(3, C.continuation_steps, 7), C.vocab)
+        assert torch.equal(model.discriminator(prior, candidate), loaded.discriminator(prior, candidate))
+
+
+def _edit_config(folder: Path, **changes: object) -> None:
+    document = json.loads((folder / "config.json").read_text())
+    document["model"].update(changes)
+    (folder / "config.json").write_text(json.dumps(document))
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"colour": "red"}, "unknown setting"),
+        ({"channels": "wide"}, "must be int"),
+        ({"channels": 10**9}, "between 1 and 4096"),
+        ({"voices": 3}, "voice_names"),
+    ],
+)
+def test_bad_configs_are_refused_before_allocation(tmp_path: Path, changes: dict, message: str):
+    SegueModel.create(C).save(tmp_path / "m")
+    _edit_config(tmp_path / "m", **changes)
+    with pytest.raises(SegueError, match=message):
+        load_model(tmp_path / "m")
+
+
+def test_weights_that_do_not_match_the_config_are_refused(tmp_path: Path):
+    SegueModel.create(C).save(tmp_path / "m")
+    weights = load_file(tmp_path / "m" / "model.safetensors")
+    key = next(k for k in weights if k.startswith("generator.") and weights[k].dim() >= 2)
+    weights[key] = torch.zeros(3, 3)
+    save_file(weights, tmp_path / "m" / "model.safetensors")
+    with pytest.raises(SegueError, match="shape"):
+        load_model(tmp_path / "m")
+    (tmp_path / "m" / "model.safetensors").write_bytes(b"\x00" * 20)
+    with pytest.raises(SegueError, match="unreadable"):
+        load_model(tmp_path / "m")
+    with pytest.raises(SegueError, match="not a segue model folder"):
+        load_model(tmp_path)

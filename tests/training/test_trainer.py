@@ -1,0 +1,136 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+
+from segue.cli import main
+from segue.data.chorales import load_chorales, split_indices
+from segue.models.losses import GanLoss
+from segue.music.midi import read_midi
+from segue.training.checkpoint import list_checkpoints
+from segue.training.trainer import Trainer, TrainingDiverged
+from tests.tiny import TINY_MODEL, TINY_TRAIN, tiny_toml
+
+
+@pytest.fixture(scope="module")
+def pieces():
+    chorales = load_chorales()
+    train = [chorales[i] for i in split_indices(chorales, "train")[:40]]
+    valid = [chorales[i] for i in split_indices(chorales, "valid")[:2]]
+    return train, valid
+
+
+def test_tiny_training_through_the_cli_writes_the_whole_run_directory(tmp_path: Path, capsys):
+    (tmp_path / "tiny.toml").write_text(tiny_toml())
+    run = tmp_path / "run"
+    assert main(["train", "--out", str(run), "--config", str(tmp_path / "tiny.toml"), "--quiet"]) == 0
+    assert "trained 6 steps" in capsys.readouterr().out
+    config = (run / "config.toml").read_text()
+    assert (
+        "git_commit" in config
+        and "segue_version" in config
+        and "lr_g" in config
+        and "channels = 16" in config
+    )
+    rows = (run / "metrics.csv").read_text().splitlines()
+    assert rows[0].startswith("step,loss_d,loss_g") and len(rows) == 7
+    assert any(p.name.startswith("events.out.tfevents") for p in (run / "tensorboard").iterdir())
+    assert [p.name for p in list_checkpoints(run / "checkpoints")] == [
+        "step-0000004.safetensors",
+        "step-0000006.safetensors",
+    ]
+    samples = sorted((run / "samples" / "step-0000006").iterdir())
+    assert {p.suffix for p in samples} == {".mid", ".png"}
+    midi = next(p for p in samples if p.suffix == ".mid")
+    (piece,) = read_midi(midi).pieces
+    assert piece.complete_bars >= TINY_MODEL.prior_bars
+    assert sorted(p.name for p in (run / "model").iterdir()) == ["config.json", "model.safetensors"]
+
+
+def _train_subprocess(run: Path, config: Path, *extra: str, fault_at: int | None = None) -> int:
+    env = {**os.environ, "SEGUE_FAULT_AT_STEP": str(fault_at or 0)}
+    cmd = [
+        sys.executable,
+        "-m",
+        "segue",
+        "train",
+        "--out",
+        str(run),
+        "--config",
+        str(config),
+        "--quiet",
+        *extra,
+    ]
+    return subprocess.run(cmd, env=env, capture_output=True, timeout=300).returncode
+
+
+def test_resume_after_sigkill_reproduces_the_uninterrupted_run(tmp_path: Path):
+    config = tmp_path / "tiny.toml"
+    config.write_text(tiny_toml(steps=8, checkpoint_every=3, sample_every=100))
+    assert _train_subprocess(tmp_path / "whole", config) == 0
+    assert _train_subprocess(tmp_path / "killed", config, fault_at=5) == -9  # SIGKILL after step 5
+    assert [p.name for p in list_checkpoints(tmp_path / "killed" / "checkpoints")][
+        -1
+    ] == "step-0000003.safetensors"
+    assert not (tmp_path / "killed" / "model").exists()
+    assert _train_subprocess(tmp_path / "killed", config, "--resume") == 0
+    whole = load_file(tmp_path / "whole" / "model" / "model.safetensors")
+    resumed = load_file(tmp_path / "killed" / "model" / "model.safetensors")
+    assert whole.keys() == resumed.keys()
+    assert all(torch.equal(whole[k], resumed[k]) for k in whole)
+    rows = (tmp_path / "killed" / "metrics.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == [str(s) for s in range(1, 9)]
+
+
+def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path: Path, pieces):
+    train, _ = pieces
+    trainer = Trainer(tmp_path, TINY_MODEL, TINY_TRAIN, train, progress=False)
+    hinge = trainer.loss
+
+    def g_loss(scores: torch.Tensor) -> torch.Tensor:
+        return hinge.g(scores) * (float("nan") if trainer.step >= 3 else 1.0)
+
+    trainer.loss = GanLoss("broken", hinge.d_real, hinge.d_fake, g_loss)
+    with pytest.raises(TrainingDiverged, match="at step 4"):
+        trainer.run()
+    assert [p.name for p in list_checkpoints(tmp_path / "checkpoints")] == ["step-0000002.safetensors"]
+    assert not (tmp_path / "model").exists()
+
+
+def _ddp_worker(rank: int, world: int, folder: str, port: int) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world))
+    torch.set_num_threads(1)
+    chorales = load_chorales()
+    train = [chorales[i] for i in split_indices(chorales, "train")[:30]]
+    trainer = Trainer(Path(folder) / "run", TINY_MODEL, TINY_TRAIN, train, progress=False)
+    for _ in range(3):
+        trainer.train_step()
+        trainer.step += 1
+    state = {f"g.{k}": v.contiguous() for k, v in trainer.G.state_dict().items()}
+    state.update({f"d.{k}": v.contiguous() for k, v in trainer.D.state_dict().items()})
+    save_file(
+        state,
+        Path(folder) / f"rank{rank}.safetensors",
+        metadata={"seed": str(trainer.data_rng.initial_seed())},
+    )
+    torch.distributed.destroy_process_group()
+
+
+def test_distributed_data_parallel_keeps_replicas_identical(tmp_path: Path):
+    import socket
+
+    import torch.multiprocessing as mp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mp.spawn(_ddp_worker, args=(2, str(tmp_path), port), nprocs=2, join=True)
+    a, b = (load_file(tmp_path / f"rank{r}.safetensors") for r in (0, 1))
+    seeds = [safe_open(str(tmp_path / f"rank{r}.safetensors"), "pt").metadata()["seed"] for r in (0, 1)]
+    assert seeds[0] != seeds[1], "the ranks must see different data"
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
