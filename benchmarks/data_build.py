@@ -5,7 +5,8 @@ Two collections, written to a temporary folder first:
 * the bundled chorales written out as MIDI, copied ``--chorale-copies`` times so that
   the timing is not dominated by starting worker processes;
 * ``--synthetic`` random multi-track MIDI files (4 tracks, 16 bars, tempo changes,
-  a drum track), plus a tenth as many to show whether memory grows with the count.
+  a drum track), and a tenth and three times as many, to show whether memory grows
+  with the number of files.
 
 Each build runs in a fresh child process; its wall time covers reading every file and
 writing the dataset (not interpreter start-up), and peak memory is the largest
@@ -109,6 +110,10 @@ def main() -> None:
             f"synthetic {args.synthetic}": (
                 root / "large",
                 write_synthetic(root / "large", args.synthetic, seed=1),
+            ),
+            f"synthetic {3 * args.synthetic}": (
+                root / "huge",
+                write_synthetic(root / "huge", 3 * args.synthetic, seed=2),
             ),
         }
         print(f"wrote the inputs in {time.perf_counter() - t0:.1f} s", file=sys.stderr)

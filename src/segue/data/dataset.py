@@ -31,7 +31,7 @@ from segue.music.piece import NOTE_DTYPE, KeySignature, Meter, Part, Piece
 
 FORMAT = "segue-dataset"
 VERSION = 1
-DEFAULT_SHARD_NOTES = 1 << 21  # about 24 MB of notes per shard
+DEFAULT_SHARD_NOTES = 1 << 20  # about 12 MB of notes per shard
 
 
 def piece_to_meta(piece: Piece, source: str = "") -> dict[str, Any]:
