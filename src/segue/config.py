@@ -96,17 +96,17 @@ class ModelConfig:
 class TrainConfig:
     """How a model is trained; saved in every run directory."""
 
-    steps: int = 4000
+    steps: int = 8000
     """Generator updates."""
     batch_size: int = 64
     """Windows per batch."""
-    lr_g: float = 2e-4
+    lr_g: float = 1e-4
     """Generator learning rate (Adam)."""
-    lr_d: float = 2e-4
+    lr_d: float = 4e-4
     """Discriminator learning rate (Adam)."""
-    beta1: float = 0.5
+    beta1: float = 0.0
     """Adam's first beta."""
-    beta2: float = 0.999
+    beta2: float = 0.9
     """Adam's second beta."""
     loss: str = "hinge"
     """GAN objective: hinge, nonsaturating or wgan-gp."""
@@ -128,17 +128,17 @@ class TrainConfig:
     """Gumbel-softmax temperature at the end (annealed geometrically)."""
     max_transpose: int = 5
     """Largest random transposition, in semitones, that keeps every voice in its range."""
-    precision: str = "fp32"
+    precision: str = "bf16"
     """fp32 or bf16 (autocast; CUDA always uses bf16 autocast where supported)."""
     seed: int = 0
     """Seed of every random choice in training."""
     deterministic: bool = False
     """Use only deterministic algorithms (bit-exact resume on CPU; slower on CUDA)."""
-    log_every: int = 10
+    log_every: int = 20
     """Steps between lines in metrics.csv and TensorBoard."""
-    checkpoint_every: int = 200
+    checkpoint_every: int = 500
     """Steps between checkpoints."""
-    sample_every: int = 500
+    sample_every: int = 2000
     """Steps between sample continuations (MIDI and PNG)."""
 
     def __post_init__(self) -> None:

@@ -7,6 +7,8 @@ saw only the candidate could not teach G to follow the prior (MidiNet's weakness
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -33,8 +35,16 @@ class Discriminator(nn.Module):
         extra = 1 if config.minibatch_std else 0
         self.head = conv(c + extra, c, 3, sn=sn)
         self.out = nn.Linear(c * steps, 1)
+        # Tonal agreement: pitch-class profiles of prior and candidate, compared directly.
+        folding = torch.zeros(config.vocab, 12)
+        for token in range(2, config.vocab):
+            folding[token, (config.lowest + token - 2) % 12] = 1.0
+        self.register_buffer("folding", folding, persistent=False)
+        self.tonal = nn.Sequential(nn.Linear(36, 64), nn.LeakyReLU(0.2), nn.Linear(64, 1))
         if sn:
             self.out = nn.utils.parametrizations.spectral_norm(self.out)
+            for i in (0, 2):
+                self.tonal[i] = nn.utils.parametrizations.spectral_norm(self.tonal[i])
 
     def features(self, prior: torch.Tensor, candidate: torch.Tensor) -> torch.Tensor:
         """The last hidden features, (B, c, S'), used for feature matching."""
@@ -44,9 +54,32 @@ class Discriminator(nn.Module):
         marker[..., prior.shape[3] :] = 1.0
         x = self.body(self.stem(torch.cat([x, marker], dim=1)))  # (B, c, S')
         if self.config.minibatch_std:
-            spread = x.float().std(dim=0, unbiased=False).mean().to(x.dtype)
-            x = torch.cat([x, spread.expand(len(x), 1, x.shape[-1])], dim=1)
+            x = torch.cat([x, minibatch_spread(x)], dim=1)
         return nn.functional.leaky_relu(self.head(x), 0.2)
 
+    def pitch_classes(self, onehot: torch.Tensor) -> torch.Tensor:
+        """(B, V, K, S) one-hots -> (B, 12) share of note onsets in each pitch class."""
+        counts = torch.einsum("bvks,kp->bp", onehot.float(), self.folding)
+        return counts / counts.sum(dim=1, keepdim=True).clamp_min(1.0)
+
+    def score(self, features: torch.Tensor, prior: torch.Tensor, candidate: torch.Tensor) -> torch.Tensor:
+        """The score from :meth:`features` and the pair's pitch-class profiles, (B,)."""
+        a, b = self.pitch_classes(prior), self.pitch_classes(candidate)
+        tonal = self.tonal(torch.cat([a, b, a * b * 12], dim=1).to(features.dtype))
+        return (self.out(features.flatten(1)) + tonal).squeeze(1)
+
     def forward(self, prior: torch.Tensor, candidate: torch.Tensor) -> torch.Tensor:
-        return self.out(self.features(prior, candidate).flatten(1)).squeeze(1)  # (B,)
+        return self.score(self.features(prior, candidate), prior, candidate)  # (B,)
+
+
+def minibatch_spread(x: torch.Tensor, group: int = 4) -> torch.Tensor:
+    """(B, C, S) -> (B, 1, S): the mean standard deviation of features within groups of
+    ``group`` consecutive samples (ProGAN's minibatch standard deviation).
+
+    Groups never mix batches that were concatenated, as long as each part's size is a
+    multiple of the group (the trainer joins real, generated and mismatched pairs).
+    """
+    batch, _, steps = x.shape
+    group = math.gcd(batch, group)
+    spread = x.float().view(batch // group, group, -1).std(dim=1, unbiased=False).mean(dim=1)  # (B/g,)
+    return spread.repeat_interleave(group).to(x.dtype)[:, None, None].expand(batch, 1, steps)

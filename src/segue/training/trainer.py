@@ -241,7 +241,7 @@ class Trainer:
             if tc.feature_matching > 0:
                 feats = D_plain.features(prior.repeat(2, 1, 1, 1), torch.cat([real, fake]))
                 real_f, fake_f = feats.chunk(2)
-                s_fake_g = D_plain.out(fake_f.flatten(1)).squeeze(1).float()
+                s_fake_g = D_plain.score(fake_f, prior, fake).float()
             else:
                 s_fake_g = D_plain(prior, fake).float()
         loss_g = self.loss.g(s_fake_g)
