@@ -22,4 +22,18 @@ def load_model(path: str | Path | None = None, device: str = "cpu") -> SegueMode
     return load(path if path is not None else default_model_dir(), device)
 
 
-__all__ = ["__version__", "load_model"]
+def continue_midi(source, bars: int = 8, **options):  # type: ignore[no-untyped-def]
+    """Continue a MIDI file; see :func:`segue.continuation.continue_midi`."""
+    from segue.continuation import continue_midi as run
+
+    return run(source, bars, **options)
+
+
+def continue_roll(roll, bars: int = 8, **options):  # type: ignore[no-untyped-def]
+    """Continue voices given as tokens; see :func:`segue.continuation.continue_roll`."""
+    from segue.continuation import continue_roll as run
+
+    return run(roll, bars, **options)
+
+
+__all__ = ["__version__", "continue_midi", "continue_roll", "load_model"]

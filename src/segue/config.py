@@ -65,10 +65,18 @@ class ModelConfig:
         _check(self.prior_bars >= 1 and self.continuation_bars >= 1, "bar counts must be positive")
         _check(self.prior_bars <= 16 and self.continuation_bars <= 16, "at most 16 bars per step")
         _check(self.steps_per_beat in (2, 4, 8), "steps_per_beat must be 2, 4 or 8")
+        numerator, _, denominator = self.meter.partition("/")
+        _check(
+            numerator.isdigit() and denominator in ("1", "2", "4", "8", "16") and 1 <= int(numerator) <= 32,
+            f"meter must look like 4/4 or 6/8, not {self.meter!r}",
+        )
         _check(self.steps_per_bar % self.steps_per_beat == 0, "a bar must hold whole beats")
+        # Caps that bound any model to about 100M parameters, checked before anything is allocated.
         for name in ("z_dim", "embed_dim", "channels", "d_channels"):
             value = getattr(self, name)
-            _check(isinstance(value, int) and 1 <= value <= 4096, f"{name} must be between 1 and 4096")
+            _check(isinstance(value, int) and 1 <= value <= 1024, f"{name} must be between 1 and 1024")
+        for name in ("channels", "d_channels"):
+            _check(getattr(self, name) % 16 == 0, f"{name} must be a multiple of 16")
 
     @property
     def steps_per_bar(self) -> int:
@@ -149,6 +157,7 @@ class TrainConfig:
         _check(0 <= self.ema_decay < 1, "ema_decay must be in [0, 1)")
         _check(0 < self.tau_end <= self.tau_start, "need 0 < tau_end <= tau_start")
         _check(self.d_steps >= 1, "d_steps must be at least 1")
+        _check(self.batch_size >= 2 or self.mismatch == 0, "mismatched pairs need batch_size >= 2")
         for name in ("log_every", "checkpoint_every", "sample_every"):
             _check(getattr(self, name) >= 1, f"{name} must be at least 1")
 

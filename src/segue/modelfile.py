@@ -9,6 +9,8 @@ tensor is allocated.
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -20,12 +22,10 @@ from safetensors.torch import load_file, save_file
 from segue import __version__
 from segue.config import ModelConfig, from_dict, to_dict
 from segue.errors import SegueError
-from segue.files import atomic_write, atomic_write_bytes
 from segue.models import Discriminator, Generator
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
-MAX_PARAMETERS = 200_000_000
 
 
 def default_model_dir() -> Path:
@@ -48,21 +48,39 @@ class SegueModel:
         return cls(config, Generator(config), Discriminator(config), dict(info or {}))
 
     def save(self, path: str | Path) -> Path:
-        """Write the folder: config.json and model.safetensors, each atomically."""
+        """Write the folder (config.json and model.safetensors) as a whole, atomically.
+
+        Both files are written into a temporary folder beside ``path``, which then
+        replaces ``path``; an existing folder is replaced only if it holds nothing but
+        a model's two files.
+        """
         path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
+        if path.exists() and (
+            not path.is_dir() or {p.name for p in path.iterdir()} - {CONFIG_NAME, WEIGHTS_NAME}
+        ):
+            raise SegueError(f"{path}: exists and is not a model folder; refusing to replace it")
+        path.parent.mkdir(parents=True, exist_ok=True)
         tensors = {
-            f"generator.{k}": v.detach().cpu().contiguous() for k, v in self.generator.state_dict().items()
+            f"{prefix}.{k}": v.detach().cpu().contiguous()
+            for prefix, module in (("generator", self.generator), ("discriminator", self.discriminator))
+            for k, v in module.state_dict().items()
         }
-        tensors.update(
-            {
-                f"discriminator.{k}": v.detach().cpu().contiguous()
-                for k, v in self.discriminator.state_dict().items()
-            }
-        )
-        atomic_write(path / WEIGHTS_NAME, lambda tmp: save_file(tensors, str(tmp), metadata={"format": "pt"}))
-        document = {"segue_version": __version__, "model": to_dict(self.config), **self.info}
-        atomic_write_bytes(path / CONFIG_NAME, (json.dumps(document, indent=2) + "\n").encode())
+        document = {**self.info, "segue_version": __version__, "model": to_dict(self.config)}
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        try:
+            save_file(tensors, str(tmp / WEIGHTS_NAME), metadata={"format": "pt"})
+            (tmp / CONFIG_NAME).write_text(json.dumps(document, indent=2) + "\n")
+            for item in (tmp, *tmp.iterdir()):
+                item.chmod(0o755 if item.is_dir() else 0o644)
+            old = path.with_name(f".{path.name}.old")
+            if path.exists():
+                shutil.rmtree(old, ignore_errors=True)
+                path.rename(old)
+            tmp.rename(path)
+            shutil.rmtree(old, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         return path
 
     def to(self, device: torch.device | str) -> SegueModel:
@@ -97,15 +115,6 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> SegueMod
     """Load a model folder written by :meth:`SegueModel.save`."""
     path = Path(path)
     config, info = read_config(path)
-    with torch.device("meta"):
-        model = SegueModel.create(config, info)
-    count = sum(p.numel() for p in model.generator.parameters()) + sum(
-        p.numel() for p in model.discriminator.parameters()
-    )
-    if count > MAX_PARAMETERS:
-        raise SegueError(
-            f"{path}: a model of {count:,} parameters is larger than the {MAX_PARAMETERS:,} limit"
-        )
     weights_path = path / WEIGHTS_NAME
     if not weights_path.is_file():
         raise SegueError(f"{path}: no {WEIGHTS_NAME}")
@@ -113,7 +122,7 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> SegueMod
         tensors = load_file(str(weights_path), device=str(device))
     except Exception as error:
         raise SegueError(f"{weights_path}: unreadable safetensors file ({error})") from None
-    model = SegueModel.create(config, info).to(device)
+    model = SegueModel.create(config, info).to(device)  # sizes are capped by the config's checks
     for prefix, module in (("generator.", model.generator), ("discriminator.", model.discriminator)):
         _load_into(
             module, {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}, weights_path

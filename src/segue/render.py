@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from segue.errors import SegueError
 from segue.files import atomic_write
 from segue.music.piece import Piece
 
@@ -18,23 +19,21 @@ def pitch_name(pitch: int) -> str:
     return f"{NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
 
 
-def plot_pianoroll(
-    piece: Piece,
-    path: str | Path,
-    *,
-    title: str | None = None,
-    seam: int | None = None,
-    dpi: int = 120,
-) -> Path:
-    """Draw ``piece`` as a piano roll PNG, one colour per track.
-
-    Bar lines are grey, the pickup bar is shaded, and ``seam`` (a step) draws a black
-    line where a prime ends and a continuation begins, with the continuation shaded.
-    """
+def _pyplot():  # type: ignore[no-untyped-def]
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def draw_pianoroll(ax, piece: Piece, *, title: str | None = None, seam: int | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Draw ``piece`` into a matplotlib axis, one colour per track.
+
+    Bar lines are grey, the pickup bar is shaded, and ``seam`` (a step) draws a black
+    line where a prime ends and a continuation begins, with the continuation shaded.
+    """
     from matplotlib.patches import Patch
 
     notes = piece.notes
@@ -42,9 +41,7 @@ def plot_pianoroll(
     end_step = max(piece.n_bars, 1) * bar
     low = int(notes["pitch"].min()) - 2 if len(notes) else 58
     high = int(notes["pitch"].max()) + 2 if len(notes) else 70
-    width = min(24.0, 3.0 + 0.9 * end_step / bar)
-    fig, ax = plt.subplots(figsize=(width, 4.5))
-    for track, _part in enumerate(piece.parts):
+    for track in range(len(piece.parts)):
         chunk = notes[notes["track"] == track]
         colour = TRACK_COLOURS[track % len(TRACK_COLOURS)]
         for pitch in np.unique(chunk["pitch"]):
@@ -74,8 +71,167 @@ def plot_pianoroll(
     ]
     ax.legend(handles=handles, loc="upper right", fontsize=8, ncol=len(handles))
     ax.set_title(title or piece.name)
+
+
+def plot_pianoroll(
+    piece: Piece,
+    path: str | Path,
+    *,
+    title: str | None = None,
+    seam: int | None = None,
+    dpi: int = 120,
+) -> Path:
+    """Draw ``piece`` as a piano-roll PNG (see :func:`draw_pianoroll`)."""
+    return plot_pianorolls([piece], path, titles=[title], seams=[seam], dpi=dpi)
+
+
+def plot_pianorolls(
+    pieces: list[Piece],
+    path: str | Path,
+    *,
+    titles: list[str | None] | None = None,
+    seams: list[int | None] | None = None,
+    dpi: int = 120,
+) -> Path:
+    """Draw several pieces one above the other into one PNG."""
+    plt = _pyplot()
+    longest = max(max(p.n_bars, 1) for p in pieces)
+    width = min(24.0, 3.0 + 0.9 * longest)
+    fig, axes = plt.subplots(len(pieces), 1, figsize=(width, 4.5 * len(pieces)), squeeze=False)
+    for i, (ax, piece) in enumerate(zip(axes[:, 0], pieces)):
+        draw_pianoroll(ax, piece, title=titles[i] if titles else None, seam=seams[i] if seams else None)
     fig.tight_layout()
     try:
         return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
     finally:
         plt.close(fig)
+
+
+def plot_training_curves(metrics_csv: str | Path, path: str | Path, *, dpi: int = 110) -> Path:
+    """Draw a run's ``metrics.csv``: the losses, D's scores, and the generated onset rate."""
+    import csv
+
+    plt = _pyplot()
+    with open(metrics_csv, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows:
+        raise ValueError(f"{metrics_csv}: no rows")
+    columns = {key: np.array([float(r[key]) for r in rows]) for key in rows[0]}
+    step = columns["step"]
+    fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
+    panels = [
+        ("losses", [("loss_d", "D loss"), ("loss_g", "G loss")]),
+        (
+            "discriminator scores",
+            [("d_real", "real pairs"), ("d_fake", "generated"), ("d_mismatch", "mismatched")],
+        ),
+        ("note onsets per voice and step", [("real_onsets", "real"), ("fake_onsets", "generated")]),
+    ]
+    for ax, (title, series) in zip(axes, panels):
+        for key, label in series:
+            if key in columns:
+                ax.plot(step, _smooth(columns[key]), label=label, linewidth=1.2)
+        ax.set_title(title)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    try:
+        return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
+    finally:
+        plt.close(fig)
+
+
+def _smooth(values: np.ndarray, window: int = 10) -> np.ndarray:
+    """A trailing moving average (the first points average what there is)."""
+    sums = np.cumsum(np.insert(values, 0, 0.0))
+    counts = np.minimum(np.arange(1, len(values) + 1), window)
+    return (sums[1:] - sums[np.arange(1, len(values) + 1) - counts]) / counts
+
+
+MAX_AUDIO_SECONDS = 3600.0
+"""Refuse to render MIDI that plays longer than this."""
+
+
+def default_soundfont() -> Path:
+    """The General MIDI SoundFont that ships with pretty_midi (TimGM6mb.sf2)."""
+    from importlib import resources
+    from importlib.util import find_spec
+
+    if find_spec("pretty_midi") is None:
+        raise SegueError("no SoundFont: install pretty_midi (it ships one) or pass --soundfont FILE.sf2")
+    return Path(str(resources.files("pretty_midi") / "TimGM6mb.sf2"))
+
+
+def render_wav(
+    midi: bytes,
+    path: str | Path,
+    *,
+    soundfont: str | Path | None = None,
+    engine: str = "midirenderer",
+    max_seconds: float = MAX_AUDIO_SECONDS,
+) -> Path:
+    """Render MIDI bytes to a WAV file with a General MIDI SoundFont, in bounded time.
+
+    ``engine`` is ``midirenderer`` (from PyPI, in process) or ``fluidsynth`` (a program the
+    user installed, run with a time limit). MIDI that plays longer than ``max_seconds`` is
+    refused before rendering, and a render that runs past its time limit is stopped, so a
+    stuck note can never write audio forever.
+    """
+    from segue.music.midi import midi_seconds
+
+    seconds = midi_seconds(midi)
+    if seconds > max_seconds:
+        raise SegueError(f"{path}: the MIDI plays {seconds:.0f} s, longer than the {max_seconds:.0f} s limit")
+    font = Path(soundfont) if soundfont is not None else default_soundfont()
+    if not font.is_file():
+        raise SegueError(f"{font}: no such SoundFont")
+    if engine == "fluidsynth":
+        return atomic_write(path, lambda tmp: _fluidsynth(midi, font, tmp, timeout=30 + seconds))
+    if engine != "midirenderer":
+        raise SegueError(f"unknown audio engine {engine!r}; choose midirenderer or fluidsynth")
+    import midirenderer
+
+    wav = bytes(midirenderer.render_wave_from(font.read_bytes(), midi))
+    return atomic_write(path, lambda tmp: tmp.write_bytes(wav))
+
+
+def _fluidsynth(midi: bytes, font: Path, out: Path, timeout: float) -> None:
+    import shutil
+    import subprocess
+    import tempfile
+
+    program = shutil.which("fluidsynth")
+    if program is None:
+        raise SegueError(
+            "fluidsynth is not installed (apt-get install fluidsynth), or leave out --fluidsynth"
+        )
+    with tempfile.NamedTemporaryFile(suffix=".mid") as handle:
+        handle.write(midi)
+        handle.flush()
+        command = [program, "-ni", "-q", "-r", "44100", "-F", str(out), "-T", "wav", str(font), handle.name]
+        try:
+            subprocess.run(command, check=True, capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise SegueError(f"fluidsynth took longer than {timeout:.0f} s; stopped") from None
+        except subprocess.CalledProcessError as error:
+            raise SegueError(
+                f"fluidsynth failed: {error.stderr.decode(errors='replace').strip()[:200]}"
+            ) from None
+
+
+def wav_stats(path: str | Path) -> dict[str, float]:
+    """Seconds, peak (0..1) and share of near-silent samples of a 16-bit WAV file."""
+    import wave
+
+    with wave.open(str(path), "rb") as handle:
+        frames = handle.readframes(handle.getnframes())
+        rate, channels, width = handle.getframerate(), handle.getnchannels(), handle.getsampwidth()
+    if width != 2:
+        raise ValueError("expected 16-bit samples")
+    samples = np.frombuffer(frames, dtype="<i2").astype(np.float64) / 32768.0
+    return {
+        "seconds": len(samples) / channels / rate,
+        "peak": float(np.abs(samples).max()) if len(samples) else 0.0,
+        "silent_share": float((np.abs(samples) < 1e-3).mean()) if len(samples) else 1.0,
+    }

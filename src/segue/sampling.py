@@ -13,7 +13,7 @@ import torch
 
 from segue.data.windows import onehot
 from segue.models import Generator
-from segue.models.blocks import straight_through_gumbel
+from segue.models.blocks import sample_tokens
 
 
 def latent(batch: int, dim: int, generator: torch.Generator, truncation: float | None = None) -> torch.Tensor:
@@ -46,12 +46,12 @@ def continue_tokens(
     if prior.shape[1:] != (config.voices, config.prior_steps):
         raise ValueError(f"prior must have shape (B, {config.voices}, {config.prior_steps})")
     device = next(generator_net.parameters()).device
-    context = prior.to(device)
+    context = prior.long().to(device)
     written = []
     for _ in range(math.ceil(bars / config.continuation_bars)):
         z = latent(len(prior), config.z_dim, generator, truncation).to(device)
         logits = generator_net.logits(onehot(context[:, :, -config.prior_steps :], config.vocab), z)
-        step = straight_through_gumbel(logits, 1.0, generator).argmax(2)  # (B, V, Sc)
+        step = sample_tokens(logits, generator)  # (B, V, Sc)
         written.append(step)
         context = torch.cat([context, step], dim=2)
     return torch.cat(written, dim=2)[:, :, : bars * config.steps_per_bar].cpu()

@@ -72,3 +72,13 @@ def test_a_folder_that_is_not_a_dataset_is_refused(data: bytes):
         (Path(folder) / "dataset.json").write_bytes(data)
         with pytest.raises(SegueError):
             Dataset(folder)
+
+
+def test_overwrite_never_replaces_a_folder_that_is_not_a_dataset(tmp_path: Path):
+    music = tmp_path / "Music"
+    music.mkdir()
+    (music / "keep.mid").write_bytes(b"precious")
+    with pytest.raises(SegueError, match="not a segue dataset"):
+        DatasetWriter(music, overwrite=True)
+    assert (music / "keep.mid").read_bytes() == b"precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Music"]

@@ -105,7 +105,8 @@ def _edit_config(folder: Path, **changes: object) -> None:
     [
         ({"colour": "red"}, "unknown setting"),
         ({"channels": "wide"}, "must be int"),
-        ({"channels": 10**9}, "between 1 and 4096"),
+        ({"channels": 10**9}, "between 1 and 1024"),
+        ({"d_channels": 40}, "multiple of 16"),
         ({"voices": 3}, "voice_names"),
     ],
 )

@@ -210,3 +210,14 @@ def test_missing_folder_and_huge_files_are_refused(tmp_path: Path, monkeypatch):
     monkeypatch.setattr(midi_module, "MAX_FILE_BYTES", 10)
     with pytest.raises(MidiError, match="larger than"):
         read_midi(path)
+
+
+def test_tempo_and_key_changes_inside_dropped_empty_bars_take_effect_at_the_start():
+    track = TrackBuilder().meter(0, 4, 4).tempo(0, 500_000).tempo(1920, 666_667).key(1920, 2, False)
+    for i in range(8):
+        track.note(2 * 1920 + i * 480, 480, 60 + i)
+    (piece,) = read_midi(smf([track])).pieces
+    assert piece.tempos == ((0, 666_667),)
+    assert piece.keys == ((0, KeySignature(2, False)),)
+    (back,) = read_midi(midi_bytes(piece)).pieces
+    assert back.tempos == piece.tempos and back.keys == piece.keys

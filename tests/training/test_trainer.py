@@ -134,3 +134,22 @@ def test_distributed_data_parallel_keeps_replicas_identical(tmp_path: Path):
     seeds = [safe_open(str(tmp_path / f"rank{r}.safetensors"), "pt").metadata()["seed"] for r in (0, 1)]
     assert seeds[0] != seeds[1], "the ranks must see different data"
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_used_run_directory_needs_resume_and_the_same_model(tmp_path: Path, capsys):
+    (tmp_path / "tiny.toml").write_text(tiny_toml(steps=2, checkpoint_every=2, sample_every=100))
+    run = ["train", "--out", str(tmp_path / "run"), "--config", str(tmp_path / "tiny.toml"), "--quiet"]
+    assert main(run) == 0
+    assert main(run) == 1 and "use --resume" in capsys.readouterr().err
+    other = tiny_toml(steps=4, checkpoint_every=2, sample_every=100).replace("channels = 16", "channels = 32")
+    (tmp_path / "other.toml").write_text(other)
+    resume = [
+        "train",
+        "--out",
+        str(tmp_path / "run"),
+        "--config",
+        str(tmp_path / "other.toml"),
+        "--resume",
+        "--quiet",
+    ]
+    assert main(resume) == 1 and "another model config" in capsys.readouterr().err

@@ -45,7 +45,8 @@ def training_pieces(data: Path | None) -> tuple[list[Piece], list[Piece], str]:
         dataset = load_chorales()
         train = [dataset[i] for i in split_indices(dataset, "train")]
         valid = [dataset[i] for i in split_indices(dataset, "valid")]
-        return train, valid[:4], "bundled Bach chorales, train split"
+        valid = [p for p in valid if p.complete_bars >= 8][:4]
+        return train, valid, "bundled Bach chorales, train split"
     dataset = Dataset(data)
     pieces = {"train": [], "valid": []}  # type: dict[str, list[Piece]]
     for i, meta in enumerate(dataset.metas):
@@ -64,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
         config_path = args.out / "config.toml"
     if args.resume and not (args.out / "checkpoints").is_dir():
         raise SegueError(f"{args.out}: nothing to resume (no checkpoints)")
+    if not args.resume and args.out.exists() and any(args.out.iterdir()):
+        raise SegueError(f"{args.out}: already holds a run; use --resume to continue it, or another folder")
     if args.steps is not None and not 1 <= args.steps <= 10_000_000:
         raise SegueError(f"--steps must be between 1 and 10,000,000, not {args.steps}")
     model_config, train_config = load_configs(config_path, args.steps)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import signal
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -152,12 +153,17 @@ def _results(files: list[str], options: ReadOptions, workers: int, progress: boo
         method = "fork" if sys.platform == "linux" else None
         context = multiprocessing.get_context(method)
         chunk = max(1, min(64, len(files) // (workers * 8)))
-        with context.Pool(workers) as pool:
+        with context.Pool(workers, initializer=_ignore_interrupts) as pool:
             for result in pool.imap(_read_file, jobs, chunksize=chunk):
                 bar.update()
                 yield result
     finally:
         bar.close()
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the main process, which stops the build with one line."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _say(line: str, progress: bool) -> None:

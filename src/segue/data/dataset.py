@@ -69,9 +69,10 @@ def piece_from_meta(meta: dict[str, Any], notes: np.ndarray) -> Piece:
 class DatasetWriter:
     """Write pieces into a new dataset folder, shard by shard, in bounded memory.
 
-    Use as a context manager; the folder appears at ``path`` only when the ``with``
-    block ends without an error. An existing folder at ``path`` is replaced only if
-    ``overwrite`` is true.
+    Use as a context manager and call :meth:`close`: the folder appears at ``path`` only
+    then; an error in the ``with`` block, or leaving it without ``close``, removes
+    everything written. An existing dataset (or empty folder) at ``path`` is replaced
+    only if ``overwrite`` is true; anything else there is never touched.
     """
 
     def __init__(
@@ -80,6 +81,8 @@ class DatasetWriter:
         self.path = Path(path)
         if self.path.exists() and not overwrite:
             raise SegueError(f"{self.path}: already exists (use --overwrite to replace it)")
+        if self.path.exists() and not _replaceable(self.path):
+            raise SegueError(f"{self.path}: exists and is not a segue dataset; refusing to replace it")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.shard_notes = shard_notes
         self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", dir=self.path.parent))
@@ -157,6 +160,18 @@ class DatasetWriter:
     def __exit__(self, kind: object, error: object, trace: object) -> None:
         if kind is not None or self._tmp.exists():
             self.abort()
+
+
+def _replaceable(path: Path) -> bool:
+    """True for an empty folder or a segue dataset folder."""
+    if not path.is_dir():
+        return False
+    if not any(path.iterdir()):
+        return True
+    try:
+        return json.loads((path / "dataset.json").read_text()).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 @dataclass(frozen=True)

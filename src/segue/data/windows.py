@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -18,14 +19,26 @@ import torch
 from segue.config import ModelConfig
 from segue.data.augment import voice_ranges
 from segue.errors import SegueError
-from segue.music.piece import Piece
+from segue.music.piece import Part, Piece
 from segue.music.tokens import FIRST_PITCH, to_tokens
+from segue.music.voices import split_voices
 
 
 def piece_tokens(piece: Piece, config: ModelConfig, counts: Counter[str] | None = None) -> np.ndarray:
     """A piece's tokens, (V, bars * steps_per_bar), from its first bar line (pickup bar included)."""
     n_steps = piece.n_bars * config.steps_per_bar
     return to_tokens(piece.notes, config.voices, n_steps, config.lowest, config.highest, counts)
+
+
+def as_voices(piece: Piece, config: ModelConfig) -> Piece:
+    """The piece with one track per model voice: as it is if its tracks already are the
+    voices, else split by :func:`segue.music.voices.split_voices`."""
+    if len(piece.parts) == config.voices:
+        return piece
+    centres = np.linspace(config.highest - 8, config.lowest + 8, config.voices).tolist()
+    split = split_voices(piece.notes, config.voices, piece.n_bars * piece.bar_steps, centres)
+    parts = tuple(Part(name) for name in config.voice_names)
+    return replace(piece, notes=split.notes, parts=parts)
 
 
 class WindowSampler:
@@ -36,10 +49,15 @@ class WindowSampler:
         bar = config.steps_per_bar
         window_bars = config.prior_bars + config.continuation_bars
         self.counts: Counter[str] = Counter()
-        grids, starts, shifts = [], [], []
+        grids, starts, shifts, piece_starts = [], [], [], []
         offset = 0
-        usable = [p for p in pieces if str(p.meter) == config.meter and len(p.parts) == config.voices]
+        fits = [
+            p for p in pieces if str(p.meter) == config.meter and p.steps_per_beat == config.steps_per_beat
+        ]
+        self.counts["other_meter_or_grid"] = len(pieces) - len(fits)
+        usable = [as_voices(p, config) for p in fits]
         ranges = voice_ranges((p.notes for p in usable), config.voices)
+        self.voice_ranges = ranges  # (V, 2) lowest and highest pitch of each voice in the data
         for piece in usable:
             grid = piece_tokens(piece, config, self.counts)
             bars = grid.shape[1] // bar
@@ -47,6 +65,7 @@ class WindowSampler:
                 self.counts["too_short"] += 1
                 continue
             low, high = _shift_range(piece, ranges, max_transpose, config)
+            piece_starts.append(offset)
             for first in range(bars - window_bars + 1):
                 starts.append(offset + first * bar)
                 shifts.append((low, high))
@@ -56,6 +75,7 @@ class WindowSampler:
             raise SegueError(f"no piece in {config.meter} with {window_bars} bars or more to train on")
         self.tokens = torch.from_numpy(np.concatenate(grids, axis=1))  # (V, total steps)
         self.starts = torch.tensor(starts)
+        self.piece_starts = torch.tensor(piece_starts)  # where each piece's steps begin
         self.shift_low = torch.tensor([s[0] for s in shifts])
         self.shift_high = torch.tensor([s[1] for s in shifts])
         self.window = window_bars * bar

@@ -73,9 +73,23 @@ def straight_through_gumbel(
     values); the backward pass uses the gradient of the Gumbel-softmax relaxation at
     temperature ``tau`` (straight-through Gumbel-softmax, Jang et al. 2017).
     """
-    where = generator.device if generator is not None else logits.device
-    uniform = torch.rand(logits.shape, generator=generator, device=where).to(logits.device)
-    gumbel = -torch.log((-torch.log(uniform.clamp_min(1e-10))).clamp_min(1e-10))
-    soft = torch.softmax((logits.float() + gumbel) / tau, dim=2)
-    hard = torch.zeros_like(soft).scatter_(2, soft.argmax(2, keepdim=True), 1.0)
+    soft = torch.softmax((logits.float() + gumbel_noise(logits, generator)) / tau, dim=2)
+    hard = torch.zeros_like(soft).scatter_(
+        2, soft.max(2, keepdim=True).indices, 1.0
+    )  # max: faster than argmax
     return hard - soft.detach() + soft
+
+
+def gumbel_noise(like: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Standard Gumbel noise of ``like``'s shape, float32, on its device."""
+    where = generator.device if generator is not None else like.device
+    uniform = torch.rand(like.shape, generator=generator, device=where).to(like.device)
+    return -torch.log((-torch.log(uniform.clamp_min(1e-10))).clamp_min(1e-10))
+
+
+def sample_tokens(logits: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Draw tokens from ``softmax(logits)`` along axis 2 (the Gumbel-max trick): (B, V, K, S) -> (B, V, S).
+
+    The same draw as the forward value of :func:`straight_through_gumbel`, without its gradient.
+    """
+    return (logits.float() + gumbel_noise(logits, generator)).max(2).indices

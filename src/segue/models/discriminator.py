@@ -46,15 +46,19 @@ class Discriminator(nn.Module):
             for i in (0, 2):
                 self.tonal[i] = nn.utils.parametrizations.spectral_norm(self.tonal[i])
 
-    def features(self, prior: torch.Tensor, candidate: torch.Tensor) -> torch.Tensor:
-        """The last hidden features, (B, c, S'), used for feature matching."""
+    def features(self, prior: torch.Tensor, candidate: torch.Tensor, group: int = 4) -> torch.Tensor:
+        """The last hidden features, (B, c, S'), used for feature matching.
+
+        ``group`` is the minibatch-spread group size: a divisor of the size of each batch
+        that was concatenated into this one, so that groups never mix them.
+        """
         pair = torch.cat([prior, candidate], dim=3)  # (B, V, K, Sp+Sc)
         x = self.embed(pair)  # (B, V*E, S)
         marker = torch.zeros_like(x[:, :1])
         marker[..., prior.shape[3] :] = 1.0
         x = self.body(self.stem(torch.cat([x, marker], dim=1)))  # (B, c, S')
         if self.config.minibatch_std:
-            x = torch.cat([x, minibatch_spread(x)], dim=1)
+            x = torch.cat([x, minibatch_spread(x, group)], dim=1)
         return nn.functional.leaky_relu(self.head(x), 0.2)
 
     def pitch_classes(self, onehot: torch.Tensor) -> torch.Tensor:
@@ -68,8 +72,8 @@ class Discriminator(nn.Module):
         tonal = self.tonal(torch.cat([a, b, a * b * 12], dim=1).to(features.dtype))
         return (self.out(features.flatten(1)) + tonal).squeeze(1)
 
-    def forward(self, prior: torch.Tensor, candidate: torch.Tensor) -> torch.Tensor:
-        return self.score(self.features(prior, candidate), prior, candidate)  # (B,)
+    def forward(self, prior: torch.Tensor, candidate: torch.Tensor, group: int = 4) -> torch.Tensor:
+        return self.score(self.features(prior, candidate, group), prior, candidate)  # (B,)
 
 
 def minibatch_spread(x: torch.Tensor, group: int = 4) -> torch.Tensor:
@@ -81,5 +85,7 @@ def minibatch_spread(x: torch.Tensor, group: int = 4) -> torch.Tensor:
     """
     batch, _, steps = x.shape
     group = math.gcd(batch, group)
-    spread = x.float().view(batch // group, group, -1).std(dim=1, unbiased=False).mean(dim=1)  # (B/g,)
+    grouped = x.float().view(batch // group, group, -1)  # (B/g, g, C*S)
+    variance = (grouped - grouped.mean(dim=1, keepdim=True)).pow(2).mean(dim=1)  # much faster than std()
+    spread = variance.add(1e-8).sqrt().mean(dim=1)  # (B/g,)
     return spread.repeat_interleave(group).to(x.dtype)[:, None, None].expand(batch, 1, steps)

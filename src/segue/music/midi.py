@@ -84,7 +84,7 @@ def read_midi(
     data = _read_bytes(source, label)
     score = _parse(data, label)
     counts: Counter[str] = Counter()
-    notes, parts = _collect_notes(score, steps_per_beat, lowest, highest, keep_drums, counts)
+    notes, parts, sources = _collect_notes(score, steps_per_beat, lowest, highest, keep_drums, counts)
     if not len(notes):
         raise MidiError(label, _why_no_notes(counts))
     tempos = _events_to_steps(score.tempos, score.tpq, steps_per_beat, lambda e: int(e.mspq))
@@ -99,6 +99,9 @@ def read_midi(
     for index, segment in enumerate(segments):
         piece_name = Path(label).stem if index == 0 else f"{Path(label).stem}#{index + 1}"
         piece = _cut_segment(notes, parts, segment, steps_per_beat, tempos, keys, counts)
+        if piece is not None:
+            used = piece.extra.pop("used")
+            piece.extra.update(ticks_per_beat=score.tpq, source_tracks=[sources[i] for i in used])
         if piece is None or piece.complete_bars == 0:
             counts["segment_without_complete_bar"] += 1
             continue
@@ -159,9 +162,9 @@ def _collect_notes(
     highest: int,
     keep_drums: bool,
     counts: Counter[str],
-) -> tuple[np.ndarray, list[Part]]:
-    chunks, parts = [], []
-    for track in score.tracks:
+) -> tuple[np.ndarray, list[Part], list[int]]:
+    chunks, parts, sources = [], [], []
+    for source, track in enumerate(score.tracks):
         columns = track.notes.numpy()
         if not len(columns["time"]):
             continue
@@ -178,8 +181,9 @@ def _collect_notes(
         chunk["track"] = len(parts)
         chunks.append(drop_out_of_range(chunk, lowest, highest, counts))
         parts.append(Part(str(track.name), int(track.program), bool(track.is_drum)))
+        sources.append(source)
     notes = np.concatenate(chunks) if chunks else empty_notes()
-    return resolve_overlaps(notes, counts), parts
+    return resolve_overlaps(notes, counts), parts, sources
 
 
 def _events_to_steps(events, tpq: int, steps_per_beat: int, value) -> list[tuple[int, object]]:  # type: ignore[no-untyped-def]
@@ -263,15 +267,17 @@ def _cut_segment(
         meter=segment.meter,
         steps_per_beat=steps_per_beat,
         pickup=pickup,
-        tempos=tuple(_map_in_segment(tempos, origin, segment.start, segment.end, DEFAULT_TEMPO)),  # type: ignore[arg-type]
-        keys=tuple(_map_in_segment(keys, origin, segment.start, segment.end, None)),  # type: ignore[arg-type]
+        tempos=tuple(_map_in_segment(tempos, origin, max(segment.start, origin), segment.end, DEFAULT_TEMPO)),  # type: ignore[arg-type]
+        keys=tuple(_map_in_segment(keys, origin, max(segment.start, origin), segment.end, None)),  # type: ignore[arg-type]
+        extra={"origin_step": origin, "used": used.tolist()},
     )
 
 
 def _map_in_segment(
     events: list[tuple[int, object]], origin: int, start: int, end: int | None, default: object
 ) -> list[tuple[int, object]]:
-    """Events inside [start, end) re-based to ``origin``, led by the one in force at ``start``."""
+    """Events inside (start, end) re-based to ``origin``, led at step 0 by the one in force at
+    ``start`` (the later of the segment's start and its bar 0, after leading empty bars)."""
     current = default
     mapped: list[tuple[int, object]] = []
     for step, value in events:
@@ -313,3 +319,19 @@ def write_midi(piece: Piece, path: str | Path, ticks_per_beat: int = 480) -> Pat
 
 
 __all__ = ["MAX_FILE_BYTES", "NOTE_DTYPE", "ReadResult", "midi_bytes", "read_midi", "write_midi"]
+
+
+def midi_seconds(data: bytes) -> float:
+    """How long a MIDI file plays, in seconds (to the end of its last note)."""
+    return float(symusic.Score.from_midi(data).to("second").end())
+
+
+__all__ = [
+    "MAX_FILE_BYTES",
+    "NOTE_DTYPE",
+    "ReadResult",
+    "midi_bytes",
+    "midi_seconds",
+    "read_midi",
+    "write_midi",
+]

@@ -66,6 +66,8 @@ def to_pianoroll(
         raise ValueError(f"a roll of {n_tracks}x{n_steps}x{n_pitches} cells is too large")
     frames = np.zeros((n_tracks, n_steps, n_pitches), dtype=bool)  # (T, S, P)
     onsets = np.zeros_like(frames)
+    if len(notes) and int(notes["track"].max()) >= n_tracks:
+        raise ValueError(f"a note is on track {int(notes['track'].max())}, the roll has {n_tracks} tracks")
     pitch = notes["pitch"].astype(np.int64) - lowest
     onset = notes["onset"].astype(np.int64)
     keep = (pitch >= 0) & (pitch < n_pitches) & (onset >= 0) & (onset < n_steps)

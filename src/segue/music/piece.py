@@ -107,7 +107,10 @@ class Piece:
 
     ``tempos`` is a tempo map of ``(step, microseconds per quarter note)`` pairs;
     ``keys`` a list of ``(step, KeySignature)``; ``fermatas`` the steps where a
-    fermata ends a phrase (the bundled chorales only).
+    fermata ends a phrase (the bundled chorales only). ``extra`` holds where a piece
+    read from MIDI came from: ``ticks_per_beat``, ``origin_step`` (the file's step,
+    at ``steps_per_beat``, where bar 0 starts) and ``source_tracks`` (the file's track
+    index of each part).
     """
 
     notes: np.ndarray

@@ -9,9 +9,11 @@ note of one pitch stays two notes.
 Rules for notes a grid cannot hold (each counted by :func:`to_tokens`):
 
 * ``chord_in_voice``: where a voice has two notes starting at once, the highest is
-  kept (the lowest in the last voice, the bass);
+  kept (the lowest in the last voice, the bass, when there are several voices);
 * ``cut_by_next``: a note still sounding when the voice's next note starts ends there;
-* ``out_of_range``: notes outside ``[lowest, highest]`` are dropped.
+* ``out_of_range``: notes outside ``[lowest, highest]`` are dropped;
+* ``outside_grid``: notes of a track beyond the voices, or starting outside the steps,
+  are dropped.
 """
 
 from __future__ import annotations
@@ -45,7 +47,9 @@ def to_tokens(
     tokens = np.full((n_voices, n_steps), REST, dtype=np.int64)  # (V, S)
     inside = (notes["pitch"] >= lowest) & (notes["pitch"] <= highest)
     counts["out_of_range"] += int((~inside).sum())
-    notes = notes[inside & (notes["track"] < n_voices) & (notes["onset"] < n_steps) & (notes["onset"] >= 0)]
+    on_grid = (notes["track"] < n_voices) & (notes["onset"] < n_steps) & (notes["onset"] >= 0)
+    counts["outside_grid"] += int((inside & ~on_grid).sum())
+    notes = notes[inside & on_grid]
     for voice in range(n_voices):
         chunk = sort_notes(notes[notes["track"] == voice])
         if not len(chunk):

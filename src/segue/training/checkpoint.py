@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,20 +40,25 @@ def save_checkpoint(
     step: int,
     modules: dict[str, torch.nn.Module],
     optimizers: dict[str, torch.optim.Optimizer],
-    generators: dict[str, torch.Generator],
+    rng_states: dict[str, torch.Tensor],
     keep: int = 2,
+    info: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ``folder/step-NNNNNNN.safetensors`` and keep only the newest ``keep`` files."""
+    """Write ``folder/step-NNNNNNN.safetensors`` and keep only the newest ``keep`` files.
+
+    ``rng_states`` maps names (one per random generator and rank) to generator states;
+    ``info`` is any JSON-ready data to keep beside them (e.g. the configs).
+    """
     tensors: dict[str, torch.Tensor] = {}
-    meta: dict[str, Any] = {"step": step, "param_groups": {}}
+    meta: dict[str, Any] = {"step": step, "param_groups": {}, "info": info or {}}
     for name, module in modules.items():
         tensors.update({f"{name}.{k}": v.detach().cpu().contiguous() for k, v in module.state_dict().items()})
     for name, optimizer in optimizers.items():
         opt_tensors, groups = _optimizer_tensors(optimizer, f"opt_{name}")
         tensors.update(opt_tensors)
         meta["param_groups"][name] = groups
-    for name, generator in generators.items():
-        tensors[f"rng_{name}"] = generator.get_state()
+    for name, state in rng_states.items():
+        tensors[f"rng.{name}"] = state
     path = folder / f"step-{step:07d}.safetensors"
     atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata={"segue": json.dumps(meta)}))
     for old in list_checkpoints(folder)[:-keep]:
@@ -68,19 +74,33 @@ def list_checkpoints(folder: Path) -> list[Path]:
     return sorted(found, key=lambda p: int(PATTERN.search(p.name).group(1)))  # type: ignore[union-attr]
 
 
-def load_checkpoint(
-    path: Path,
-    modules: dict[str, torch.nn.Module],
-    optimizers: dict[str, torch.optim.Optimizer],
-    generators: dict[str, torch.Generator],
-) -> int:
-    """Restore everything :func:`save_checkpoint` wrote; returns the step."""
+@dataclass(frozen=True)
+class Restored:
+    """What a checkpoint gave back besides the module and optimizer states."""
+
+    step: int
+    rng_states: dict[str, torch.Tensor]
+    info: dict[str, Any]
+
+
+def read_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """The metadata and tensors of a checkpoint file."""
     try:
         with safe_open(str(path), framework="pt") as handle:
             meta = json.loads(handle.metadata()["segue"])
             tensors = {key: handle.get_tensor(key) for key in handle.keys()}
     except Exception as error:
         raise SegueError(f"{path}: unreadable checkpoint ({error})") from None
+    return meta, tensors
+
+
+def load_checkpoint(
+    path: Path,
+    modules: dict[str, torch.nn.Module],
+    optimizers: dict[str, torch.optim.Optimizer],
+) -> Restored:
+    """Restore the modules and optimizers :func:`save_checkpoint` wrote."""
+    meta, tensors = read_checkpoint(path)
     for name, module in modules.items():
         prefix = f"{name}."
         module.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
@@ -92,6 +112,5 @@ def load_checkpoint(
                 index, field = key[len(prefix) :].split(".", 1)
                 state.setdefault(int(index), {})[field] = value
         optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"][name]})
-    for name, generator in generators.items():
-        generator.set_state(tensors[f"rng_{name}"])
-    return int(meta["step"])
+    rng = {k[len("rng.") :]: v for k, v in tensors.items() if k.startswith("rng.")}
+    return Restored(int(meta["step"]), rng, meta.get("info", {}))

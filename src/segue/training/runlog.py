@@ -26,7 +26,9 @@ class RunLog:
         try:
             from torch.utils.tensorboard import SummaryWriter
 
-            self._tb = SummaryWriter(str(run_dir / "tensorboard"), purge_step=resume_step)
+            self._tb = SummaryWriter(
+                str(run_dir / "tensorboard"), purge_step=None if resume_step is None else resume_step + 1
+            )
         except ImportError:  # pragma: no cover - tensorboard is a dependency, but optional here
             self._tb = None
 

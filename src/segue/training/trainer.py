@@ -34,7 +34,7 @@ from segue.models.losses import feature_matching, gradient_penalty, r1_penalty
 from segue.music.piece import Piece
 from segue.music.tokens import FIRST_PITCH
 from segue.sampling import latent
-from segue.training.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
+from segue.training.checkpoint import list_checkpoints, load_checkpoint, read_checkpoint, save_checkpoint
 from segue.training.runlog import RunLog
 from segue.training.samples import write_samples
 
@@ -69,10 +69,19 @@ class Distributed:
 
 def pick_device(name: str = "auto") -> torch.device:
     """CUDA if present, else Apple MPS, else CPU; or the device named."""
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise SegueError(f"--device {name}: CUDA is not available on this machine")
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise SegueError("--device mps: Apple MPS is not available on this machine")
+    if name not in ("auto", "cpu", "mps") and not name.startswith("cuda"):
+        raise SegueError(f"--device {name}: choose auto, cpu, cuda, cuda:N or mps")
+    if name.startswith("cuda") or (name == "auto" and torch.cuda.is_available()):
+        index = torch.device(name if name != "auto" else "cuda").index
+        device = torch.device("cuda", index if index is not None else int(os.environ.get("LOCAL_RANK", 0)))
+        torch.cuda.set_device(device)
+        return device
     if name != "auto":
         return torch.device(name)
-    if torch.cuda.is_available():
-        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
     if torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
@@ -108,9 +117,9 @@ def tau_at(config: TrainConfig, step: int) -> float:
     return config.tau_start * (config.tau_end / config.tau_start) ** min(1.0, step / config.steps)
 
 
-def onset_rate(tokens: torch.Tensor) -> float:
-    """Share of (voice, step) cells where a note starts."""
-    return float((tokens >= FIRST_PITCH).float().mean())
+def onset_rate(onehot: torch.Tensor) -> float:
+    """Share of (voice, step) cells of (B, V, K, S) one-hots where a note starts."""
+    return float(onehot.detach()[:, :, FIRST_PITCH:].sum(2).float().mean())
 
 
 class Trainer:
@@ -157,27 +166,71 @@ class Trainer:
             self.G_train = DistributedDataParallel(self.G, device_ids=ids)
             self.D_train = DistributedDataParallel(self.D, device_ids=ids)
         self.step = 0
+        self._group = math.gcd(train_config.batch_size, 4)  # minibatch-spread groups never mix batches
 
     # -- state ---------------------------------------------------------------------------
-    def _state(self) -> tuple[dict, dict, dict]:  # type: ignore[type-arg]
-        modules = {"g": self.G, "d": self.D, "ema": self.ema}
-        return modules, {"g": self.opt_g, "d": self.opt_d}, {"data": self.data_rng, "noise": self.noise_rng}
+    def _state(self) -> tuple[dict, dict]:  # type: ignore[type-arg]
+        return {"g": self.G, "d": self.D, "ema": self.ema}, {"g": self.opt_g, "d": self.opt_d}
+
+    def _rng_states(self) -> dict[str, torch.Tensor]:
+        """Every rank's random-generator states (a collective call in distributed runs)."""
+        local = {"data": self.data_rng.get_state(), "noise": self.noise_rng.get_state()}
+        if self.dist.world == 1:
+            ranks = [local]
+        else:
+            ranks = [{} for _ in range(self.dist.world)]
+            dist.all_gather_object(ranks, local)
+        return {
+            f"{name}.r{rank}": state for rank, states in enumerate(ranks) for name, state in states.items()
+        }
+
+    def _configs(self) -> dict[str, object]:
+        return {"model": to_dict(self.mc), "train": to_dict(self.tc), "world_size": self.dist.world}
 
     def resume(self) -> bool:
-        """Restore the newest checkpoint of the run, if any; returns whether one was found."""
+        """Restore the newest checkpoint of the run, if any; returns whether one was found.
+
+        The model config must be the checkpoint's. Learning rates and betas are the
+        current config's; the temperature schedule follows the current ``steps``.
+        """
         found = list_checkpoints(self.run_dir / "checkpoints")
         if not found:
             return False
-        self.step = load_checkpoint(found[-1], *self._state())
+        meta, _ = read_checkpoint(found[-1])
+        saved_model = meta.get("info", {}).get("model")
+        if saved_model is not None and saved_model != to_dict(self.mc):
+            raise SegueError(f"{found[-1]}: made with another model config than this run's; cannot resume")
+        restored = load_checkpoint(found[-1], *self._state())
+        self.step = restored.step
+        rank = self.dist.rank
+        for name, generator in (("data", self.data_rng), ("noise", self.noise_rng)):
+            state = restored.rng_states.get(f"{name}.r{rank}")
+            if state is None:  # more ranks now than when saved: a fresh, distinct stream
+                generator.manual_seed(self.tc.seed * 7919 + 1_000_003 * rank + self.step)
+            else:
+                generator.set_state(state)
+        for optimizer, lr in ((self.opt_g, self.tc.lr_g), (self.opt_d, self.tc.lr_d)):
+            for group in optimizer.param_groups:
+                group["lr"], group["betas"] = lr, (self.tc.beta1, self.tc.beta2)
         return True
 
-    def save_checkpoint(self) -> Path:
-        """Write a checkpoint of the current step."""
-        return save_checkpoint(self.run_dir / "checkpoints", self.step, *self._state())
+    def save_checkpoint(self) -> Path | None:
+        """Write a checkpoint of the current step (on the main process; call on every rank)."""
+        states = self._rng_states()
+        if not self.dist.main:
+            return None
+        return save_checkpoint(
+            self.run_dir / "checkpoints", self.step, *self._state(), states, info=self._configs()
+        )
 
     def model(self) -> SegueModel:
         """The trained model: G's moving average and D."""
-        info = {"trained_steps": self.step, "data": self.data_info, "train": to_dict(self.tc)}
+        info = {
+            "trained_steps": self.step,
+            "data": self.data_info,
+            "voice_ranges": self.sampler.voice_ranges.tolist(),
+            "train": to_dict(self.tc),
+        }
         return SegueModel(self.mc, copy.deepcopy(self.ema).cpu(), copy.deepcopy(self.D).cpu().eval(), info)
 
     def write_config(self) -> None:
@@ -220,7 +273,8 @@ class Trainer:
                 fake = G(prior, self._z(), tau, self.noise_rng)
             mismatch = real.roll(1, dims=0)
             with self._autocast():
-                scores = self.D_train(prior.repeat(3, 1, 1, 1), torch.cat([real, fake, mismatch])).float()
+                candidates = torch.cat([real, fake, mismatch])
+                scores = self.D_train(prior.repeat(3, 1, 1, 1), candidates, group=self._group).float()
             s_real, s_fake, s_mis = scores.chunk(3)
             loss_d = (
                 self.loss.d_real(s_real) + self.loss.d_fake(s_fake) + tc.mismatch * self.loss.d_fake(s_mis)
@@ -239,7 +293,7 @@ class Trainer:
         with self._autocast():
             fake = self.G_train(prior, self._z(), tau, self.noise_rng)
             if tc.feature_matching > 0:
-                feats = D_plain.features(prior.repeat(2, 1, 1, 1), torch.cat([real, fake]))
+                feats = D_plain.features(prior.repeat(2, 1, 1, 1), torch.cat([real, fake]), self._group)
                 real_f, fake_f = feats.chunk(2)
                 s_fake_g = D_plain.score(fake_f, prior, fake).float()
             else:
@@ -259,10 +313,13 @@ class Trainer:
             "d_fake": s_fake.mean().item(),
             "d_mismatch": s_mis.mean().item(),
             "tau": tau,
-            "fake_onsets": onset_rate(fake.detach().argmax(2)),
-            "real_onsets": onset_rate(real.argmax(2)),
+            "fake_onsets": onset_rate(fake),
+            "real_onsets": onset_rate(real),
         }
-        if not all(math.isfinite(v) for v in values.values()):
+        finite = torch.tensor(float(all(math.isfinite(v) for v in values.values())))
+        if self.dist.world > 1:  # every rank stops together, never one alone
+            dist.all_reduce(finite, op=dist.ReduceOp.MIN)
+        if not finite.item():
             raise TrainingDiverged(
                 f"loss became {values['loss_d']} (D) / {values['loss_g']} (G) at step {self.step + 1}; "
                 f"the last good checkpoint is kept in {self.run_dir / 'checkpoints'}"
@@ -310,20 +367,19 @@ class Trainer:
         model = self.model()
         if self.dist.main:
             model.save(self.run_dir / "model")
+        if self.dist.world > 1:
+            dist.barrier()
+            dist.destroy_process_group()
         return model
 
     def _periodic(self, log: RunLog | None, values: dict[str, float]) -> None:
+        last = self.step == self.tc.steps
+        if self.step % self.tc.checkpoint_every == 0 or last:
+            self.save_checkpoint()  # every rank takes part: it gathers their random states
         if not self.dist.main or log is None:
             return
-        last = self.step == self.tc.steps
         if self.step % self.tc.log_every == 0 or last:
             log.log(self.step, values)
-        if self.step % self.tc.checkpoint_every == 0 or last:
-            self.save_checkpoint()
         if self.sample_pieces and (self.step % self.tc.sample_every == 0 or last):
-            write_samples(
-                self.ema,
-                self.sample_pieces,
-                self.run_dir / "samples" / f"step-{self.step:07d}",
-                seed=self.tc.seed,
-            )
+            folder = self.run_dir / "samples" / f"step-{self.step:07d}"
+            write_samples(self.ema, self.sample_pieces, folder, seed=self.tc.seed)

@@ -1,0 +1,167 @@
+"""`segue generate` end to end, on synthetic and bundled MIDI, with a tiny model for speed."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import symusic
+import torch
+
+import segue
+from segue import load_model
+from segue.cli import main
+from segue.data.chorales import load_chorales, split_indices
+from segue.modelfile import SegueModel
+from segue.music.midi import midi_bytes, read_midi
+from segue.render import wav_stats
+from tests.smf import TrackBuilder, smf
+from tests.tiny import TINY_MODEL
+
+BAR = 1920  # ticks per 4/4 bar at 480 per quarter
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    torch.manual_seed(0)
+    model = SegueModel.create(TINY_MODEL, {"voice_ranges": [[60, 81], [53, 74], [48, 69], [36, 62]]})
+    return model.save(tmp_path_factory.mktemp("model") / "tiny")
+
+
+@pytest.fixture(scope="module")
+def band(tmp_path_factory) -> Path:
+    """Piano chords and a melody on two channels of one track, drums, a tempo change and a pickup."""
+    track = (
+        TrackBuilder()
+        .meter(0, 4, 4)
+        .tempo(0, 500_000)
+        .tempo(2 * BAR, 400_000)
+        .program(0, 0, 0)
+        .program(0, 73, 1)
+    )
+    track.note(3 * 480, 480, 67, 90, channel=1)  # pickup: the last beat of bar 0
+    for bar in range(1, 7):
+        for beat in range(4):
+            track.note(bar * BAR + beat * 480, 240, 72 + (bar + beat) % 5, 100, channel=1)
+        for pitch in (48, 55, 64):
+            track.note(bar * BAR, BAR, pitch + bar % 3, 70, channel=0)
+        for beat in range(4):
+            track.note(bar * BAR + beat * 480, 120, 36 if beat % 2 == 0 else 38, 110, channel=9)
+    path = tmp_path_factory.mktemp("midi") / "band.mid"
+    path.write_bytes(smf([track]))
+    return path
+
+
+def notes_of(score: symusic.Score, before: int | None = None, after: int | None = None) -> list[tuple]:
+    rows = []
+    for track in score.tracks:
+        for note in track.notes:
+            if (before is None or note.time < before) and (after is None or note.time >= after):
+                rows.append(
+                    (track.program, track.is_drum, note.time, note.duration, note.pitch, note.velocity)
+                )
+    return sorted(rows)
+
+
+def generate(prime: Path, out: Path, model: Path, *extra: str) -> int:
+    return main(["generate", str(prime), "--out", str(out), "--model", str(model), *extra])
+
+
+def test_prime_is_kept_note_for_note_and_the_continuation_starts_after_bar_k(band, tiny_model, tmp_path):
+    out = tmp_path / "out.mid"
+    assert generate(band, out, tiny_model, "--bars", "3", "--prime-bars", "4", "--seed", "1") == 0
+    original, result = symusic.Score.from_midi(band.read_bytes()), symusic.Score.from_midi(out.read_bytes())
+    cut = 5 * BAR  # the pickup bar, then 4 complete bars
+    kept = [
+        (p, d, t, min(dur, cut - t), pitch, v) for p, d, t, dur, pitch, v in notes_of(original, before=cut)
+    ]
+    assert notes_of(result, before=cut) == sorted(kept)
+    assert [(t.time, t.mspq) for t in result.tempos] == [(t.time, t.mspq) for t in original.tempos]
+    assert [(s.numerator, s.denominator) for s in result.time_signatures] == [(4, 4)]
+    after = notes_of(result, after=cut)
+    assert after, "nothing was generated"
+    assert all(not drum for _, drum, *_ in after)  # drums stop at the seam
+    assert max(t + d for _, _, t, d, *_ in after) <= cut + 3 * BAR
+    assert {p for p, *_ in after} <= {0, 73}  # written in the prime's instruments
+
+
+def test_same_seed_same_bytes_other_seed_other_music(band, tiny_model, tmp_path):
+    for name, seed in (("a", "5"), ("b", "5"), ("c", "6")):
+        assert generate(band, tmp_path / f"{name}.mid", tiny_model, "--seed", seed, "--bars", "4") == 0
+    a, b, c = ((tmp_path / f"{n}.mid").read_bytes() for n in "abc")
+    assert a == b and a != c
+
+
+def test_samples_png_and_wav(band, tiny_model, tmp_path, capsys):
+    args = [
+        "--samples",
+        "3",
+        "--bars",
+        "2",
+        "--png",
+        str(tmp_path / "o.png"),
+        "--wav",
+        str(tmp_path / "o.wav"),
+    ]
+    assert generate(band, tmp_path / "o.mid", tiny_model, *args) == 0
+    outs = [(tmp_path / f"o-{i}.mid").read_bytes() for i in (1, 2, 3)]
+    assert len(set(outs)) == 3
+    printed = capsys.readouterr().out
+    for i in (1, 2, 3):
+        assert str(tmp_path / f"o-{i}.png") in printed
+        assert (tmp_path / f"o-{i}.png").read_bytes()[:4] == b"\x89PNG"
+        stats = wav_stats(tmp_path / f"o-{i}.wav")
+        assert 10 < stats["seconds"] < 30 and stats["peak"] > 0.01
+    assert not (tmp_path / "o.mid").exists()
+
+
+def test_a_bundled_chorale_with_the_shipped_model(tmp_path):
+    chorales = load_chorales()
+    piece = chorales[split_indices(chorales, "test")[0]]
+    prime = tmp_path / "chorale.mid"
+    prime.write_bytes(midi_bytes(piece))
+    (result,) = segue.continue_midi(prime, bars=8, prime_bars=4, seed=0)
+    back = read_midi(result.midi).pieces[0]
+    model = load_model()
+    bar = back.bar_steps
+    cut = (back.first_bar + 4) * bar
+    expected = piece.notes[piece.notes["onset"] < cut]
+    got = back.notes[back.notes["onset"] < cut]
+    assert np.array_equal(got[["onset", "pitch", "track"]], expected[["onset", "pitch", "track"]])
+    generated = back.notes[back.notes["onset"] >= cut]
+    assert len(generated) > 0 and int((generated["onset"] + generated["duration"]).max()) <= cut + 8 * bar
+    assert model.config.voices == len(back.parts) and back.parts == piece.parts
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        (b"", [], "empty file"),
+        (b"not a midi file at all", [], "not a MIDI file"),
+        (smf([TrackBuilder().note(0, 960, 60)]), [], "no complete bar"),
+        (smf([TrackBuilder().note(0, 4 * BAR, 36, channel=9)]), [], "only drum notes"),
+        (smf([TrackBuilder().meter(0, 7, 8).note(0, 4 * BAR, 60)]), [], "the model knows only 4/4"),
+        (smf([TrackBuilder().note(0, 2 * BAR, 60)]), ["--prime-bars", "5"], "fewer than the 5"),
+        (smf([TrackBuilder().note(0, 2 * BAR, 60)]), ["--bars", "0"], "bars must be between"),
+        (smf([TrackBuilder().note(0, 2 * BAR, 60)]), ["--bars", "10001"], "bars must be between"),
+        (smf([TrackBuilder().note(0, 2 * BAR, 60)]), ["--samples", "65"], "samples must be between"),
+        (smf([TrackBuilder().note(0, 2 * BAR, 60)]), ["--truncation", "-1"], "truncation"),
+    ],
+)
+def test_bad_input_is_refused_with_one_line_and_no_output(
+    content, args, message, tiny_model, tmp_path, capsys
+):
+    prime = tmp_path / "prime.mid"
+    prime.write_bytes(content)
+    assert generate(prime, tmp_path / "out.mid", tiny_model, *args) == 1
+    err = capsys.readouterr().err.strip()
+    assert message in err and err.count("\n") == 0 and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["prime.mid"]
+
+
+def test_python_api_continue_roll(tiny_model):
+    model = load_model(tiny_model)
+    voices = np.zeros((4, 16), dtype=np.int64)
+    voices[:, 0] = [40, 35, 30, 20]
+    out = segue.continue_roll(voices, bars=3, model=model, seed=0, samples=2)
+    assert out.shape == (2, 4, 48) and out.min() >= 0 and out.max() < model.config.vocab
+    assert not np.array_equal(out[0], out[1])

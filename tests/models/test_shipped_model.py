@@ -1,0 +1,35 @@
+"""The model shipped in the package: it loads, is small, and its D judges the pair."""
+
+import torch
+
+from segue import load_model
+from segue.data.chorales import load_chorales, split_indices
+from segue.data.windows import WindowSampler, onehot
+from segue.modelfile import default_model_dir
+
+
+def test_the_shipped_model_is_a_small_safetensors_folder():
+    folder = default_model_dir()
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors"]
+    assert sum(p.stat().st_size for p in folder.iterdir()) < 20 * 2**20
+    model = load_model()
+    assert model.info["trained_steps"] > 0 and "chorales" in model.info["data"]
+
+
+def test_discriminator_scores_drop_when_priors_and_continuations_are_shuffled_across_pieces():
+    model = load_model()
+    config = model.config
+    chorales = load_chorales()
+    pieces = [chorales[i] for i in split_indices(chorales, "test")]
+    sampler = WindowSampler(pieces, config, max_transpose=0)
+    # One window per test piece (its first), so that a shuffle always pairs two different pieces.
+    piece_of_window = torch.searchsorted(sampler.piece_starts, sampler.starts, right=True)
+    first = torch.tensor([int((piece_of_window == p).nonzero()[0]) for p in piece_of_window.unique()])
+    prior, real = sampler.windows(first)
+    prior, real = onehot(prior, config.vocab), onehot(real, config.vocab)
+    with torch.no_grad():
+        matched = model.discriminator(prior, real)
+        shuffled = model.discriminator(prior, real.roll(1, dims=0))
+    assert len(first) >= 30
+    assert matched.mean() > shuffled.mean()
+    assert (matched > shuffled).float().mean() > 0.6

@@ -1,0 +1,50 @@
+import numpy as np
+
+from segue.music.piece import make_notes
+from segue.music.voices import is_monophonic, split_voices
+from tests.strategies import note_tuples
+
+CENTRES = [70.0, 62.0, 55.0, 46.0]
+
+
+def test_four_monophonic_tracks_become_voices_by_register():
+    notes = make_notes([0, 0, 0, 0, 4], [4, 4, 4, 8, 4], [48, 72, 60, 64, 74], 80, [3, 0, 2, 1, 0])
+    split = split_voices(notes, 4, 16, CENTRES)
+    assert split.rule == "tracks by register"
+    assert split.sources == (0, 1, 2, 3)
+    assert note_tuples(split.notes)[0] == (0, 72, 0, 4)
+    shuffled = notes.copy()
+    shuffled["track"] = np.array([2, 3, 0, 1])[notes["track"]]  # same music, tracks in another order
+    assert split_voices(shuffled, 4, 16, CENTRES).sources == (2, 3, 0, 1)
+
+
+def test_one_piano_track_is_split_by_register():
+    # A C major chord held for a bar, then a melody over a bass note.
+    notes = make_notes([0, 0, 0, 0, 16, 20, 16], [16, 16, 16, 16, 4, 4, 16], [48, 55, 64, 72, 74, 76, 43])
+    split = split_voices(notes, 4, 32, CENTRES)
+    assert split.rule == "split by register" and split.sources == (0, 0, 0, 0)
+    voices = {v: note_tuples(split.notes[split.notes["track"] == v]) for v in range(4)}
+    assert voices[0] == sorted([(0, 72, 0, 16), (0, 74, 16, 4), (0, 76, 20, 4)])
+    assert voices[3] == sorted([(3, 48, 0, 16), (3, 43, 16, 16)])
+    assert [n[1] for n in voices[1]] == [64] and [n[1] for n in voices[2]] == [55]
+
+
+def test_more_notes_than_voices_keep_top_bottom_and_spread_inner():
+    notes = make_notes([0] * 6, [4] * 6, [40, 50, 55, 60, 64, 80])
+    split = split_voices(notes, 4, 4, CENTRES)
+    assert sorted(split.notes["pitch"].tolist(), reverse=True) == [80, 60, 55, 40] or sorted(
+        split.notes["pitch"].tolist(), reverse=True
+    ) == [80, 64, 50, 40]
+    assert split.notes["pitch"][split.notes["track"] == 0].tolist() == [80]
+    assert split.notes["pitch"][split.notes["track"] == 3].tolist() == [40]
+
+
+def test_repeated_notes_stay_separate_in_a_voice():
+    notes = make_notes([0, 2, 0], [2, 2, 4], [72, 72, 48])
+    split = split_voices(notes, 2, 4, [70.0, 48.0])
+    assert note_tuples(split.notes) == [(0, 72, 0, 2), (0, 72, 2, 2), (1, 48, 0, 4)]
+
+
+def test_is_monophonic():
+    assert is_monophonic(make_notes([0, 4], [4, 4], [60, 62]), 8)
+    assert not is_monophonic(make_notes([0, 0], [4, 4], [60, 64]), 8)
