@@ -1,3 +1,5 @@
+import dataclasses
+import math
 import os
 import subprocess
 import sys
@@ -153,3 +155,20 @@ def test_a_used_run_directory_needs_resume_and_the_same_model(tmp_path: Path, ca
         "--quiet",
     ]
     assert main(resume) == 1 and "another model config" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"loss": "wgan-gp"},
+        {"loss": "nonsaturating", "r1_gamma": 1.0, "feature_matching": 1.0},
+        {"loss": "hinge", "d_steps": 2, "mismatch": 0.0},
+    ],
+)
+def test_every_objective_and_option_trains(tmp_path: Path, pieces, options):
+    config = dataclasses.replace(TINY_TRAIN, steps=2, **options)
+    trainer = Trainer(tmp_path, TINY_MODEL, config, pieces[0], progress=False)
+    before = [p.detach().clone() for p in trainer.G.parameters()]
+    values = trainer.train_step()
+    assert all(math.isfinite(v) for v in values.values())
+    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.G.parameters()))

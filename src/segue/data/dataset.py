@@ -232,7 +232,7 @@ class Dataset:
     def metas(self) -> list[dict[str, Any]]:
         """Metadata of every piece, in order (read once, then cached)."""
         if self._meta_cache is None:
-            metas = []
+            metas: list[dict[str, Any]] = []
             for shard in self._shards:
                 with open(shard.meta_path, encoding="utf-8") as handle:
                     metas.extend(json.loads(line) for line in handle)

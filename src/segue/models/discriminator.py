@@ -34,7 +34,7 @@ class Discriminator(nn.Module):
         self.body = nn.Sequential(*layers, ResBlock(c, sn=sn, norm=False), nn.LeakyReLU(0.2))
         extra = 1 if config.minibatch_std else 0
         self.head = conv(c + extra, c, 3, sn=sn)
-        self.out = nn.Linear(c * steps, 1)
+        self.out: nn.Module = nn.Linear(c * steps, 1)
         # Tonal agreement: pitch-class profiles of prior and candidate, compared directly.
         folding = torch.zeros(config.vocab, 12)
         for token in range(2, config.vocab):

@@ -163,7 +163,9 @@ def _collect_notes(
     keep_drums: bool,
     counts: Counter[str],
 ) -> tuple[np.ndarray, list[Part], list[int]]:
-    chunks, parts, sources = [], [], []
+    chunks: list[np.ndarray] = []
+    parts: list[Part] = []
+    sources: list[int] = []
     for source, track in enumerate(score.tracks):
         columns = track.notes.numpy()
         if not len(columns["time"]):
@@ -199,7 +201,8 @@ def _segments(score: symusic.Score, steps_per_beat: int, label: str, counts: Cou
             changes[step] = Meter(int(event.numerator), int(event.denominator))
         except ValueError:
             raise MidiError(label, f"invalid time signature {event.numerator}/{event.denominator}") from None
-    starts, meters = [], []
+    starts: list[int] = []
+    meters: list[Meter] = []
     for step in sorted(changes):
         if meters and changes[step] == meters[-1]:
             continue
@@ -316,9 +319,6 @@ def midi_bytes(piece: Piece, ticks_per_beat: int = 480) -> bytes:
 def write_midi(piece: Piece, path: str | Path, ticks_per_beat: int = 480) -> Path:
     """Write a piece to ``path`` as MIDI, atomically."""
     return atomic_write_bytes(path, midi_bytes(piece, ticks_per_beat))
-
-
-__all__ = ["MAX_FILE_BYTES", "NOTE_DTYPE", "ReadResult", "midi_bytes", "read_midi", "write_midi"]
 
 
 def midi_seconds(data: bytes) -> float:

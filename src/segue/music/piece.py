@@ -9,6 +9,7 @@ last ``pickup`` steps are music, and it is not counted among the complete bars.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -122,7 +123,7 @@ class Piece:
     keys: tuple[tuple[int, KeySignature], ...] = ()
     fermatas: tuple[int, ...] = ()
     name: str = ""
-    extra: dict[str, object] = field(default_factory=dict, compare=False)
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if self.notes.dtype != NOTE_DTYPE:

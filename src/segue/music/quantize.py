@@ -17,7 +17,7 @@ from collections import Counter
 
 import numpy as np
 
-from segue.music.piece import NOTE_DTYPE, sort_notes
+from segue.music.piece import sort_notes
 
 
 def ticks_to_steps(ticks: np.ndarray, ticks_per_beat: int, steps_per_beat: int) -> np.ndarray:
@@ -72,9 +72,3 @@ def resolve_overlaps(notes: np.ndarray, counts: Counter[str]) -> np.ndarray:
     durations[:-1] = np.where(cut, gap, durations[:-1])
     notes["duration"] = durations
     return sort_notes(notes)
-
-
-def assert_note_dtype(notes: np.ndarray) -> None:
-    """Raise ValueError unless ``notes`` is a note array."""
-    if notes.dtype != NOTE_DTYPE:
-        raise ValueError(f"expected a note array, got dtype {notes.dtype}")

@@ -10,6 +10,7 @@ DistributedDataParallel under ``torchrun``.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import os
 import signal
@@ -279,13 +280,12 @@ class Trainer:
             loss_d = (
                 self.loss.d_real(s_real) + self.loss.d_fake(s_fake) + tc.mismatch * self.loss.d_fake(s_mis)
             )
+            critic = functools.partial(D_plain, prior)  # candidate -> scores under this batch's priors
             if tc.loss == "wgan-gp":
                 weight = torch.rand(len(real), 1, 1, 1, generator=self.noise_rng).to(self.device)
-                loss_d = loss_d + tc.gp_weight * gradient_penalty(
-                    lambda c, p=prior: D_plain(p, c), real, fake, weight
-                )
+                loss_d = loss_d + tc.gp_weight * gradient_penalty(critic, real, fake, weight)
             if tc.r1_gamma > 0:
-                loss_d = loss_d + tc.r1_gamma / 2 * r1_penalty(lambda c, p=prior: D_plain(p, c), real)
+                loss_d = loss_d + tc.r1_gamma / 2 * r1_penalty(critic, real)
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             self.opt_d.step()
