@@ -65,5 +65,6 @@ def test_evaluate_quick_writes_a_report_with_every_system(tiny_model: Path, tmp_
         assert 0.0 <= row["classifier accuracy"] <= 1.0 and "PCP correlation" in row, system
     assert document["table"]["repeat prime"]["PCP correlation"] == pytest.approx(1.0)
     assert "| GAN |" in (out / "report.md").read_text()
-    assert (out / "samples.png").read_bytes()[:4] == b"\x89PNG"
+    for picture in ("samples.png", "histograms.png"):
+        assert (out / picture).read_bytes()[:4] == b"\x89PNG"
     assert main(["evaluate", "--model", str(tiny_model), "--bars", "0", "--out", str(out)]) == 1

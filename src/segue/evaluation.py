@@ -207,6 +207,7 @@ class Report:
     pieces: int
     continuations: dict[str, np.ndarray]
     primes: np.ndarray
+    bar_stats: dict[str, dict[str, list[float]]]  # system -> per-bar statistic -> values
 
 
 def evaluate(
@@ -249,6 +250,7 @@ def evaluate(
     reference = score_system(windows, windows.reals, config.lowest)
     halves = windows.pieces % 2 == 0  # real pairs of half the pieces against those of the other half
     table: dict[str, dict[str, float]] = {}
+    bar_stats: dict[str, dict[str, list[float]]] = {}
     for name, continuations in outputs.items():
         scores = reference if name == "Bach (real)" else score_system(windows, continuations, config.lowest)
         row = {metric: scores.mean(metric) for metric in scores.values}
@@ -258,6 +260,8 @@ def evaluate(
             )
         keys = [metrics.bar_keys(c, config.steps_per_bar) for c in continuations]
         row["copied bars"] = float(np.mean([metrics.copied_bar_rate(k, train_set) for k in keys]))
+        row["longest copied span"] = float(max(metrics.longest_copied_span(k, train_bars) for k in keys))
+        bar_stats[name] = scores.bar_stats
         features = np.stack(
             [
                 pair_features(p, c, config.lowest, config.steps_per_bar)
@@ -274,4 +278,6 @@ def evaluate(
     table["GAN"]["differs across seeds"] = float(
         np.mean([(a != b).any() for a, b in zip(outputs["GAN"], second)])
     )
-    return Report(table, len(windows.primes), len(set(windows.pieces.tolist())), outputs, windows.primes)
+    return Report(
+        table, len(windows.primes), len(set(windows.pieces.tolist())), outputs, windows.primes, bar_stats
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -89,8 +90,8 @@ def plot_pianorolls(
     pieces: list[Piece],
     path: str | Path,
     *,
-    titles: list[str | None] | None = None,
-    seams: list[int | None] | None = None,
+    titles: Sequence[str | None] | None = None,
+    seams: Sequence[int | None] | None = None,
     dpi: int = 120,
 ) -> Path:
     """Draw several pieces one above the other into one PNG."""
@@ -235,3 +236,26 @@ def wav_stats(path: str | Path) -> dict[str, float]:
         "peak": float(np.abs(samples).max()) if len(samples) else 0.0,
         "silent_share": float((np.abs(samples) < 1e-3).mean()) if len(samples) else 1.0,
     }
+
+
+def plot_histograms(
+    stats: dict[str, dict[str, list[float]]], path: str | Path, *, reference: str, dpi: int = 110
+) -> Path:
+    """One panel per statistic: each system's histogram outlined over the reference's, filled."""
+    plt = _pyplot()
+    names = list(stats[reference])
+    fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.6), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        values = [v for system in stats.values() for v in system[name]]
+        bins = np.histogram_bin_edges(values, bins=min(20, max(5, len(set(values)))))
+        ax.hist(stats[reference][name], bins=bins, density=True, color="0.8", label=reference)
+        for system, table in stats.items():
+            if system != reference:
+                ax.hist(table[name], bins=bins, density=True, histtype="step", linewidth=1.4, label=system)
+        ax.set_title(f"{name} per bar")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    try:
+        return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
+    finally:
+        plt.close(fig)

@@ -28,6 +28,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.add_argument("--windows", type=int, default=3, help="windows per test piece (default 3)")
     p.add_argument("--out", type=Path, default=Path("report"), metavar="REPORT_DIR")
     p.add_argument("--quick", action="store_true", help="one window per piece, for a fast check")
+    p.add_argument(
+        "--run",
+        type=Path,
+        default=None,
+        metavar="RUN_DIR",
+        help="a run directory (or a folder with metrics.csv) whose training curves to draw",
+    )
     p.set_defaults(func=run)
 
 
@@ -69,6 +76,12 @@ def run(args: argparse.Namespace) -> int:
     markdown = render_markdown(document)
     (args.out / "report.md").write_text(markdown)
     _pictures(report, model, args.out)
+    if args.run is not None:
+        from segue.render import plot_training_curves
+
+        if not (args.run / "metrics.csv").is_file():
+            raise SegueError(f"{args.run}: no metrics.csv")
+        plot_training_curves(args.run / "metrics.csv", args.out / "training-curves.png")
     print(markdown)
     print(f"wrote {args.out / 'report.md'}, {args.out / 'report.json'} and pictures in {args.out}")
     return 0
@@ -114,7 +127,7 @@ def render_markdown(document: dict) -> str:  # type: ignore[type-arg]
 
 
 def _pictures(report, model, out: Path) -> None:  # type: ignore[no-untyped-def]
-    from segue.render import plot_pianorolls
+    from segue.render import plot_histograms, plot_pianorolls
     from segue.training.samples import tokens_to_piece
 
     count = min(4, len(report.primes))
@@ -127,6 +140,6 @@ def _pictures(report, model, out: Path) -> None:  # type: ignore[no-untyped-def]
         for i in range(count)
     ]
     seams = [report.primes.shape[2]] * count
-    plot_pianorolls(
-        pieces, out / "samples.png", titles=[p.name + ": prime, then the GAN" for p in pieces], seams=seams
-    )
+    titles = [p.name + ": prime, then the GAN" for p in pieces]
+    plot_pianorolls(pieces, out / "samples.png", titles=titles, seams=seams)
+    plot_histograms(report.bar_stats, out / "histograms.png", reference="Bach (real)")
