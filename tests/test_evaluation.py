@@ -58,9 +58,11 @@ def test_evaluate_quick_writes_a_report_with_every_system(tiny_model: Path, tmp_
         "--bars",
         "2",
     ]
-    assert main(args) == 0
+    assert main([*args, "--cvae", "none"]) == 0
+    assert list(json.loads((out / "report.json").read_text())["table"]) == list(SYSTEMS)
+    assert main([*args, "--cvae", str(tiny_model)]) == 0  # the tiny model stands in for the CVAE
     document = json.loads((out / "report.json").read_text())
-    assert list(document["table"]) == list(SYSTEMS)
+    assert list(document["table"]) == [*SYSTEMS, "CVAE"]
     for system, row in document["table"].items():
         assert 0.0 <= row["classifier accuracy"] <= 1.0 and "PCP correlation" in row, system
     assert document["table"]["repeat prime"]["PCP correlation"] == pytest.approx(1.0)

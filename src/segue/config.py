@@ -22,6 +22,7 @@ else:  # pragma: no cover
 T = TypeVar("T")
 
 LOSSES = ("hinge", "nonsaturating", "wgan-gp")
+METHODS = ("gan", "cvae")
 PRECISIONS = ("fp32", "bf16")
 
 
@@ -104,6 +105,8 @@ class ModelConfig:
 class TrainConfig:
     """How a model is trained; saved in every run directory."""
 
+    method: str = "gan"
+    """gan, or cvae: the conditional-VAE baseline (the same generator trained by maximum likelihood)."""
     steps: int = 8000
     """Generator updates."""
     batch_size: int = 64
@@ -134,6 +137,8 @@ class TrainConfig:
     """Gumbel-softmax temperature at the start."""
     tau_end: float = 0.3
     """Gumbel-softmax temperature at the end (annealed geometrically)."""
+    kl_warmup: float = 0.3
+    """cvae: the share of the steps over which the KL weight rises from 0 to 1."""
     max_transpose: int = 5
     """Largest random transposition, in semitones, that keeps every voice in its range."""
     precision: str = "bf16"
@@ -153,6 +158,7 @@ class TrainConfig:
         _check(1 <= self.steps <= 10_000_000, "steps must be between 1 and 10,000,000")
         _check(1 <= self.batch_size <= 65_536, "batch_size must be between 1 and 65,536")
         _check(self.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}")
+        _check(self.method in METHODS, f"method must be one of {', '.join(METHODS)}")
         _check(self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}")
         _check(0 <= self.ema_decay < 1, "ema_decay must be in [0, 1)")
         _check(0 < self.tau_end <= self.tau_start, "need 0 < tau_end <= tau_start")

@@ -219,8 +219,12 @@ def evaluate(
     bars: int = 4,
     per_piece: int = 3,
     seed: int = 0,
+    others: dict[str, SegueModel] | None = None,
 ) -> Report:
-    """Every system on every test window; returns the table of means."""
+    """Every system on every test window; returns the table of means.
+
+    ``others`` adds generators to compare, by name (e.g. the conditional-VAE baseline).
+    """
     config = model.config
     windows = test_windows(test_pieces, model, prime_bars, bars, per_piece)
     train_grids = [
@@ -238,6 +242,10 @@ def evaluate(
         "other piece": other_piece(windows, config.lowest, config.vocab),
         "Markov": np.stack([markov.continue_tokens(p, steps, rng) for p in windows.primes]),
     }
+    for name, other in (others or {}).items():
+        if other.config.steps_per_bar != config.steps_per_bar or other.config.voices != config.voices:
+            raise ValueError(f"{name}: a model of another meter or voice count than the GAN's")
+        outputs[name] = gan_continuations(other, windows.primes, bars, seed)
     second = gan_continuations(model, windows.primes, bars, seed + 1)
     train_bars = [metrics.bar_keys(g, config.steps_per_bar) for g in train_grids]
     train_set = {bar for piece in train_bars for bar in piece}

@@ -33,6 +33,11 @@ def default_model_dir() -> Path:
     return Path(str(resources.files("segue") / "assets" / "model"))
 
 
+def baseline_model_dir(name: str = "cvae") -> Path:
+    """A baseline model shipped inside the package (the conditional VAE)."""
+    return Path(str(resources.files("segue") / "assets" / "baselines" / name))
+
+
 @dataclass
 class SegueModel:
     """A generator with its discriminator and config, ready to sample or to evaluate."""

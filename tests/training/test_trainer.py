@@ -163,6 +163,7 @@ def test_a_used_run_directory_needs_resume_and_the_same_model(tmp_path: Path, ca
         {"loss": "wgan-gp"},
         {"loss": "nonsaturating", "r1_gamma": 1.0, "feature_matching": 1.0},
         {"loss": "hinge", "d_steps": 2, "mismatch": 0.0},
+        {"method": "cvae"},
     ],
 )
 def test_every_objective_and_option_trains(tmp_path: Path, pieces, options):

@@ -29,6 +29,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.add_argument("--out", type=Path, default=Path("report"), metavar="REPORT_DIR")
     p.add_argument("--quick", action="store_true", help="one window per piece, for a fast check")
     p.add_argument(
+        "--cvae",
+        default=None,
+        metavar="PATH",
+        help="the conditional-VAE baseline (default: the shipped one; 'none' to skip it)",
+    )
+    p.add_argument(
         "--run",
         type=Path,
         default=None,
@@ -53,6 +59,13 @@ def run(args: argparse.Namespace) -> int:
 
     model = load_model(args.model)
     test, train, source = _pieces(args.data)
+    others = {}
+    if args.cvae != "none":
+        from segue.modelfile import baseline_model_dir
+
+        cvae = Path(args.cvae) if args.cvae is not None else baseline_model_dir("cvae")
+        if args.cvae is not None or (cvae / "config.json").is_file():
+            others["CVAE"] = load_model(cvae)
     report = evaluate(
         model,
         test,
@@ -61,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         bars=args.bars,
         per_piece=1 if args.quick else args.windows,
         seed=0,
+        others=others,
     )
     args.out.mkdir(parents=True, exist_ok=True)
     document = {

@@ -31,6 +31,7 @@ from segue.errors import SegueError
 from segue.files import atomic_write_bytes
 from segue.modelfile import SegueModel
 from segue.models import Discriminator, Generator, get_loss
+from segue.models.cvae import ContinuationEncoder, kl_divergence
 from segue.models.losses import feature_matching, gradient_penalty, r1_penalty
 from segue.music.piece import Piece
 from segue.music.tokens import FIRST_PITCH
@@ -39,6 +40,7 @@ from segue.training.checkpoint import list_checkpoints, load_checkpoint, read_ch
 from segue.training.runlog import RunLog
 from segue.training.samples import write_samples
 
+CVAE_METRICS = ["loss", "reconstruction", "kl", "beta", "fake_onsets", "real_onsets", "steps_per_s"]
 METRICS = [
     "loss_d",
     "loss_g",
@@ -153,7 +155,12 @@ class Trainer:
         self.D = Discriminator(model_config).to(self.device)
         self.ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         betas = (train_config.beta1, train_config.beta2)
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=train_config.lr_g, betas=betas)
+        self.E: ContinuationEncoder | None = None
+        g_params = list(self.G.parameters())
+        if train_config.method == "cvae":
+            self.E = ContinuationEncoder(model_config).to(self.device)
+            g_params += list(self.E.parameters())
+        self.opt_g = torch.optim.Adam(g_params, lr=train_config.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=train_config.lr_d, betas=betas)
         self.data_rng = torch.Generator().manual_seed(train_config.seed * 7919 + self.dist.rank)
         self.noise_rng = torch.Generator().manual_seed(train_config.seed * 104729 + self.dist.rank + 1)
@@ -161,6 +168,8 @@ class Trainer:
         self.G_train: torch.nn.Module = self.G
         self.D_train: torch.nn.Module = self.D
         if self.dist.world > 1:
+            if train_config.method == "cvae":
+                raise SegueError("config: the cvae method is not supported in distributed runs yet")
             if train_config.r1_gamma > 0 or train_config.loss == "wgan-gp":
                 raise SegueError("config: r1_gamma and wgan-gp are not supported in distributed runs yet")
             ids = [self.device.index] if self.device.type == "cuda" else None
@@ -171,7 +180,10 @@ class Trainer:
 
     # -- state ---------------------------------------------------------------------------
     def _state(self) -> tuple[dict, dict]:  # type: ignore[type-arg]
-        return {"g": self.G, "d": self.D, "ema": self.ema}, {"g": self.opt_g, "d": self.opt_d}
+        modules: dict[str, torch.nn.Module] = {"g": self.G, "d": self.D, "ema": self.ema}
+        if self.E is not None:
+            modules["e"] = self.E
+        return modules, {"g": self.opt_g, "d": self.opt_d}
 
     def _rng_states(self) -> dict[str, torch.Tensor]:
         """Every rank's random-generator states (a collective call in distributed runs)."""
@@ -228,6 +240,7 @@ class Trainer:
         """The trained model: G's moving average and D."""
         info = {
             "trained_steps": self.step,
+            "method": self.tc.method,
             "data": self.data_info,
             "voice_ranges": self.sampler.voice_ranges.tolist(),
             "train": to_dict(self.tc),
@@ -264,7 +277,9 @@ class Trainer:
         return latent(self.tc.batch_size, self.mc.z_dim, self.noise_rng).to(self.device)
 
     def train_step(self) -> dict[str, float]:
-        """One generator update after ``d_steps`` discriminator updates."""
+        """One generator update after ``d_steps`` discriminator updates (or one CVAE update)."""
+        if self.E is not None:
+            return self._cvae_step()
         tc, tau = self.tc, tau_at(self.tc, self.step)
         G = self.G_train.module if isinstance(self.G_train, DistributedDataParallel) else self.G_train
         D_plain = self.D
@@ -326,6 +341,35 @@ class Trainer:
             )
         return values
 
+    def _cvae_step(self) -> dict[str, float]:
+        """Maximum likelihood: token cross-entropy plus the KL term, its weight warming up."""
+        assert self.E is not None
+        _, prior, real = self._batch()
+        beta = min(1.0, self.step / max(1.0, self.tc.kl_warmup * self.tc.steps))
+        with self._autocast():
+            mu, logvar = self.E(prior, real)
+            noise = torch.randn(mu.shape, generator=self.noise_rng).to(self.device)
+            logits = self.G.logits(prior, mu + noise * (0.5 * logvar).exp())
+        targets = real.argmax(2)  # (B, V, Sc)
+        reconstruction = torch.nn.functional.cross_entropy(logits.float().transpose(1, 2), targets)
+        kl = kl_divergence(mu, logvar) / (self.mc.voices * self.mc.continuation_steps)
+        loss = reconstruction + beta * kl
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_g.step()
+        self._update_ema()
+        values = {
+            "loss": loss.item(),
+            "reconstruction": reconstruction.item(),
+            "kl": kl.item(),
+            "beta": beta,
+            "fake_onsets": float(logits.detach().float().softmax(2)[:, :, FIRST_PITCH:].sum(2).mean()),
+            "real_onsets": onset_rate(real),
+        }
+        if not all(math.isfinite(v) for v in values.values()):
+            raise TrainingDiverged(f"the CVAE loss became {values['loss']} at step {self.step + 1}")
+        return values
+
     @torch.no_grad()
     def _update_ema(self) -> None:
         decay = min(self.tc.ema_decay, (1 + self.step) / (10 + self.step))
@@ -343,7 +387,8 @@ class Trainer:
         resumed = self.resume() if resume else False
         if self.dist.main:
             self.write_config()
-        log = RunLog(self.run_dir, METRICS, self.step if resumed else None) if self.dist.main else None
+        fields = CVAE_METRICS if self.E is not None else METRICS
+        log = RunLog(self.run_dir, fields, self.step if resumed else None) if self.dist.main else None
         fault_at = int(os.environ.get("SEGUE_FAULT_AT_STEP", "0"))
         bar = tqdm(
             total=self.tc.steps, initial=self.step, disable=not self.progress, unit="step", dynamic_ncols=True
@@ -356,7 +401,7 @@ class Trainer:
                 done_here += 1
                 values["steps_per_s"] = done_here / (time.perf_counter() - started)
                 bar.update()
-                bar.set_postfix(d=f"{values['loss_d']:.3f}", g=f"{values['loss_g']:.3f}", refresh=False)
+                bar.set_postfix({k: f"{v:.3f}" for k, v in list(values.items())[:2]}, refresh=False)
                 self._periodic(log, values)
                 if fault_at and self.step == fault_at:  # tests: die the hard way, mid-run
                     os.kill(os.getpid(), signal.SIGKILL)
