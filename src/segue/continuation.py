@@ -28,7 +28,7 @@ import torch
 
 from segue.errors import MidiError, SegueError
 from segue.modelfile import SegueModel
-from segue.music.midi import read_midi
+from segue.music.midi import load_midi_bytes, read_midi
 from segue.music.piece import Part, Piece, sort_notes
 from segue.music.splice import Addition, splice
 from segue.music.tokens import REST, from_tokens, to_tokens
@@ -85,7 +85,7 @@ def continue_midi(
 
         model = load_model()
     label = str(source) if not isinstance(source, bytes) else "<bytes>"
-    data = source if isinstance(source, bytes) else _read(source)
+    data = load_midi_bytes(source, label)
     pieces = read_midi(data, name=label, steps_per_beat=model.config.steps_per_beat).pieces
     piece = _prime_piece(pieces, model, label)
     k = piece.complete_bars if prime_bars is None else prime_bars
@@ -107,15 +107,6 @@ def continue_midi(
         midi = splice(data, cut_tick, piece.steps_per_beat, additions)
         out.append(Continuation(midi, cut_tick, k, bars, shift, rule))
     return out
-
-
-def _read(path: str | Path) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise MidiError(path, "no such file") from None
-    except IsADirectoryError:
-        raise MidiError(path, "is a directory, not a MIDI file") from None
 
 
 def _prime_piece(pieces: list[Piece], model: SegueModel, label: str) -> Piece:
@@ -183,12 +174,22 @@ def continue_voices(
     truncation: float | None = None,
 ) -> np.ndarray:
     """Continue (V, S) prime tokens; returns (samples, V, bars * steps_per_bar) tokens."""
+    return continue_primes(np.repeat(voices[None], samples, axis=0), bars, model, seed, truncation)
+
+
+def continue_primes(
+    primes: np.ndarray, bars: int, model: SegueModel, seed: int = 0, truncation: float | None = None
+) -> np.ndarray:
+    """Continue a batch of (W, V, S) primes in one pass; returns (W, V, bars * steps_per_bar).
+
+    Only the last P bars of each prime are read; a shorter prime gets silence in front.
+    """
     config = model.config
-    prior = voices[:, -config.prior_steps :]
-    if prior.shape[1] < config.prior_steps:  # a short prime: silence in front
-        pad = np.full((config.voices, config.prior_steps - prior.shape[1]), REST, dtype=prior.dtype)
-        prior = np.concatenate([pad, prior], axis=1)
-    batch = torch.from_numpy(np.ascontiguousarray(prior)).long().unsqueeze(0).repeat(samples, 1, 1)
+    prior = primes[:, :, -config.prior_steps :]
+    if prior.shape[2] < config.prior_steps:  # a short prime: silence in front
+        pad = np.full((*prior.shape[:2], config.prior_steps - prior.shape[2]), REST, dtype=prior.dtype)
+        prior = np.concatenate([pad, prior], axis=2)
+    batch = torch.from_numpy(np.ascontiguousarray(prior)).long()
     generator = torch.Generator().manual_seed(seed)
     return continue_tokens(model.generator, batch, bars, generator, truncation).numpy()
 

@@ -14,15 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
 from segue import metrics
 from segue.baselines import VoiceMarkov, repeat_prime, transpose_tokens
+from segue.continuation import continue_primes
 from segue.data.windows import as_voices, piece_tokens
 from segue.modelfile import SegueModel
 from segue.music.piece import Piece
 from segue.music.tokens import from_tokens
-from segue.sampling import continue_tokens
 
 SYSTEMS = ("GAN", "Bach (real)", "repeat prime", "other piece", "Markov")
 
@@ -59,17 +58,6 @@ def test_windows(
     if not primes:
         raise ValueError(f"no test piece has {prime_bars + bars} complete bars in {config.meter}")
     return Windows(np.stack(primes), np.stack(reals), np.array(owners), bar)
-
-
-def gan_continuations(model: SegueModel, primes: np.ndarray, bars: int, seed: int) -> np.ndarray:
-    """The GAN's continuations of every prime, in one batch, (W, V, N*bar)."""
-    config = model.config
-    prior = primes[:, :, -config.prior_steps :]
-    if prior.shape[2] < config.prior_steps:
-        pad = np.zeros((*prior.shape[:2], config.prior_steps - prior.shape[2]), dtype=prior.dtype)
-        prior = np.concatenate([pad, prior], axis=2)
-    generator = torch.Generator().manual_seed(seed)
-    return continue_tokens(model.generator, torch.from_numpy(prior).long(), bars, generator).numpy()
 
 
 def continuation_notes(prime: np.ndarray, continuation: np.ndarray, lowest: int) -> np.ndarray:
@@ -236,7 +224,7 @@ def evaluate(
     rng = np.random.default_rng(seed)
     steps = bars * config.steps_per_bar
     outputs = {
-        "GAN": gan_continuations(model, windows.primes, bars, seed),
+        "GAN": continue_primes(windows.primes, bars, model, seed),
         "Bach (real)": windows.reals,
         "repeat prime": np.stack([repeat_prime(p, steps) for p in windows.primes]),
         "other piece": other_piece(windows, config.lowest, config.vocab),
@@ -245,8 +233,8 @@ def evaluate(
     for name, other in (others or {}).items():
         if other.config.steps_per_bar != config.steps_per_bar or other.config.voices != config.voices:
             raise ValueError(f"{name}: a model of another meter or voice count than the GAN's")
-        outputs[name] = gan_continuations(other, windows.primes, bars, seed)
-    second = gan_continuations(model, windows.primes, bars, seed + 1)
+        outputs[name] = continue_primes(windows.primes, bars, other, seed)
+    second = continue_primes(windows.primes, bars, model, seed + 1)
     train_bars = [metrics.bar_keys(g, config.steps_per_bar) for g in train_grids]
     train_set = {bar for piece in train_bars for bar in piece}
     real_features = np.stack(

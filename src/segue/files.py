@@ -8,6 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 
+def make_ordinary(path: Path) -> None:
+    """Give a file or folder made by ``tempfile`` (private) the modes the umask gives new ones."""
+    umask = os.umask(0)
+    os.umask(umask)
+    path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
+
+
 def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
     """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it into place.
 
@@ -18,9 +25,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o666 & ~umask)  # mkstemp makes it private; the result is an ordinary file
+    make_ordinary(tmp)  # mkstemp makes it private; the result is an ordinary file
     try:
         write(tmp)
         with open(tmp, "rb") as handle:

@@ -22,6 +22,7 @@ from safetensors.torch import load_file, save_file
 from segue import __version__
 from segue.config import ModelConfig, from_dict, to_dict
 from segue.errors import SegueError
+from segue.files import make_ordinary
 from segue.models import Discriminator, Generator
 
 CONFIG_NAME = "config.json"
@@ -76,7 +77,7 @@ class SegueModel:
             save_file(tensors, str(tmp / WEIGHTS_NAME), metadata={"format": "pt"})
             (tmp / CONFIG_NAME).write_text(json.dumps(document, indent=2) + "\n")
             for item in (tmp, *tmp.iterdir()):
-                item.chmod(0o755 if item.is_dir() else 0o644)
+                make_ordinary(item)
             old = path.with_name(f".{path.name}.old")
             if path.exists():
                 shutil.rmtree(old, ignore_errors=True)

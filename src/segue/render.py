@@ -29,6 +29,14 @@ def _pyplot():  # type: ignore[no-untyped-def]
     return plt
 
 
+def _save(fig, path: str | Path, dpi: int) -> Path:  # type: ignore[no-untyped-def]
+    """Write a figure as PNG atomically, then close it."""
+    try:
+        return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
+    finally:
+        _pyplot().close(fig)
+
+
 def draw_pianoroll(ax, piece: Piece, *, title: str | None = None, seam: int | None = None) -> None:  # type: ignore[no-untyped-def]
     """Draw ``piece`` into a matplotlib axis, one colour per track.
 
@@ -102,10 +110,7 @@ def plot_pianorolls(
     for i, (ax, piece) in enumerate(zip(axes[:, 0], pieces)):
         draw_pianoroll(ax, piece, title=titles[i] if titles else None, seam=seams[i] if seams else None)
     fig.tight_layout()
-    try:
-        return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
-    finally:
-        plt.close(fig)
+    return _save(fig, path, dpi)
 
 
 def plot_training_curves(metrics_csv: str | Path, path: str | Path, *, dpi: int = 110) -> Path:
@@ -137,10 +142,7 @@ def plot_training_curves(metrics_csv: str | Path, path: str | Path, *, dpi: int 
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
-    try:
-        return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
-    finally:
-        plt.close(fig)
+    return _save(fig, path, dpi)
 
 
 def _smooth(values: np.ndarray, window: int = 10) -> np.ndarray:
@@ -255,7 +257,4 @@ def plot_histograms(
         ax.set_title(f"{name} per bar")
         ax.legend(fontsize=7)
     fig.tight_layout()
-    try:
-        return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
-    finally:
-        plt.close(fig)
+    return _save(fig, path, dpi)

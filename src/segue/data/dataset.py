@@ -15,7 +15,6 @@ into place when it is complete, so a failed or killed build leaves no half datas
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ import numpy as np
 
 from segue import __version__
 from segue.errors import SegueError
+from segue.files import make_ordinary
 from segue.music.piece import NOTE_DTYPE, KeySignature, Meter, Part, Piece
 
 FORMAT = "segue-dataset"
@@ -86,9 +86,7 @@ class DatasetWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.shard_notes = shard_notes
         self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", dir=self.path.parent))
-        umask = os.umask(0)
-        os.umask(umask)
-        self._tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; a dataset is an ordinary folder
+        make_ordinary(self._tmp)  # mkdtemp makes it private; a dataset is an ordinary folder
         self._shards: list[dict[str, int]] = []
         self._notes: list[np.ndarray] = []
         self._meta: list[dict[str, Any]] = []

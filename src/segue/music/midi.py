@@ -81,7 +81,7 @@ def read_midi(
         If the file is not MIDI, is corrupt, or holds no complete bar of notes.
     """
     label = name or (str(source) if not isinstance(source, bytes) else "<bytes>")
-    data = _read_bytes(source, label)
+    data = load_midi_bytes(source, label)
     score = _parse(data, label)
     counts: Counter[str] = Counter()
     notes, parts, sources = _collect_notes(score, steps_per_beat, lowest, highest, keep_drums, counts)
@@ -111,7 +111,8 @@ def read_midi(
     return ReadResult(pieces, +counts)
 
 
-def _read_bytes(source: str | Path | bytes, label: str) -> bytes:
+def load_midi_bytes(source: str | Path | bytes, label: str) -> bytes:
+    """The bytes of a MIDI file, refused with a one-line error if absent, too large, empty or not MIDI."""
     if isinstance(source, bytes):
         data = source
     else:
