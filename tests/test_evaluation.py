@@ -7,8 +7,9 @@ import torch
 
 from segue.baselines import VoiceMarkov, repeat_prime, transpose_tokens
 from segue.cli import main
-from segue.evaluation import SYSTEMS, classifier_accuracy
-from segue.modelfile import SegueModel
+from segue.evaluation import SYSTEMS, classifier_accuracy, pair_features, repetition_features, telltales
+from segue.modelfile import SegueModel, save_lstm
+from segue.models.lstm import LSTMConfig, TokenLSTM
 from segue.music.tokens import FIRST_PITCH, HOLD, REST
 from tests.tiny import TINY_MODEL
 
@@ -44,7 +45,38 @@ def tiny_model(tmp_path_factory) -> Path:
     return SegueModel.create(TINY_MODEL).save(tmp_path_factory.mktemp("m") / "tiny")
 
 
-def test_evaluate_quick_writes_a_report_with_every_system(tiny_model: Path, tmp_path: Path, capsys):
+@pytest.fixture(scope="module")
+def tiny_lstm(tmp_path_factory) -> Path:
+    torch.manual_seed(0)
+    config = LSTMConfig(voices=TINY_MODEL.voices, vocab=TINY_MODEL.vocab, embed=8, hidden=16)
+    return save_lstm(TokenLSTM(config), TINY_MODEL, tmp_path_factory.mktemp("m") / "lstm", {})
+
+
+def test_pair_features_see_repetition_and_classifier_folds_keep_pieces_apart():
+    rng = np.random.default_rng(0)
+    prime = rng.integers(FIRST_PITCH, FIRST_PITCH + 40, (4, 64))
+    fresh = rng.integers(FIRST_PITCH, FIRST_PITCH + 40, (4, 32))
+    assert pair_features(prime, fresh, 36, 16).shape == pair_features(prime, prime[:, -32:], 36, 16).shape
+    # the prime's last two bars again: the music two bars back agrees everywhere, both bars recur
+    lag1, lag2, lag4, recurring = repetition_features(prime, prime[:, -32:], 16)
+    assert lag2 == 1.0 and recurring == 1.0 and lag1 < 0.2 and lag4 < 0.2
+    assert max(repetition_features(prime, fresh, 16)) < 0.2
+    noise = rng.normal(0, 1, (60, 3))
+    shifted = noise + np.array([0.0, 0.0, 3.0])
+    assert telltales(noise, shifted, ["a", "b", "c"], top=1) == ["higher: c"]
+    assert telltales(shifted, noise, ["a", "b", "c"], top=1) == ["lower: c"]
+    # rows that differ only by piece: grouped folds test on unseen pieces, so the
+    # classifier cannot use a piece's identity
+    groups = np.repeat(np.arange(40), 5)
+    offsets = rng.normal(0, 3, (40, 6))[groups]
+    real = offsets + rng.normal(0, 0.1, (200, 6))
+    fake = offsets + rng.normal(0, 0.1, (200, 6))
+    assert abs(classifier_accuracy(real, fake, real_groups=groups, fake_groups=groups) - 0.5) < 0.1
+
+
+def test_evaluate_quick_writes_a_report_with_every_system(
+    tiny_model: Path, tiny_lstm: Path, tmp_path: Path, capsys
+):
     out = tmp_path / "report"
     args = [
         "evaluate",
@@ -58,14 +90,22 @@ def test_evaluate_quick_writes_a_report_with_every_system(tiny_model: Path, tmp_
         "--bars",
         "2",
     ]
-    assert main([*args, "--cvae", "none"]) == 0
+    assert main([*args, "--cvae", "none", "--lstm", "none"]) == 0
     assert list(json.loads((out / "report.json").read_text())["table"]) == list(SYSTEMS)
-    assert main([*args, "--cvae", str(tiny_model)]) == 0  # the tiny model stands in for the CVAE
+    # the tiny model stands in for the CVAE
+    assert main([*args, "--cvae", str(tiny_model), "--lstm", str(tiny_lstm), "--seeds", "3"]) == 0
     document = json.loads((out / "report.json").read_text())
-    assert list(document["table"]) == [*SYSTEMS, "CVAE"]
-    for system, row in document["table"].items():
+    table = document["table"]
+    assert list(table) == [*SYSTEMS, "CVAE", "LSTM"]
+    for system, row in table.items():
         assert 0.0 <= row["classifier accuracy"] <= 1.0 and "PCP correlation" in row, system
-    assert document["table"]["repeat prime"]["PCP correlation"] == pytest.approx(1.0)
+        assert set(row) >= {"copied bars", "formula bars", "distinct bars"}, system
+        assert ("differs across seeds" in row) == (system in ("GAN", "Markov", "CVAE", "LSTM")), system
+    assert table["repeat prime"]["PCP correlation"] == pytest.approx(1.0)
+    assert table["GAN"]["differs across seeds"] > 0.5 and table["LSTM"]["seed difference"] > 0.0
+    assert table["Bach (real)"]["copied bars"] < 0.2  # test pieces share few bars with training pieces
+    assert set(document["telltales"]) == set(table) - {"Bach (real)"}
+    assert all(t.startswith(("higher: ", "lower: ")) for t in document["telltales"]["GAN"])
     assert "| GAN |" in (out / "report.md").read_text()
     for picture in ("samples.png", "histograms.png"):
         assert (out / picture).read_bytes()[:4] == b"\x89PNG"

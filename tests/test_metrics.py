@@ -82,3 +82,31 @@ def test_a_bar_copied_from_training_counts_as_a_copy():
     assert metrics.copied_bar_rate(gen_keys, set(train_keys)) == 0.5
     assert metrics.longest_copied_span(gen_keys, [train_keys]) == 2
     assert metrics.longest_copied_span(metrics.bar_keys(rng.integers(0, 50, (4, 32)), 16), [train_keys]) == 0
+
+
+def test_a_transposed_copy_is_a_copy_and_common_formulas_are_counted_apart():
+    rng = np.random.default_rng(1)
+    pieces = [rng.integers(2, 40, (4, 64)) for _ in range(4)]
+    cadence = rng.integers(2, 40, (4, 16))
+    for piece in pieces[:3]:  # a bar three pieces share: a formula
+        piece[:, 48:64] = cadence
+    keys = [metrics.bar_keys(p, 16, relative=True) for p in pieces]
+    formulas = metrics.formula_bars(keys)
+    training = {k for piece in keys for k in piece}
+    assert formulas == {metrics.bar_keys(cadence, 16, relative=True)[0]}
+    moved = pieces[3][:, :16] + 5  # bar 1 of the fourth piece, a fourth higher
+    generated = np.concatenate([moved, cadence, rng.integers(2, 40, (4, 32))], axis=1)
+    gen = metrics.bar_keys(generated, 16, relative=True)
+    assert metrics.copied_bar_rate(gen, training, formulas) == 0.25  # the transposed bar only
+    assert metrics.copied_bar_rate(gen, training) == 0.5  # without the formula rule
+    assert metrics.bar_keys(moved, 16) != metrics.bar_keys(pieces[3][:, :16], 16)  # exact keys differ
+
+
+def test_distinct_rate_and_token_difference():
+    assert metrics.distinct_rate([b"a", b"b", b"a", b"a"]) == 0.5
+    assert metrics.distinct_rate([b"a", b"b"]) == 1.0
+    a = np.zeros((4, 16), dtype=np.int64)
+    b = a.copy()
+    b[0, :8] = 5
+    assert metrics.token_difference(a, a) == 0.0
+    assert metrics.token_difference(a, b) == 8 / 64

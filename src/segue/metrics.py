@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from segue.music.tokens import FIRST_PITCH as FIRST_PITCH_TOKEN
+
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 HARMONIC_MINOR_SCALE = (0, 2, 3, 5, 7, 8, 11)
 NATURAL_MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10)
@@ -198,17 +200,64 @@ def voice_leading_faults(notes: np.ndarray, n_voices: int, n_steps: int) -> dict
     return faults
 
 
-def bar_keys(tokens: np.ndarray, bar_steps: int) -> list[bytes]:
-    """One hashable key per bar of (V, S) tokens: the bar's exact content."""
+def bar_keys(tokens: np.ndarray, bar_steps: int, relative: bool = False) -> list[bytes]:
+    """One hashable key per bar of (V, S) tokens: the bar's exact content.
+
+    With ``relative``, pitch tokens are taken relative to the bar's lowest one, so a bar and
+    its transpositions share a key (training data is augmented by transposition, so a
+    transposed copy is still a copy).
+    """
     n_bars = tokens.shape[1] // bar_steps
-    return [
-        np.ascontiguousarray(tokens[:, b * bar_steps : (b + 1) * bar_steps]).tobytes() for b in range(n_bars)
-    ]
+    keys = []
+    for b in range(n_bars):
+        bar = np.array(tokens[:, b * bar_steps : (b + 1) * bar_steps], dtype=np.int64)
+        pitched = bar >= FIRST_PITCH_TOKEN
+        if relative and pitched.any():
+            bar[pitched] -= bar[pitched].min()
+            bar[pitched] += FIRST_PITCH_TOKEN
+        keys.append(np.ascontiguousarray(bar).tobytes())
+    return keys
 
 
-def copied_bar_rate(generated: list[bytes], training: set[bytes]) -> float:
-    """Share of generated bars identical to some training bar (memorisation; 0 for none)."""
-    return float(np.mean([bar in training for bar in generated])) if generated else 0.0
+FORMULA_PIECES = 3
+"""A bar found in at least this many different training pieces is a common formula (a cadence,
+a held chord), not a memorised bar: see :func:`formula_bars`."""
+
+
+def formula_bars(training_pieces: list[list[bytes]], min_pieces: int = FORMULA_PIECES) -> set[bytes]:
+    """Bar keys that occur in at least ``min_pieces`` different pieces.
+
+    Chorales share cadence formulas and held final chords; writing one of those is what the
+    style asks for, so the copy rate counts them apart from bars that only one or two
+    training pieces contain.
+    """
+    owners: dict[bytes, int] = {}
+    for piece in training_pieces:
+        for key in set(piece):
+            owners[key] = owners.get(key, 0) + 1
+    return {key for key, count in owners.items() if count >= min_pieces}
+
+
+def copied_bar_rate(
+    generated: list[bytes], training: set[bytes], formulas: set[bytes] | None = None
+) -> float:
+    """Share of generated bars identical to some training bar that is not a common formula
+    (memorisation; 0 for none)."""
+    formulas = formulas or set()
+    return (
+        float(np.mean([bar in training and bar not in formulas for bar in generated])) if generated else 0.0
+    )
+
+
+def distinct_rate(keys: list[bytes]) -> float:
+    """Distinct keys over all keys: near 1 for varied bars, low when a system repeats itself
+    across primes (mode collapse)."""
+    return len(set(keys)) / len(keys) if keys else 0.0
+
+
+def token_difference(a: np.ndarray, b: np.ndarray) -> float:
+    """Share of (voice, step) cells whose token differs between two grids of one shape."""
+    return float((np.asarray(a) != np.asarray(b)).mean())
 
 
 def longest_copied_span(generated: list[bytes], training_pieces: list[list[bytes]]) -> int:

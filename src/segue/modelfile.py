@@ -24,6 +24,7 @@ from segue.config import ModelConfig, from_dict, to_dict
 from segue.errors import SegueError
 from segue.files import make_ordinary
 from segue.models import Discriminator, Generator
+from segue.models.lstm import LSTMConfig, TokenLSTM
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
@@ -54,40 +55,14 @@ class SegueModel:
         return cls(config, Generator(config), Discriminator(config), dict(info or {}))
 
     def save(self, path: str | Path) -> Path:
-        """Write the folder (config.json and model.safetensors) as a whole, atomically.
-
-        Both files are written into a temporary folder beside ``path``, which then
-        replaces ``path``; an existing folder is replaced only if it holds nothing but
-        a model's two files.
-        """
-        path = Path(path)
-        if path.exists() and (
-            not path.is_dir() or {p.name for p in path.iterdir()} - {CONFIG_NAME, WEIGHTS_NAME}
-        ):
-            raise SegueError(f"{path}: exists and is not a model folder; refusing to replace it")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """Write the folder (config.json and model.safetensors); see :func:`write_model_folder`."""
         tensors = {
-            f"{prefix}.{k}": v.detach().cpu().contiguous()
+            f"{prefix}.{k}": v
             for prefix, module in (("generator", self.generator), ("discriminator", self.discriminator))
             for k, v in module.state_dict().items()
         }
         document = {**self.info, "segue_version": __version__, "model": to_dict(self.config)}
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-        try:
-            save_file(tensors, str(tmp / WEIGHTS_NAME), metadata={"format": "pt"})
-            (tmp / CONFIG_NAME).write_text(json.dumps(document, indent=2) + "\n")
-            for item in (tmp, *tmp.iterdir()):
-                make_ordinary(item)
-            old = path.with_name(f".{path.name}.old")
-            if path.exists():
-                shutil.rmtree(old, ignore_errors=True)
-                path.rename(old)
-            tmp.rename(path)
-            shutil.rmtree(old, ignore_errors=True)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return path
+        return write_model_folder(Path(path), tensors, document)
 
     def to(self, device: torch.device | str) -> SegueModel:
         """Move both networks to ``device``."""
@@ -100,6 +75,36 @@ class SegueModel:
         self.generator.eval()
         self.discriminator.eval()
         return self
+
+
+def write_model_folder(path: Path, tensors: dict[str, torch.Tensor], document: dict[str, Any]) -> Path:
+    """Write config.json and model.safetensors into ``path`` as a whole, atomically.
+
+    Both files are written into a temporary folder beside ``path``, which then replaces
+    ``path``; an existing folder is replaced only if it holds nothing but a model's two
+    files.
+    """
+    names = {p.name for p in path.iterdir()} if path.is_dir() else set()
+    if path.exists() and (not path.is_dir() or names - {CONFIG_NAME, WEIGHTS_NAME}):
+        raise SegueError(f"{path}: exists and is not a model folder; refusing to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        save_file(tensors, str(tmp / WEIGHTS_NAME), metadata={"format": "pt"})
+        (tmp / CONFIG_NAME).write_text(json.dumps(document, indent=2) + "\n")
+        for item in (tmp, *tmp.iterdir()):
+            make_ordinary(item)
+        old = path.with_name(f".{path.name}.old")
+        if path.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            path.rename(old)
+        tmp.rename(path)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
 
 
 def read_config(path: Path) -> tuple[ModelConfig, dict[str, Any]]:
@@ -121,6 +126,8 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> SegueMod
     """Load a model folder written by :meth:`SegueModel.save`."""
     path = Path(path)
     config, info = read_config(path)
+    if "baseline" in info and info["baseline"] != "cvae":
+        raise SegueError(f"{path}: holds the {info['baseline']} baseline, not a GAN or CVAE generator")
     weights_path = path / WEIGHTS_NAME
     if not weights_path.is_file():
         raise SegueError(f"{path}: no {WEIGHTS_NAME}")
@@ -148,3 +155,43 @@ def _load_into(module: torch.nn.Module, tensors: dict[str, torch.Tensor], where:
             needed = tuple(expected[name].shape)
             raise SegueError(f"{where}: {name} has shape {tuple(tensor.shape)}, the config needs {needed}")
     module.load_state_dict(tensors)
+
+
+def save_lstm(net: TokenLSTM, model_config: ModelConfig, path: str | Path, info: dict[str, Any]) -> Path:
+    """Write the LSTM baseline as a model folder (``"baseline": "lstm"`` in config.json).
+
+    ``model_config`` gives the token space (voices, pitch range, meter) it was trained in.
+    """
+    document = {
+        **info,
+        "segue_version": __version__,
+        "baseline": "lstm",
+        "model": to_dict(model_config),
+        "lstm": to_dict(net.config),
+    }
+    return write_model_folder(Path(path), {f"lstm.{k}": v for k, v in net.state_dict().items()}, document)
+
+
+def load_lstm(path: str | Path) -> tuple[TokenLSTM, ModelConfig]:
+    """Load the LSTM baseline written by :func:`save_lstm`, and its token space."""
+    path = Path(path)
+    model_config, info = read_config(path)
+    if info.get("baseline") != "lstm":
+        raise SegueError(f"{path}: not an LSTM baseline folder")
+    config = from_dict(LSTMConfig, info.get("lstm", {}), where=f"{path / CONFIG_NAME} [lstm]")
+    if config.voices != model_config.voices or config.vocab != model_config.vocab:
+        raise SegueError(f"{path}: the LSTM's voices or vocabulary do not match its model settings")
+    try:
+        config.check()
+    except ValueError as error:
+        raise SegueError(f"{path / CONFIG_NAME}: {error}") from None
+    weights_path = path / WEIGHTS_NAME
+    if not weights_path.is_file():
+        raise SegueError(f"{path}: no {WEIGHTS_NAME}")
+    try:
+        tensors = load_file(str(weights_path))
+    except Exception as error:
+        raise SegueError(f"{weights_path}: unreadable safetensors file ({error})") from None
+    net = TokenLSTM(config)
+    _load_into(net, {k[len("lstm.") :]: v for k, v in tensors.items() if k.startswith("lstm.")}, weights_path)
+    return net.eval(), model_config

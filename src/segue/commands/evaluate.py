@@ -24,8 +24,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     )
     p.add_argument("--prime-bars", type=int, default=4, metavar="K", help="bars of prime (default 4)")
     p.add_argument("--bars", type=int, default=4, metavar="N", help="bars to continue (default 4)")
-    p.add_argument("--seeds", type=int, default=2, metavar="S", help="GAN seeds, for diversity (default 2)")
-    p.add_argument("--windows", type=int, default=3, help="windows per test piece (default 3)")
+    p.add_argument(
+        "--seeds",
+        type=int,
+        default=2,
+        metavar="S",
+        help="seeds per generative system, for diversity (default 2)",
+    )
+    p.add_argument("--windows", type=int, default=8, help="most windows per test piece (default 8)")
+    p.add_argument("--stride", type=int, default=2, help="bars between windows of one piece (default 2)")
     p.add_argument("--out", type=Path, default=Path("report"), metavar="REPORT_DIR")
     p.add_argument("--quick", action="store_true", help="one window per piece, for a fast check")
     p.add_argument(
@@ -33,6 +40,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         default=None,
         metavar="PATH",
         help="the conditional-VAE baseline (default: the shipped one; 'none' to skip it)",
+    )
+    p.add_argument(
+        "--lstm",
+        default=None,
+        metavar="PATH",
+        help="the autoregressive LSTM baseline (default: the shipped one; 'none' to skip it)",
     )
     p.add_argument(
         "--run",
@@ -51,21 +64,38 @@ def run(args: argparse.Namespace) -> int:
         ("--bars", args.bars, 1, 64),
         ("--seeds", args.seeds, 2, 16),
         ("--windows", args.windows, 1, 100),
+        ("--stride", args.stride, 1, 64),
     ):
         if not low <= value <= high:
             raise SegueError(f"{name} must be between {low} and {high}, not {value}")
     from segue import load_model
-    from segue.evaluation import evaluate
+    from segue.evaluation import Continuer, evaluate, lstm_system, model_system
+    from segue.modelfile import load_lstm
 
     model = load_model(args.model)
     test, train, source = _pieces(args.data)
-    others = {}
-    if args.cvae != "none":
-        from segue.modelfile import baseline_model_dir
-
-        cvae = Path(args.cvae) if args.cvae is not None else baseline_model_dir("cvae")
-        if args.cvae is not None or (cvae / "config.json").is_file():
-            others["CVAE"] = load_model(cvae)
+    others: dict[str, Continuer] = {}
+    cvae = _baseline(args.cvae, "cvae")
+    if cvae is not None:
+        other = load_model(cvae)
+        if (
+            other.config.steps_per_bar != model.config.steps_per_bar
+            or other.config.voices != model.config.voices
+        ):
+            raise SegueError(
+                f"{cvae}: a model of another meter or voice count than {args.model or 'the GAN'}"
+            )
+        others["CVAE"] = model_system(other, args.bars)
+    lstm = _baseline(args.lstm, "lstm")
+    if lstm is not None:
+        net, space = load_lstm(lstm)
+        if (
+            space.vocab != model.config.vocab
+            or space.voices != model.config.voices
+            or space.lowest != model.config.lowest
+        ):
+            raise SegueError(f"{lstm}: an LSTM of another pitch range or voice count than the GAN's")
+        others["LSTM"] = lstm_system(net, args.bars, model.config.steps_per_bar)
     report = evaluate(
         model,
         test,
@@ -73,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
         prime_bars=args.prime_bars,
         bars=args.bars,
         per_piece=1 if args.quick else args.windows,
+        stride=args.stride,
+        seeds=args.seeds,
         seed=0,
         others=others,
     )
@@ -85,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
         "windows": report.windows,
         "pieces": report.pieces,
         "table": report.table,
+        "telltales": report.telltales,
     }
     (args.out / "report.json").write_text(json.dumps(document, indent=2) + "\n")
     markdown = render_markdown(document)
@@ -101,6 +134,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _baseline(option: str | None, name: str) -> Path | None:
+    """The baseline folder an option names: given, shipped (if present) or none."""
+    from segue.modelfile import baseline_model_dir
+
+    if option == "none":
+        return None
+    if option is not None:
+        return Path(option)
+    shipped = baseline_model_dir(name)
+    return shipped if (shipped / "config.json").is_file() else None
+
+
 def _pieces(data: Path | None):  # type: ignore[no-untyped-def]
     if data is None:
         from segue.data.chorales import load_chorales, split_indices
@@ -108,7 +153,8 @@ def _pieces(data: Path | None):  # type: ignore[no-untyped-def]
         chorales = load_chorales()
         test = [chorales[i] for i in split_indices(chorales, "test")]
         train = [chorales[i] for i in split_indices(chorales, "train")]
-        return test, train, "bundled Bach chorales, test split (train split for the Markov baseline)"
+        source = "bundled Bach chorales, test split (train split: Markov baseline, copy count)"
+        return test, train, source
     from segue.data.dataset import Dataset
     from segue.data.splits import split_of
 
@@ -120,9 +166,11 @@ def _pieces(data: Path | None):  # type: ignore[no-untyped-def]
 
 
 def render_markdown(document: dict) -> str:  # type: ignore[type-arg]
-    """The report as Markdown: a row per system, a column per metric."""
+    """The report as Markdown: tables with a row per system and a column per metric."""
+    from segue.evaluation import METRICS, TABLES
+
     table = document["table"]
-    columns = list(next(iter(table.values())).keys())
+    columns: list[str] = []
     for row in table.values():
         columns += [c for c in row if c not in columns]
     lines = [
@@ -131,12 +179,33 @@ def render_markdown(document: dict) -> str:  # type: ignore[type-arg]
         f"{document['windows']} windows from {document['pieces']} pieces of {document['data']}; "
         f"{document['prime_bars']} bars of prime, {document['bars']} bars continued.",
         "",
-        "| system | " + " | ".join(columns) + " |",
-        "| --- | " + " | ".join("---:" for _ in columns) + " |",
     ]
-    for system, row in table.items():
-        cells = [f"{row[c]:.3f}" if c in row else "" for c in columns]
-        lines.append(f"| {system} | " + " | ".join(cells) + " |")
+    for key, title in [*TABLES.items(), ("other", "Other")]:
+        chosen = [c for c in columns if METRICS.get(c, ("other", ""))[0] == key]
+        if not chosen:
+            continue
+        lines += [
+            f"## {title}",
+            "",
+            "| system | " + " | ".join(chosen) + " |",
+            "| --- | " + " | ".join("---:" for _ in chosen) + " |",
+        ]
+        for system, row in table.items():
+            cells = [f"{row[c]:.3f}" if c in row else "" for c in chosen]
+            lines.append(f"| {system} | " + " | ".join(cells) + " |")
+        lines.append("")
+    if document.get("telltales"):
+        lines += [
+            "## What gives each system away",
+            "",
+            "The features that weigh most in the classifier telling the system from Bach "
+            "(higher or lower than in Bach's continuations):",
+            "",
+        ]
+        lines += [f"- **{system}**: {'; '.join(tells)}" for system, tells in document["telltales"].items()]
+        lines.append("")
+    lines += ["## What the columns are", ""]
+    lines += [f"- **{name}**: {METRICS[name][1]}" for name in columns if name in METRICS]
     return "\n".join(lines) + "\n"
 
 
