@@ -58,6 +58,9 @@ class ModelConfig:
     """Spectral normalization of the discriminator's layers."""
     minibatch_std: bool = True
     """Give the discriminator the batch's standard deviation (helps against mode collapse)."""
+    d_intervals: bool = False
+    """Give the discriminator each voice's melodic intervals and the intervals between adjacent
+    voices, as soft histograms (see :class:`segue.models.discriminator.IntervalFeatures`)."""
 
     def __post_init__(self) -> None:
         _check(1 <= self.voices <= 16, "voices must be between 1 and 16")
@@ -137,6 +140,9 @@ class TrainConfig:
     """Gumbel-softmax temperature at the start."""
     tau_end: float = 0.3
     """Gumbel-softmax temperature at the end (annealed geometrically)."""
+    reconstruction: float = 0.0
+    """gan: weight of an auxiliary conditional-VAE term in G's loss (an encoder reads the real
+    continuation; G must rebuild it from the encoder's z); 0 disables it."""
     kl_warmup: float = 0.3
     """cvae: the share of the steps over which the KL weight rises from 0 to 1."""
     max_transpose: int = 5

@@ -130,3 +130,64 @@ def test_weights_that_do_not_match_the_config_are_refused(tmp_path: Path):
         load_model(tmp_path / "m")
     with pytest.raises(SegueError, match="not a segue model folder"):
         load_model(tmp_path)
+
+
+def test_interval_features_are_the_exact_intervals_and_pass_gradients():
+    from dataclasses import replace
+
+    from segue.models.discriminator import IntervalFeatures
+    from segue.music.tokens import FIRST_PITCH as P
+    from segue.music.tokens import HOLD, REST
+
+    config = replace(C, voices=2, voice_names=("upper", "lower"))
+    tokens = torch.tensor(
+        [[[P + 24, HOLD, P + 26, HOLD, REST, P + 19], [P + 12, HOLD, HOLD, P + 14, HOLD, HOLD]]]
+    )
+    x = onehot(tokens, config.vocab).requires_grad_(True)
+    out = IntervalFeatures(config)(x).view(1, 3, 27, 6)
+    found = [
+        [(c - offset, t) for c, t in (out[0, row] > 0.9).nonzero().tolist()]
+        for row, offset in ((0, 13), (1, 13), (2, 1))
+    ]
+    assert sorted(found[0]) == [(-7, 5), (2, 2)]  # the upper voice: up a tone, then down a fifth after a rest
+    assert found[1] == [(2, 3)]
+    assert sorted(found[2], key=lambda f: f[1]) == [
+        (12, 0),
+        (12, 1),
+        (14, 2),
+        (12, 3),
+        (5, 5),
+    ]  # none at the rest
+    (out[0, 2, 1 + 14, 2]).backward()  # the tenth at step 2 depends on both voices' notes
+    assert x.grad[0, 0, :, 2].abs().sum() > 0 and x.grad[0, 1, :, 0].abs().sum() > 0
+    D = Discriminator(replace(C, d_intervals=True))
+    prior = onehot(random_tokens(2, C.prior_steps, 6), C.vocab)
+    assert D(prior, onehot(random_tokens(2, C.continuation_steps, 7), C.vocab)).shape == (2,)
+
+
+def test_one_hot_correlation_matches_the_product_per_lag_in_value_and_gradient():
+    from segue.models.discriminator import _correlate
+
+    def per_lag(upper, lower, lags):
+        padded = torch.nn.functional.pad(lower, (0, 0, 13, 13))
+        pitches = upper.shape[2]
+        return torch.stack([(upper * padded[:, :, 13 - d : 13 - d + pitches]).sum(2) for d in lags], dim=2)
+
+    g = torch.Generator().manual_seed(0)
+
+    def hots() -> torch.Tensor:
+        index = torch.randint(0, 20, (3, 2, 7), generator=g)
+        x = torch.zeros(3, 2, 20, 7).scatter_(2, index.unsqueeze(2), 1.0)
+        return (x * (torch.rand(3, 2, 1, 7, generator=g) > 0.2)).requires_grad_(True)  # some silent steps
+
+    for lags in (tuple(range(-13, 14)), tuple(range(-1, 13))):
+        upper, lower = hots(), hots()
+        weights = torch.randn(3, 2, len(lags), 7, generator=g)
+        fast = _correlate(upper, lower, lags)
+        (fast * weights).sum().backward()
+        grads = upper.grad.clone(), lower.grad.clone()
+        upper.grad = lower.grad = None
+        slow = per_lag(upper, lower, lags)
+        (slow * weights).sum().backward()
+        assert torch.equal(fast, slow) and fast.sum() > 0
+        assert torch.allclose(grads[0], upper.grad) and torch.allclose(grads[1], lower.grad)

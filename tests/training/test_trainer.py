@@ -164,12 +164,20 @@ def test_a_used_run_directory_needs_resume_and_the_same_model(tmp_path: Path, ca
         {"loss": "nonsaturating", "r1_gamma": 1.0, "feature_matching": 1.0},
         {"loss": "hinge", "d_steps": 2, "mismatch": 0.0},
         {"method": "cvae"},
+        {"loss": "hinge", "reconstruction": 0.5, "d_intervals": True},
     ],
 )
 def test_every_objective_and_option_trains(tmp_path: Path, pieces, options):
+    model = dataclasses.replace(TINY_MODEL, d_intervals=options.pop("d_intervals", False))
     config = dataclasses.replace(TINY_TRAIN, steps=2, **options)
-    trainer = Trainer(tmp_path, TINY_MODEL, config, pieces[0], progress=False)
+    trainer = Trainer(tmp_path, model, config, pieces[0], progress=False)
     before = [p.detach().clone() for p in trainer.G.parameters()]
     values = trainer.train_step()
     assert all(math.isfinite(v) for v in values.values())
     assert any(not torch.equal(a, b) for a, b in zip(before, trainer.G.parameters()))
+    if config.reconstruction > 0:
+        assert values["reconstruction"] > 0 and trainer.E is not None
+        assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in trainer.E.parameters())
+        Trainer(tmp_path / "run", model, config, pieces[0], progress=False).run()
+        header = (tmp_path / "run" / "metrics.csv").read_text().splitlines()[0].split(",")
+        assert {"loss_g", "reconstruction", "kl"} <= set(header)

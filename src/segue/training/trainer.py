@@ -157,7 +157,7 @@ class Trainer:
         betas = (train_config.beta1, train_config.beta2)
         self.E: ContinuationEncoder | None = None
         g_params = list(self.G.parameters())
-        if train_config.method == "cvae":
+        if train_config.method == "cvae" or train_config.reconstruction > 0:
             self.E = ContinuationEncoder(model_config).to(self.device)
             g_params += list(self.E.parameters())
         self.opt_g = torch.optim.Adam(g_params, lr=train_config.lr_g, betas=betas)
@@ -168,8 +168,10 @@ class Trainer:
         self.G_train: torch.nn.Module = self.G
         self.D_train: torch.nn.Module = self.D
         if self.dist.world > 1:
-            if train_config.method == "cvae":
-                raise SegueError("config: the cvae method is not supported in distributed runs yet")
+            if train_config.method == "cvae" or train_config.reconstruction > 0:
+                raise SegueError(
+                    "config: the cvae method and reconstruction are not supported in distributed runs yet"
+                )
             if train_config.r1_gamma > 0 or train_config.loss == "wgan-gp":
                 raise SegueError("config: r1_gamma and wgan-gp are not supported in distributed runs yet")
             ids = [self.device.index] if self.device.type == "cuda" else None
@@ -278,7 +280,7 @@ class Trainer:
 
     def train_step(self) -> dict[str, float]:
         """One generator update after ``d_steps`` discriminator updates (or one CVAE update)."""
-        if self.E is not None:
+        if self.tc.method == "cvae":
             return self._cvae_step()
         tc, tau = self.tc, tau_at(self.tc, self.step)
         G = self.G_train.module if isinstance(self.G_train, DistributedDataParallel) else self.G_train
@@ -316,6 +318,11 @@ class Trainer:
         loss_g = self.loss.g(s_fake_g)
         if tc.feature_matching > 0:
             loss_g = loss_g + tc.feature_matching * feature_matching(real_f, fake_f)
+        extra = {}
+        if tc.reconstruction > 0:
+            reconstruction, kl, beta, _ = self._reconstruction(prior, real)
+            loss_g = loss_g + tc.reconstruction * (reconstruction + beta * kl)
+            extra = {"reconstruction": reconstruction.item(), "kl": kl.item()}
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_d.zero_grad(set_to_none=True)  # G's backward passed through D: drop those gradients
@@ -330,6 +337,7 @@ class Trainer:
             "tau": tau,
             "fake_onsets": onset_rate(fake),
             "real_onsets": onset_rate(real),
+            **extra,
         }
         finite = torch.tensor(float(all(math.isfinite(v) for v in values.values())))
         if self.dist.world > 1:  # every rank stops together, never one alone
@@ -341,10 +349,12 @@ class Trainer:
             )
         return values
 
-    def _cvae_step(self) -> dict[str, float]:
-        """Maximum likelihood: token cross-entropy plus the KL term, its weight warming up."""
+    def _reconstruction(
+        self, prior: torch.Tensor, real: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, float, torch.Tensor]:
+        """The CVAE terms: token cross-entropy of G rebuilding ``real`` from the encoder's z,
+        the KL divergence per token, the KL weight (warming up) and G's logits."""
         assert self.E is not None
-        _, prior, real = self._batch()
         beta = min(1.0, self.step / max(1.0, self.tc.kl_warmup * self.tc.steps))
         with self._autocast():
             mu, logvar = self.E(prior, real)
@@ -353,6 +363,12 @@ class Trainer:
         targets = real.argmax(2)  # (B, V, Sc)
         reconstruction = torch.nn.functional.cross_entropy(logits.float().transpose(1, 2), targets)
         kl = kl_divergence(mu, logvar) / (self.mc.voices * self.mc.continuation_steps)
+        return reconstruction, kl, beta, logits
+
+    def _cvae_step(self) -> dict[str, float]:
+        """Maximum likelihood: token cross-entropy plus the KL term, its weight warming up."""
+        _, prior, real = self._batch()
+        reconstruction, kl, beta, logits = self._reconstruction(prior, real)
         loss = reconstruction + beta * kl
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
@@ -387,7 +403,12 @@ class Trainer:
         resumed = self.resume() if resume else False
         if self.dist.main:
             self.write_config()
-        fields = CVAE_METRICS if self.E is not None else METRICS
+        if self.tc.method == "cvae":
+            fields = CVAE_METRICS
+        else:
+            fields = (
+                METRICS[:-1] + (["reconstruction", "kl"] if self.tc.reconstruction > 0 else []) + METRICS[-1:]
+            )
         log = RunLog(self.run_dir, fields, self.step if resumed else None) if self.dist.main else None
         fault_at = int(os.environ.get("SEGUE_FAULT_AT_STEP", "0"))
         bar = tqdm(
