@@ -51,8 +51,12 @@ class Continuation:
     voicing: str
 
 
-def check_arguments(bars: int, samples: int, truncation: float | None, prime_bars: int | None) -> None:
+def check_arguments(
+    bars: int, samples: int, truncation: float | None, prime_bars: int | None, temperature: float = 1.0
+) -> None:
     """Refuse absurd arguments before any work."""
+    if not 0 < temperature <= 10:
+        raise SegueError(f"temperature must be in (0, 10], not {temperature}")
     if not 1 <= bars <= MAX_BARS:
         raise SegueError(f"bars must be between 1 and {MAX_BARS:,}, not {bars}")
     if not 1 <= samples <= MAX_SAMPLES:
@@ -72,6 +76,7 @@ def continue_midi(
     seed: int = 0,
     samples: int = 1,
     truncation: float | None = None,
+    temperature: float = 1.0,
 ) -> list[Continuation]:
     """Continue a MIDI file (a path or its bytes) by ``bars`` bars; ``samples`` variations.
 
@@ -79,7 +84,7 @@ def continue_midi(
     >>> [c] = segue.continue_midi("song.mid", bars=8, seed=0)   # doctest: +SKIP
     >>> open("song-continued.mid", "wb").write(c.midi)           # doctest: +SKIP
     """
-    check_arguments(bars, samples, truncation, prime_bars)
+    check_arguments(bars, samples, truncation, prime_bars, temperature)
     if model is None:
         from segue import load_model
 
@@ -93,7 +98,9 @@ def continue_midi(
         raise MidiError(label, f"has {piece.complete_bars} complete bars, fewer than the {k} asked for")
     cut_step = (piece.first_bar + k) * piece.bar_steps
     voices, sources, shift, rule = prime_voices(piece, cut_step, model)
-    generated = continue_voices(voices, bars, model, seed=seed, samples=samples, truncation=truncation)
+    generated = continue_voices(
+        voices, bars, model, seed=seed, samples=samples, truncation=truncation, temperature=temperature
+    )
     origin, tpq = int(piece.extra["origin_step"]), int(piece.extra["ticks_per_beat"])
     cut_tick = round((origin + cut_step) * tpq / piece.steps_per_beat)
     velocities = _velocities(piece, cut_step)
@@ -172,13 +179,20 @@ def continue_voices(
     seed: int = 0,
     samples: int = 1,
     truncation: float | None = None,
+    temperature: float = 1.0,
 ) -> np.ndarray:
     """Continue (V, S) prime tokens; returns (samples, V, bars * steps_per_bar) tokens."""
-    return continue_primes(np.repeat(voices[None], samples, axis=0), bars, model, seed, truncation)
+    primes = np.repeat(voices[None], samples, axis=0)
+    return continue_primes(primes, bars, model, seed, truncation, temperature)
 
 
 def continue_primes(
-    primes: np.ndarray, bars: int, model: SegueModel, seed: int = 0, truncation: float | None = None
+    primes: np.ndarray,
+    bars: int,
+    model: SegueModel,
+    seed: int = 0,
+    truncation: float | None = None,
+    temperature: float = 1.0,
 ) -> np.ndarray:
     """Continue a batch of (W, V, S) primes in one pass; returns (W, V, bars * steps_per_bar).
 
@@ -191,7 +205,7 @@ def continue_primes(
         prior = np.concatenate([pad, prior], axis=2)
     batch = torch.from_numpy(np.ascontiguousarray(prior)).long()
     generator = torch.Generator().manual_seed(seed)
-    return continue_tokens(model.generator, batch, bars, generator, truncation).numpy()
+    return continue_tokens(model.generator, batch, bars, generator, truncation, temperature).numpy()
 
 
 def continue_roll(
@@ -202,9 +216,10 @@ def continue_roll(
     seed: int = 0,
     samples: int = 1,
     truncation: float | None = None,
+    temperature: float = 1.0,
 ) -> np.ndarray:
     """Continue voices given as (V, S) tokens in memory; returns (samples, V, bars * steps_per_bar)."""
-    check_arguments(bars, samples, truncation, None)
+    check_arguments(bars, samples, truncation, None, temperature)
     if model is None:
         from segue import load_model
 
@@ -214,7 +229,9 @@ def continue_roll(
         raise SegueError(f"expected tokens of shape ({model.config.voices}, steps), got {roll.shape}")
     if roll.min() < 0 or roll.max() >= model.config.vocab:
         raise SegueError(f"tokens must lie in [0, {model.config.vocab})")
-    return continue_voices(roll, bars, model, seed=seed, samples=samples, truncation=truncation)
+    return continue_voices(
+        roll, bars, model, seed=seed, samples=samples, truncation=truncation, temperature=temperature
+    )
 
 
 def _after_seam(notes: np.ndarray, seam: int) -> np.ndarray:

@@ -371,9 +371,9 @@ Continuer = Callable[[np.ndarray, int], np.ndarray]
 """A system: (W, V, K*bar) primes and a seed -> (W, V, N*bar) continuations."""
 
 
-def model_system(model: SegueModel, bars: int) -> Continuer:
-    """A GAN (or CVAE) generator as a system."""
-    return lambda primes, seed: continue_primes(primes, bars, model, seed)
+def model_system(model: SegueModel, bars: int, temperature: float = 1.0) -> Continuer:
+    """A GAN (or CVAE) generator as a system, sampled at ``temperature``."""
+    return lambda primes, seed: continue_primes(primes, bars, model, seed, temperature=temperature)
 
 
 def lstm_system(net: TokenLSTM, bars: int, bar_steps: int) -> Continuer:
@@ -402,6 +402,7 @@ class Report:
     primes: np.ndarray
     bar_stats: dict[str, dict[str, list[float]]]  # system -> per-bar statistic -> values
     telltales: dict[str, list[str]]  # system -> the features that give it away most
+    owners: np.ndarray  # the test piece of each window
 
 
 def evaluate(
@@ -416,6 +417,7 @@ def evaluate(
     seeds: int = 2,
     seed: int = 0,
     others: dict[str, Continuer] | None = None,
+    temperature: float = 1.0,
 ) -> Report:
     """Every system on every test window; returns the table of means.
 
@@ -437,7 +439,7 @@ def evaluate(
         rng = np.random.default_rng(seed)
         return np.stack([markov.continue_tokens(p, steps, rng) for p in primes])
 
-    generative: dict[str, Continuer] = {"GAN": model_system(model, bars), "Markov": markov_run}
+    generative: dict[str, Continuer] = {"GAN": model_system(model, bars, temperature), "Markov": markov_run}
     generative.update(others or {})
     outputs = {
         "GAN": generative["GAN"](windows.primes, seed),
@@ -510,4 +512,6 @@ def evaluate(
             tells[name] = telltales(real_features, features, names)
         table[name] = row
     count = len(set(windows.pieces.tolist()))
-    return Report(table, len(windows.primes), count, outputs, windows.primes, bar_stats, tells)
+    return Report(
+        table, len(windows.primes), count, outputs, windows.primes, bar_stats, tells, windows.pieces
+    )

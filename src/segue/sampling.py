@@ -36,12 +36,16 @@ def continue_tokens(
     bars: int,
     generator: torch.Generator,
     truncation: float | None = None,
+    temperature: float = 1.0,
 ) -> torch.Tensor:
     """Continue (B, V, Sp) prior tokens by ``bars`` bars; returns (B, V, bars * steps_per_bar).
 
-    Tokens are drawn from the generator's softmax (the same straight-through draw
-    used in training, whose forward value is an exact sample).
+    Tokens are drawn from the generator's softmax (the same draw as the forward value of
+    the straight-through estimator used in training); a ``temperature`` below 1 sharpens
+    it (fewer unlikely notes), above 1 flattens it.
     """
+    if temperature <= 0:
+        raise ValueError("temperature must be positive")
     config = generator_net.config
     if prior.shape[1:] != (config.voices, config.prior_steps):
         raise ValueError(f"prior must have shape (B, {config.voices}, {config.prior_steps})")
@@ -51,7 +55,7 @@ def continue_tokens(
     for _ in range(math.ceil(bars / config.continuation_bars)):
         z = latent(len(prior), config.z_dim, generator, truncation).to(device)
         logits = generator_net.logits(onehot(context[:, :, -config.prior_steps :], config.vocab), z)
-        step = sample_tokens(logits, generator)  # (B, V, Sc)
+        step = sample_tokens(logits.float() / temperature, generator)  # (B, V, Sc)
         written.append(step)
         context = torch.cat([context, step], dim=2)
     return torch.cat(written, dim=2)[:, :, : bars * config.steps_per_bar].cpu()

@@ -145,6 +145,7 @@ def test_a_bundled_chorale_with_the_shipped_model(tmp_path):
         (smf([TrackBuilder().note(0, 2 * BAR, 60)]), ["--bars", "10001"], "bars must be between"),
         (smf([TrackBuilder().note(0, 2 * BAR, 60)]), ["--samples", "65"], "samples must be between"),
         (smf([TrackBuilder().note(0, 2 * BAR, 60)]), ["--truncation", "-1"], "truncation"),
+        (smf([TrackBuilder().note(0, 2 * BAR, 60)]), ["--temperature", "0"], "temperature"),
     ],
 )
 def test_bad_input_is_refused_with_one_line_and_no_output(
@@ -165,3 +166,18 @@ def test_python_api_continue_roll(tiny_model):
     out = segue.continue_roll(voices, bars=3, model=model, seed=0, samples=2)
     assert out.shape == (2, 4, 48) and out.min() >= 0 and out.max() < model.config.vocab
     assert not np.array_equal(out[0], out[1])
+
+
+def test_temperature_sharpens_the_draw(tiny_model):
+    model = load_model(tiny_model)
+    with torch.no_grad():
+        for p in model.generator.out.parameters():  # logits that prefer some tokens strongly
+            p.normal_(0, 0.5, generator=torch.Generator().manual_seed(3))
+    voices = np.full((4, 16), 20, dtype=np.int64)
+    kinds = []
+    for temperature in (0.05, 1.0, 5.0):
+        out = segue.continue_roll(voices, bars=2, model=model, seed=0, samples=8, temperature=temperature)
+        kinds.append(np.mean([len(np.unique(out[:, v, t])) for v in range(4) for t in range(32)]))
+    assert kinds[0] < kinds[1] < kinds[2]  # distinct tokens per cell across samples grow with temperature
+    same = segue.continue_roll(voices, bars=2, model=model, seed=0, samples=8, temperature=1.0)
+    assert np.array_equal(same, segue.continue_roll(voices, bars=2, model=model, seed=0, samples=8))

@@ -33,6 +33,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     )
     p.add_argument("--windows", type=int, default=8, help="most windows per test piece (default 8)")
     p.add_argument("--stride", type=int, default=2, help="bars between windows of one piece (default 2)")
+    p.add_argument(
+        "--temperature",
+        type=float,
+        default=1.0,
+        metavar="T",
+        help="the GAN's sampling temperature (default 1)",
+    )
     p.add_argument("--out", type=Path, default=Path("report"), metavar="REPORT_DIR")
     p.add_argument("--quick", action="store_true", help="one window per piece, for a fast check")
     p.add_argument(
@@ -68,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
     ):
         if not low <= value <= high:
             raise SegueError(f"{name} must be between {low} and {high}, not {value}")
+    if not 0 < args.temperature <= 10:
+        raise SegueError(f"--temperature must be in (0, 10], not {args.temperature}")
     from segue import load_model
     from segue.evaluation import Continuer, evaluate, lstm_system, model_system
     from segue.modelfile import load_lstm
@@ -107,11 +116,13 @@ def run(args: argparse.Namespace) -> int:
         seeds=args.seeds,
         seed=0,
         others=others,
+        temperature=args.temperature,
     )
     args.out.mkdir(parents=True, exist_ok=True)
     document = {
         "model": str(args.model or "shipped"),
         "data": source,
+        "temperature": args.temperature,
         "prime_bars": args.prime_bars,
         "bars": args.bars,
         "windows": report.windows,
@@ -177,7 +188,8 @@ def render_markdown(document: dict) -> str:  # type: ignore[type-arg]
         f"# segue evaluate: {document['model']} model",
         "",
         f"{document['windows']} windows from {document['pieces']} pieces of {document['data']}; "
-        f"{document['prime_bars']} bars of prime, {document['bars']} bars continued.",
+        f"{document['prime_bars']} bars of prime, {document['bars']} bars continued; "
+        f"the GAN sampled at temperature {document.get('temperature', 1.0):g}.",
         "",
     ]
     for key, title in [*TABLES.items(), ("other", "Other")]:
@@ -213,16 +225,19 @@ def _pictures(report, model, out: Path) -> None:  # type: ignore[no-untyped-def]
     from segue.render import plot_histograms, plot_pianorolls
     from segue.training.samples import tokens_to_piece
 
-    count = min(4, len(report.primes))
+    chosen = [
+        int(np.flatnonzero(report.owners == owner)[0]) for owner in dict.fromkeys(report.owners.tolist())
+    ]
+    chosen = chosen[:4]  # the first window of each of four different test pieces
     pieces = [
         tokens_to_piece(
             np.concatenate([report.primes[i], report.continuations["GAN"][i]], axis=1),
             model.generator,
             name=f"test window {i + 1}",
         )
-        for i in range(count)
+        for i in chosen
     ]
-    seams = [report.primes.shape[2]] * count
+    seams = [report.primes.shape[2]] * len(chosen)
     titles = [p.name + ": prime, then the GAN" for p in pieces]
     plot_pianorolls(pieces, out / "samples.png", titles=titles, seams=seams)
     plot_histograms(report.bar_stats, out / "histograms.png", reference="Bach (real)")

@@ -39,6 +39,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         metavar="T",
         help="truncate the noise to |z| <= T: less diversity, more fidelity",
     )
+    p.add_argument(
+        "--temperature",
+        type=float,
+        default=1.0,
+        metavar="T",
+        help="sample notes at temperature T: below 1 safer, above 1 wilder (default 1)",
+    )
     p.add_argument("--wav", type=Path, default=None, metavar="OUT.wav", help="also render audio")
     p.add_argument("--png", type=Path, default=None, metavar="OUT.png", help="also draw the piano roll")
     p.add_argument("--soundfont", type=Path, default=None, help="a General MIDI .sf2 for --wav")
@@ -55,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     """Generate, then write the MIDI (and WAV and PNG) files and print their paths."""
     from segue.continuation import check_arguments, continue_midi
 
-    check_arguments(args.bars, args.samples, args.truncation, args.prime_bars)
+    check_arguments(args.bars, args.samples, args.truncation, args.prime_bars, args.temperature)
     for flag, path, suffix in (
         ("--out", args.out, ".mid"),
         ("--wav", args.wav, ".wav"),
@@ -76,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         samples=args.samples,
         truncation=args.truncation,
+        temperature=args.temperature,
     )
     written = _write(results, args)
     first = results[0]

@@ -147,7 +147,11 @@ class Discriminator(nn.Module):
         marker[..., prior.shape[3] :] = 1.0
         parts = [x, marker]
         if self.intervals is not None:
-            parts.append(self.intervals(pair).to(x.dtype))
+            # Intervals of the candidate and the prior's last bar (the seam); the rest of the
+            # prior is real music in every pair, so it is not worth the cost.
+            start = max(0, prior.shape[3] - self.config.steps_per_bar)
+            intervals = self.intervals(pair[..., start:]).to(x.dtype)
+            parts.append(nn.functional.pad(intervals, (start, 0)))
         x = self.body(self.stem(torch.cat(parts, dim=1)))  # (B, c, S')
         if self.config.minibatch_std:
             x = torch.cat([x, minibatch_spread(x, group)], dim=1)
