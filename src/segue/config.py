@@ -60,7 +60,8 @@ class ModelConfig:
     """Give the discriminator the batch's standard deviation (helps against mode collapse)."""
     d_intervals: bool = False
     """Give the discriminator each voice's melodic intervals and the intervals between adjacent
-    voices, as soft histograms (see :class:`segue.models.discriminator.IntervalFeatures`)."""
+    voices (see :class:`segue.models.discriminator.IntervalFeatures`), and how common each new
+    note's pitch class is in the prior."""
 
     def __post_init__(self) -> None:
         _check(1 <= self.voices <= 16, "voices must be between 1 and 16")

@@ -112,7 +112,7 @@ class Discriminator(nn.Module):
             self.intervals = nn.Sequential(
                 IntervalFeatures(config), conv(27 * (2 * config.voices - 1), 32, 1, sn=sn)
             )
-            stem_in += 32
+            stem_in += 32 + config.voices
         self.stem = conv(stem_in, c // 2, 3, sn=sn)
         steps = config.prior_steps + config.continuation_steps
         layers: list[nn.Module] = []
@@ -150,8 +150,12 @@ class Discriminator(nn.Module):
             # Intervals of the candidate and the prior's last bar (the seam); the rest of the
             # prior is real music in every pair, so it is not worth the cost.
             start = max(0, prior.shape[3] - self.config.steps_per_bar)
-            intervals = self.intervals(pair[..., start:]).to(x.dtype)
-            parts.append(nn.functional.pad(intervals, (start, 0)))
+            window = pair[..., start:]
+            intervals = self.intervals(window).to(x.dtype)
+            # How common each new note's pitch class is in the prior: a local sense of key.
+            classes = torch.einsum("bvks,kp->bvps", window.float(), self.folding)
+            in_key = torch.einsum("bvps,bp->bvs", classes, self.pitch_classes(prior) * 12).to(x.dtype)
+            parts.append(nn.functional.pad(torch.cat([intervals, in_key], dim=1), (start, 0)))
         x = self.body(self.stem(torch.cat(parts, dim=1)))  # (B, c, S')
         if self.config.minibatch_std:
             x = torch.cat([x, minibatch_spread(x, group)], dim=1)
