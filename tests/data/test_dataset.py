@@ -38,6 +38,8 @@ def test_writer_shards_and_reader_gives_back_every_piece(tmp_path: Path):
         assert dataset.metas[i]["source"] == f"file{i}.mid"
     assert isinstance(dataset.notes(0), np.memmap) or isinstance(dataset.notes(0).base, np.memmap)
     assert [p.name for p in dataset] == [p.name for p in examples]
+    assert [p.name for p in dataset[10:]] == [p.name for p in examples[10:]]
+    assert [p.name for p in dataset[::5]] == [examples[k].name for k in (0, 5, 10)]
     with pytest.raises(IndexError):
         dataset.notes(12)
 

@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, overload
 
 import numpy as np
 
@@ -237,7 +237,16 @@ class Dataset:
             self._meta_cache = metas
         return self._meta_cache
 
-    def __getitem__(self, i: int) -> Piece:
+    @overload
+    def __getitem__(self, i: int) -> Piece: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Piece]: ...
+
+    def __getitem__(self, i: int | slice) -> Piece | list[Piece]:
+        """Piece ``i``, or a list of pieces for a slice (``dataset[:10]``)."""
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
         return piece_from_meta(self.metas[i], self.notes(i))
 
     def __iter__(self) -> Iterator[Piece]:
