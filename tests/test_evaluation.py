@@ -110,3 +110,7 @@ def test_evaluate_quick_writes_a_report_with_every_system(
     for picture in ("samples.png", "histograms.png"):
         assert (out / picture).read_bytes()[:4] == b"\x89PNG"
     assert main(["evaluate", "--model", str(tiny_model), "--bars", "0", "--out", str(out)]) == 1
+    missing = tmp_path / "no-report"
+    run_args = ["evaluate", "--model", str(tiny_model), "--quick", "--run", str(tmp_path / "no-run")]
+    assert main([*run_args, "--out", str(missing)]) == 1
+    assert not missing.exists()  # refused before any work: nothing half-written

@@ -175,6 +175,30 @@ class TrainConfig:
             _check(getattr(self, name) >= 1, f"{name} must be at least 1")
 
 
+@dataclass(frozen=True)
+class LSTMConfig:
+    """Sizes of the autoregressive LSTM baseline (:class:`segue.models.lstm.TokenLSTM`)."""
+
+    voices: int = 4
+    """Voices, read soprano to bass within each step."""
+    vocab: int = 51
+    """Tokens per voice (rest, hold and the pitches)."""
+    embed: int = 64
+    """Size of the token and voice embeddings."""
+    hidden: int = 256
+    """Units per LSTM layer."""
+    layers: int = 2
+    """LSTM layers."""
+    dropout: float = 0.1
+    """Dropout between LSTM layers (with more than one)."""
+
+    def __post_init__(self) -> None:
+        for name, high in (("voices", 16), ("vocab", 256), ("embed", 1024), ("hidden", 2048), ("layers", 8)):
+            value = getattr(self, name)
+            _check(isinstance(value, int) and 1 <= value <= high, f"lstm {name} must be between 1 and {high}")
+        _check(0.0 <= self.dropout < 1.0, "lstm dropout must be in [0, 1)")
+
+
 def _check(condition: bool, message: str) -> None:
     if not condition:
         raise SegueError(f"config: {message}")

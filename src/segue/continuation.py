@@ -51,12 +51,17 @@ class Continuation:
     voicing: str
 
 
+def check_temperature(temperature: float) -> None:
+    """Refuse a sampling temperature outside (0, 10]."""
+    if not 0 < temperature <= 10:
+        raise SegueError(f"temperature must be in (0, 10], not {temperature}")
+
+
 def check_arguments(
     bars: int, samples: int, truncation: float | None, prime_bars: int | None, temperature: float = 1.0
 ) -> None:
     """Refuse absurd arguments before any work."""
-    if not 0 < temperature <= 10:
-        raise SegueError(f"temperature must be in (0, 10], not {temperature}")
+    check_temperature(temperature)
     if not 1 <= bars <= MAX_BARS:
         raise SegueError(f"bars must be between 1 and {MAX_BARS:,}, not {bars}")
     if not 1 <= samples <= MAX_SAMPLES:

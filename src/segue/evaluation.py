@@ -3,9 +3,10 @@
 For every test piece and several windows per piece: prime with K bars, let each system
 continue N bars, and measure (see :mod:`segue.metrics`). The systems: the GAN, the real
 continuation (the reference), the prime's last bars repeated, another test piece's real
-continuation transposed into the prime's key, and a per-voice Markov chain fitted on the
-train split. A classifier two-sample test asks how well (prime, continuation) pairs of a
-system can be told from real pairs: 0.5 means indistinguishable.
+continuation transposed into the prime's key, a per-voice Markov chain fitted on the
+train split, and any others the caller adds (the conditional VAE, the LSTM). A classifier
+two-sample test asks how well (prime, continuation) pairs of a system can be told from
+real pairs: 0.5 means indistinguishable.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ TABLES = {
 @dataclass
 class Windows:
     """Test windows: primes (W, V, K*bar), real continuations (W, V, N*bar), their pieces,
-    and the bar each continuation starts at (counted from the piece's first bar)."""
+    and the bar each window starts at (counted from the piece's first bar)."""
 
     primes: np.ndarray
     reals: np.ndarray
@@ -120,7 +121,7 @@ def test_windows(
             primes.append(grid[:, start : start + prime_bars * bar])
             reals.append(grid[:, start + prime_bars * bar : end])
             owners.append(index)
-            starts.append(w * stride + prime_bars)
+            starts.append(w * stride)
     if not primes:
         raise ValueError(f"no test piece has {prime_bars + bars} complete bars in {config.meter}")
     return Windows(np.stack(primes), np.stack(reals), np.array(owners), bar, np.array(starts))
@@ -396,13 +397,21 @@ class Report:
     """The table (system -> metric -> value) and what else the report shows."""
 
     table: dict[str, dict[str, float]]
-    windows: int
-    pieces: int
     continuations: dict[str, np.ndarray]
     primes: np.ndarray
     bar_stats: dict[str, dict[str, list[float]]]  # system -> per-bar statistic -> values
     telltales: dict[str, list[str]]  # system -> the features that give it away most
     owners: np.ndarray  # the test piece of each window
+
+    @property
+    def windows(self) -> int:
+        """How many test windows were scored."""
+        return len(self.owners)
+
+    @property
+    def pieces(self) -> int:
+        """How many test pieces they come from."""
+        return len(np.unique(self.owners))
 
 
 def evaluate(
@@ -461,12 +470,11 @@ def evaluate(
     train_bars = [metrics.bar_keys(g, config.steps_per_bar, relative=True) for g in train_grids]
     train_set = {bar for piece in train_bars for bar in piece}
     formulas = metrics.formula_bars(train_bars)
-    apart = (windows.starts - prime_bars) % bars == 0  # windows whose continuations do not overlap
+    apart = windows.starts % bars == 0  # windows whose continuations do not overlap
     lowest, bar_steps = config.lowest, config.steps_per_bar
-    real_features = np.stack(
-        [pair_features(p, c, lowest, bar_steps) for p, c in zip(windows.primes, windows.reals)]
-    )
-    names = list(named_pair_features(windows.primes[0], windows.reals[0], lowest, bar_steps))
+    real_named = [named_pair_features(p, c, lowest, bar_steps) for p, c in zip(windows.primes, windows.reals)]
+    names = list(real_named[0])
+    real_features = np.array([list(features.values()) for features in real_named])
     reference = score_system(windows, windows.reals, lowest)
     halves = windows.pieces % 2 == 0  # real pairs of half the pieces against those of the other half
     table: dict[str, dict[str, float]] = {}
@@ -511,7 +519,4 @@ def evaluate(
             )
             tells[name] = telltales(real_features, features, names)
         table[name] = row
-    count = len(set(windows.pieces.tolist()))
-    return Report(
-        table, len(windows.primes), count, outputs, windows.primes, bar_stats, tells, windows.pieces
-    )
+    return Report(table, outputs, windows.primes, bar_stats, tells, windows.pieces)

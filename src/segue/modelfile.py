@@ -20,11 +20,11 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from segue import __version__
-from segue.config import ModelConfig, from_dict, to_dict
+from segue.config import LSTMConfig, ModelConfig, from_dict, to_dict
 from segue.errors import SegueError
 from segue.files import make_ordinary
 from segue.models import Discriminator, Generator
-from segue.models.lstm import LSTMConfig, TokenLSTM
+from segue.models.lstm import TokenLSTM
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
@@ -128,19 +128,24 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> SegueMod
     config, info = read_config(path)
     if "baseline" in info and info["baseline"] != "cvae":
         raise SegueError(f"{path}: holds the {info['baseline']} baseline, not a GAN or CVAE generator")
-    weights_path = path / WEIGHTS_NAME
-    if not weights_path.is_file():
-        raise SegueError(f"{path}: no {WEIGHTS_NAME}")
-    try:
-        tensors = load_file(str(weights_path), device=str(device))
-    except Exception as error:
-        raise SegueError(f"{weights_path}: unreadable safetensors file ({error})") from None
+    weights_path, tensors = _read_weights(path, device)
     model = SegueModel.create(config, info).to(device)  # sizes are capped by the config's checks
     for prefix, module in (("generator.", model.generator), ("discriminator.", model.discriminator)):
         _load_into(
             module, {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}, weights_path
         )
     return model.eval()
+
+
+def _read_weights(path: Path, device: str | torch.device = "cpu") -> tuple[Path, dict[str, torch.Tensor]]:
+    """The folder's safetensors file and its tensors (never unpickled), or a one-line error."""
+    weights_path = path / WEIGHTS_NAME
+    if not weights_path.is_file():
+        raise SegueError(f"{path}: no {WEIGHTS_NAME}")
+    try:
+        return weights_path, load_file(str(weights_path), device=str(device))
+    except Exception as error:
+        raise SegueError(f"{weights_path}: unreadable safetensors file ({error})") from None
 
 
 def _load_into(module: torch.nn.Module, tensors: dict[str, torch.Tensor], where: Path) -> None:
@@ -181,17 +186,7 @@ def load_lstm(path: str | Path) -> tuple[TokenLSTM, ModelConfig]:
     config = from_dict(LSTMConfig, info.get("lstm", {}), where=f"{path / CONFIG_NAME} [lstm]")
     if config.voices != model_config.voices or config.vocab != model_config.vocab:
         raise SegueError(f"{path}: the LSTM's voices or vocabulary do not match its model settings")
-    try:
-        config.check()
-    except ValueError as error:
-        raise SegueError(f"{path / CONFIG_NAME}: {error}") from None
-    weights_path = path / WEIGHTS_NAME
-    if not weights_path.is_file():
-        raise SegueError(f"{path}: no {WEIGHTS_NAME}")
-    try:
-        tensors = load_file(str(weights_path))
-    except Exception as error:
-        raise SegueError(f"{weights_path}: unreadable safetensors file ({error})") from None
+    weights_path, tensors = _read_weights(path)
     net = TokenLSTM(config)
     _load_into(net, {k[len("lstm.") :]: v for k, v in tensors.items() if k.startswith("lstm.")}, weights_path)
     return net.eval(), model_config

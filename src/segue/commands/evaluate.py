@@ -75,8 +75,11 @@ def run(args: argparse.Namespace) -> int:
     ):
         if not low <= value <= high:
             raise SegueError(f"{name} must be between {low} and {high}, not {value}")
-    if not 0 < args.temperature <= 10:
-        raise SegueError(f"--temperature must be in (0, 10], not {args.temperature}")
+    if args.run is not None and not (args.run / "metrics.csv").is_file():
+        raise SegueError(f"{args.run}: no metrics.csv")  # before the work, so no report is half-written
+    from segue.continuation import check_temperature
+
+    check_temperature(args.temperature)
     from segue import load_model
     from segue.evaluation import Continuer, evaluate, lstm_system, model_system
     from segue.modelfile import load_lstm
@@ -137,8 +140,6 @@ def run(args: argparse.Namespace) -> int:
     if args.run is not None:
         from segue.render import plot_training_curves
 
-        if not (args.run / "metrics.csv").is_file():
-            raise SegueError(f"{args.run}: no metrics.csv")
         plot_training_curves(args.run / "metrics.csv", args.out / "training-curves.png")
     print(markdown)
     print(f"wrote {args.out / 'report.md'}, {args.out / 'report.json'} and pictures in {args.out}")
@@ -225,10 +226,8 @@ def _pictures(report, model, out: Path) -> None:  # type: ignore[no-untyped-def]
     from segue.render import plot_histograms, plot_pianorolls
     from segue.training.samples import tokens_to_piece
 
-    chosen = [
-        int(np.flatnonzero(report.owners == owner)[0]) for owner in dict.fromkeys(report.owners.tolist())
-    ]
-    chosen = chosen[:4]  # the first window of each of four different test pieces
+    # the first window of each of four different test pieces
+    chosen = sorted(np.unique(report.owners, return_index=True)[1].tolist())[:4]
     pieces = [
         tokens_to_piece(
             np.concatenate([report.primes[i], report.continuations["GAN"][i]], axis=1),

@@ -18,7 +18,7 @@ from segue.music.tokens import FIRST_PITCH, REST
 
 
 class IntervalFeatures(nn.Module):
-    """Intervals of (B, V, K, S) one-hot voices as histograms, (B, 27 * (2V - 1), S).
+    """Intervals of (B, V, K, S) one-hot voices as histograms, (B, 27V + 27(V - 1), S).
 
     For each voice, at each note onset, the melodic interval from the voice's previous
     note (-13..13 semitones); for each pair of adjacent voices, at each step where both
@@ -33,7 +33,7 @@ class IntervalFeatures(nn.Module):
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
-        self.channels = len(self.MELODIC) * (2 * config.voices - 1)
+        self.channels = len(self.MELODIC) * config.voices + len(self.VERTICAL) * (config.voices - 1)
 
     def forward(self, onehot: torch.Tensor) -> torch.Tensor:
         pitched = onehot[:, :, FIRST_PITCH:].float()  # (B, V, P, S)
@@ -109,9 +109,8 @@ class Discriminator(nn.Module):
         stem_in = config.voices * config.embed_dim + 1
         self.intervals: nn.Module | None = None
         if config.d_intervals:
-            self.intervals = nn.Sequential(
-                IntervalFeatures(config), conv(27 * (2 * config.voices - 1), 32, 1, sn=sn)
-            )
+            view = IntervalFeatures(config)
+            self.intervals = nn.Sequential(view, conv(view.channels, 32, 1, sn=sn))
             stem_in += 32 + config.voices
         self.stem = conv(stem_in, c // 2, 3, sn=sn)
         steps = config.prior_steps + config.continuation_steps

@@ -9,38 +9,13 @@ of voice i mod V, the voice about to be written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
+from segue.config import LSTMConfig
 from segue.music.tokens import HOLD, REST
 
-
-@dataclass(frozen=True)
-class LSTMConfig:
-    """Sizes of :class:`TokenLSTM`."""
-
-    voices: int = 4
-    vocab: int = 51
-    embed: int = 64
-    hidden: int = 256
-    layers: int = 2
-    dropout: float = 0.1
-
-    def check(self) -> None:
-        """Refuse sizes that are absurd before anything is allocated."""
-        for name, value, high in (
-            ("voices", self.voices, 16),
-            ("vocab", self.vocab, 256),
-            ("embed", self.embed, 1024),
-            ("hidden", self.hidden, 2048),
-            ("layers", self.layers, 8),
-        ):
-            if not isinstance(value, int) or not 1 <= value <= high:
-                raise ValueError(f"lstm.{name} must be an integer in [1, {high}], not {value!r}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"lstm.dropout must be in [0, 1), not {self.dropout!r}")
+__all__ = ["LSTMConfig", "TokenLSTM"]
 
 
 class TokenLSTM(nn.Module):
@@ -48,8 +23,7 @@ class TokenLSTM(nn.Module):
 
     def __init__(self, config: LSTMConfig) -> None:
         super().__init__()
-        config.check()
-        self.config = config
+        self.config = config  # its sizes were checked when it was made
         self.tokens = nn.Embedding(config.vocab + 1, config.embed)  # + the start token
         self.voices = nn.Embedding(config.voices, config.embed)
         dropout = config.dropout if config.layers > 1 else 0.0
