@@ -144,6 +144,10 @@ class TrainConfig:
     reconstruction: float = 0.0
     """gan: weight of an auxiliary conditional-VAE term in G's loss (an encoder reads the real
     continuation; G must rebuild it from the encoder's z); 0 disables it."""
+    init: str = ""
+    """A model folder whose generator starts G (and its moving average), e.g. a CVAE trained by
+    maximum likelihood, which the GAN then sharpens; its discriminator too when it was trained as
+    a GAN. Its model settings must be this run's. Empty: start from random weights."""
     kl_warmup: float = 0.3
     """cvae: the share of the steps over which the KL weight rises from 0 to 1."""
     max_transpose: int = 5

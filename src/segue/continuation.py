@@ -82,8 +82,11 @@ def continue_midi(
     samples: int = 1,
     truncation: float | None = None,
     temperature: float = 1.0,
+    name: str | None = None,
 ) -> list[Continuation]:
     """Continue a MIDI file (a path or its bytes) by ``bars`` bars; ``samples`` variations.
+
+    ``name`` labels the file in error messages (default: its path, or ``<bytes>``).
 
     >>> import segue
     >>> [c] = segue.continue_midi("song.mid", bars=8, seed=0)   # doctest: +SKIP
@@ -94,7 +97,7 @@ def continue_midi(
         from segue import load_model
 
         model = load_model()
-    label = str(source) if not isinstance(source, bytes) else "<bytes>"
+    label = name or (str(source) if not isinstance(source, bytes) else "<bytes>")
     data = load_midi_bytes(source, label)
     pieces = read_midi(data, name=label, steps_per_beat=model.config.steps_per_beat).pieces
     piece = _prime_piece(pieces, model, label)

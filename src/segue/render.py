@@ -181,22 +181,42 @@ def render_wav(
     refused before rendering, and a render that runs past its time limit is stopped, so a
     stuck note can never write audio forever.
     """
+    if engine == "fluidsynth":
+        seconds, font = _checked(midi, soundfont, max_seconds, str(path))
+        return atomic_write(path, lambda tmp: _fluidsynth(midi, font, tmp, timeout=30 + seconds))
+    if engine != "midirenderer":
+        raise SegueError(f"unknown audio engine {engine!r}; choose midirenderer or fluidsynth")
+    wav = wav_bytes(midi, soundfont=soundfont, max_seconds=max_seconds, label=str(path))
+    return atomic_write(path, lambda tmp: tmp.write_bytes(wav))
+
+
+def wav_bytes(
+    midi: bytes,
+    *,
+    soundfont: str | Path | None = None,
+    max_seconds: float = MAX_AUDIO_SECONDS,
+    label: str = "<midi>",
+) -> bytes:
+    """MIDI bytes rendered in memory to WAV bytes (midirenderer); see :func:`render_wav`."""
+    _, font = _checked(midi, soundfont, max_seconds, label)
+    import midirenderer
+
+    return bytes(midirenderer.render_wave_from(font.read_bytes(), midi))
+
+
+def _checked(midi: bytes, soundfont: str | Path | None, max_seconds: float, label: str) -> tuple[float, Path]:
+    """The MIDI's length, refused past ``max_seconds``, and the SoundFont to use."""
     from segue.music.midi import midi_seconds
 
     seconds = midi_seconds(midi)
     if seconds > max_seconds:
-        raise SegueError(f"{path}: the MIDI plays {seconds:.0f} s, longer than the {max_seconds:.0f} s limit")
+        raise SegueError(
+            f"{label}: the MIDI plays {seconds:.0f} s, longer than the {max_seconds:.0f} s limit"
+        )
     font = Path(soundfont) if soundfont is not None else default_soundfont()
     if not font.is_file():
         raise SegueError(f"{font}: no such SoundFont")
-    if engine == "fluidsynth":
-        return atomic_write(path, lambda tmp: _fluidsynth(midi, font, tmp, timeout=30 + seconds))
-    if engine != "midirenderer":
-        raise SegueError(f"unknown audio engine {engine!r}; choose midirenderer or fluidsynth")
-    import midirenderer
-
-    wav = bytes(midirenderer.render_wave_from(font.read_bytes(), midi))
-    return atomic_write(path, lambda tmp: tmp.write_bytes(wav))
+    return seconds, font
 
 
 def _fluidsynth(midi: bytes, font: Path, out: Path, timeout: float) -> None:

@@ -29,7 +29,7 @@ from segue.config import ModelConfig, TrainConfig, to_dict, toml_dumps
 from segue.data.windows import WindowSampler, onehot
 from segue.errors import SegueError
 from segue.files import atomic_write_bytes
-from segue.modelfile import SegueModel
+from segue.modelfile import SegueModel, load_model
 from segue.models import Discriminator, Generator, get_loss
 from segue.models.cvae import ContinuationEncoder, kl_divergence
 from segue.models.losses import feature_matching, gradient_penalty, r1_penalty
@@ -153,6 +153,8 @@ class Trainer:
         torch.manual_seed(train_config.seed)  # identical initial weights on every rank
         self.G = Generator(model_config).to(self.device)
         self.D = Discriminator(model_config).to(self.device)
+        if train_config.init:
+            self._initialize(train_config.init)
         self.ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         betas = (train_config.beta1, train_config.beta2)
         self.E: ContinuationEncoder | None = None
@@ -179,6 +181,19 @@ class Trainer:
             self.D_train = DistributedDataParallel(self.D, device_ids=ids)
         self.step = 0
         self._group = math.gcd(train_config.batch_size, 4)  # minibatch-spread groups never mix batches
+
+    def _initialize(self, folder: str) -> None:
+        """Start G from a model folder; D too when that model was trained as a GAN with this D."""
+        start = load_model(folder)
+        d_only = {"d_channels", "spectral_norm", "minibatch_std", "d_intervals"}
+        ours, theirs = to_dict(self.mc), to_dict(start.config)
+        if {k: v for k, v in ours.items() if k not in d_only} != {
+            k: v for k, v in theirs.items() if k not in d_only
+        }:
+            raise SegueError(f"init {folder}: its generator settings differ from this run's [model] settings")
+        self.G.load_state_dict(start.generator.state_dict())
+        if start.info.get("method", "gan") == "gan" and ours == theirs:
+            self.D.load_state_dict(start.discriminator.state_dict())
 
     # -- state ---------------------------------------------------------------------------
     def _state(self) -> tuple[dict, dict]:  # type: ignore[type-arg]
