@@ -11,6 +11,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from segue.cli import main
+from segue.errors import SegueError
 from segue.data.chorales import load_chorales, split_indices
 from segue.models.losses import GanLoss
 from segue.music.midi import read_midi
@@ -181,3 +182,32 @@ def test_every_objective_and_option_trains(tmp_path: Path, pieces, options):
         Trainer(tmp_path / "run", model, config, pieces[0], progress=False).run()
         header = (tmp_path / "run" / "metrics.csv").read_text().splitlines()[0].split(",")
         assert {"loss_g", "reconstruction", "kl"} <= set(header)
+
+
+def test_init_starts_g_from_a_model_folder_and_d_only_from_a_gan_with_the_same_d(tmp_path: Path, pieces):
+    from segue.modelfile import SegueModel
+
+    torch.manual_seed(123)
+    start = SegueModel.create(TINY_MODEL, {"method": "cvae"}).save(tmp_path / "start")
+    trainer = Trainer(tmp_path / "a", TINY_MODEL, dataclasses.replace(TINY_TRAIN, init=str(start)), pieces[0])
+    fresh = Trainer(tmp_path / "b", TINY_MODEL, TINY_TRAIN, pieces[0])
+    saved = load_file(str(start / "model.safetensors"))
+    for name, value in trainer.G.state_dict().items():
+        assert torch.equal(value, saved[f"generator.{name}"])
+        assert torch.equal(trainer.ema.state_dict()[name], value)
+    assert not all(torch.equal(a, b) for a, b in zip(trainer.G.parameters(), fresh.G.parameters()))
+    # a CVAE's D was never trained: D starts fresh
+    assert all(torch.equal(a, b) for a, b in zip(trainer.D.parameters(), fresh.D.parameters()))
+    # another D (the interval view) may start from the same G
+    other_d = dataclasses.replace(TINY_MODEL, d_intervals=True)
+    Trainer(tmp_path / "c", other_d, dataclasses.replace(TINY_TRAIN, init=str(start)), pieces[0])
+    # a GAN with the same settings brings its D along
+    gan = SegueModel.create(TINY_MODEL, {"method": "gan"}).save(tmp_path / "gan")
+    with_d = Trainer(tmp_path / "d", TINY_MODEL, dataclasses.replace(TINY_TRAIN, init=str(gan)), pieces[0])
+    gan_saved = load_file(str(gan / "model.safetensors"))
+    for name, value in with_d.D.state_dict().items():
+        assert torch.equal(value, gan_saved[f"discriminator.{name}"])
+    # another generator is refused with one line
+    wider = dataclasses.replace(TINY_MODEL, channels=32)
+    with pytest.raises(SegueError, match="generator settings differ"):
+        Trainer(tmp_path / "e", wider, dataclasses.replace(TINY_TRAIN, init=str(start)), pieces[0])
