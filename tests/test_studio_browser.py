@@ -86,6 +86,8 @@ def test_upload_continue_download_in_chromium(server, tmp_path):
                 page.click("#download-midi")
             downloaded = tmp_path / "downloaded.mid"
             info.value.save_as(downloaded)
+            page.evaluate("document.getElementById('audio').currentTime = 42")  # show the play head
+            page.wait_for_timeout(300)
             shot = tmp_path / "studio.png"
             page.screenshot(path=str(shot), full_page=True)
         finally:

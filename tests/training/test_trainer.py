@@ -11,8 +11,8 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from segue.cli import main
-from segue.errors import SegueError
 from segue.data.chorales import load_chorales, split_indices
+from segue.errors import SegueError
 from segue.models.losses import GanLoss
 from segue.music.midi import read_midi
 from segue.training.checkpoint import list_checkpoints
