@@ -66,6 +66,15 @@ def note_of_ten_hours() -> bytes:
     return smf([track])
 
 
+def note_of_268_million_beats() -> bytes:
+    """The longest note a file can hold (2^28 - 1 ticks) at one tick per beat."""
+    track = TrackBuilder().meter(0, 4, 4)
+    for beat in range(8):
+        track.note(beat, 1, 60 + beat)
+    track.note(0, 0x0FFFFFFF, 48)
+    return smf([track], tpq=1)
+
+
 def tempo(mspq: int) -> Callable[[], bytes]:
     def build() -> bytes:
         payload = mspq.to_bytes(4 if mspq >= 2**24 else 3, "big")  # 60,000,000 needs a 4th byte
@@ -113,6 +122,7 @@ CORPUS: dict[str, Callable[[], bytes]] = {
     "running_status_at_start.mid": running_status_at_start,
     "note_on_without_note_off.mid": note_on_without_note_off,
     "note_of_ten_hours.mid": note_of_ten_hours,
+    "note_of_268_million_beats.mid": note_of_268_million_beats,
     "tempo_1_us_per_beat.mid": tempo(1),
     "tempo_60000000_us_per_beat.mid": tempo(60_000_000),
     "resolution_1.mid": resolution(1),

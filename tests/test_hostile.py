@@ -28,6 +28,7 @@ EXPECTED: dict[str, str | None] = {
     "running_status_at_start.mid": "corrupt MIDI file",
     "note_on_without_note_off.mid": "no notes",
     "note_of_ten_hours.mid": None,
+    "note_of_268_million_beats.mid": "lasts 268,435,455 beats, more than the 262,144-beat limit",
     "tempo_1_us_per_beat.mid": None,
     "tempo_60000000_us_per_beat.mid": None,
     "resolution_1.mid": None,
@@ -98,11 +99,15 @@ def test_the_biggest_files_stay_within_a_memory_cap(corpus, tiny_model, tmp_path
         "from segue.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )
-    for name in ("fifty_megabytes.mid", "note_of_ten_hours.mid"):
+    for name in ("fifty_megabytes.mid", "note_of_ten_hours.mid", "note_of_268_million_beats.mid"):
         out = tmp_path / f"{name}.out.mid"
         command = [sys.executable, "-c", script, "generate", str(corpus / name), "--out", str(out)]
         done = subprocess.run(
             [*command, "--model", str(tiny_model), "--bars", "2"], capture_output=True, text=True, timeout=300
         )
-        assert done.returncode == 0, done.stderr
-        assert out.stat().st_size > 0
+        if EXPECTED[name] is None:
+            assert done.returncode == 0, done.stderr
+            assert out.stat().st_size > 0
+        else:  # refused before any grid is allocated, not by running out of memory
+            assert done.returncode == 1 and "MemoryError" not in done.stderr, done.stderr
+            assert EXPECTED[name] in done.stderr

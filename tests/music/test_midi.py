@@ -221,3 +221,15 @@ def test_tempo_and_key_changes_inside_dropped_empty_bars_take_effect_at_the_star
     assert piece.keys == ((0, KeySignature(2, False)),)
     (back,) = read_midi(midi_bytes(piece)).pieces
     assert back.tempos == piece.tempos and back.keys == piece.keys
+
+
+def test_a_tempo_of_zero_is_dropped_and_the_piece_can_be_written():
+    track = TrackBuilder().meter(0, 4, 4).tempo(0, 0).tempo(960, 600_000)
+    for beat in range(8):
+        track.note(beat * 480, 480, 60 + beat)
+    result = read_midi(smf([track]))
+    (piece,) = result.pieces
+    assert result.counts["zero_tempo"] == 1
+    assert all(mspq > 0 for _, mspq in piece.tempos) and (8, 600_000) in piece.tempos
+    again = read_midi(midi_bytes(piece)).pieces[0]
+    assert np.array_equal(again.notes, piece.notes)

@@ -44,6 +44,10 @@ from segue.music.quantize import drop_out_of_range, quantize, resolve_overlaps, 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 """Files larger than this are refused before parsing."""
 
+MAX_STEPS = 2**20
+"""The longest piece read, in grid steps (65,536 bars of 4/4 at sixteenths, over a day of music):
+grids and piano rolls are sized from a file's note times, so a file past it is refused."""
+
 DEFAULT_TEMPO = 500_000  # microseconds per quarter note: 120 bpm, the MIDI default
 
 
@@ -84,10 +88,12 @@ def read_midi(
     data = load_midi_bytes(source, label)
     score = _parse(data, label)
     counts: Counter[str] = Counter()
-    notes, parts, sources = _collect_notes(score, steps_per_beat, lowest, highest, keep_drums, counts)
+    notes, parts, sources = _collect_notes(score, steps_per_beat, lowest, highest, keep_drums, counts, label)
     if not len(notes):
         raise MidiError(label, _why_no_notes(counts))
     tempos = _events_to_steps(score.tempos, score.tpq, steps_per_beat, lambda e: int(e.mspq))
+    counts["zero_tempo"] += sum(mspq <= 0 for _, mspq in tempos)  # type: ignore[operator]
+    tempos = [(step, mspq) for step, mspq in tempos if mspq > 0]  # type: ignore[operator]
     keys = _events_to_steps(
         score.key_signatures,
         score.tpq,
@@ -141,7 +147,7 @@ def _parse(data: bytes, label: str) -> symusic.Score:
     try:
         score = symusic.Score.from_midi(data)
     except Exception as error:  # symusic raises RuntimeError with a MiniMidi message
-        detail = str(error).replace("MiniMidi: ", "").split(":")[0].strip().rstrip("!.")
+        detail = str(error).replace("MiniMidi: ", "").split(":")[0].split("(")[0].strip().rstrip("!.")
         raise MidiError(label, f"corrupt MIDI file ({detail})") from None
     if score.tpq <= 0:
         raise MidiError(label, f"invalid tick resolution {score.tpq}")
@@ -163,6 +169,7 @@ def _collect_notes(
     highest: int,
     keep_drums: bool,
     counts: Counter[str],
+    label: str,
 ) -> tuple[np.ndarray, list[Part], list[int]]:
     chunks: list[np.ndarray] = []
     parts: list[Part] = []
@@ -177,6 +184,10 @@ def _collect_notes(
         keep, onset, duration = quantize(
             columns["time"], columns["duration"], score.tpq, steps_per_beat, counts
         )
+        end = int((onset + duration).max()) if len(onset) else 0
+        if end > MAX_STEPS:  # before any grid is sized from these times
+            beats, limit = end // steps_per_beat, MAX_STEPS // steps_per_beat
+            raise MidiError(label, f"lasts {beats:,} beats, more than the {limit:,}-beat limit")
         chunk = empty_notes(len(onset))
         chunk["onset"], chunk["duration"] = onset, duration
         chunk["pitch"] = columns["pitch"][keep].astype(np.int16) & 0x7F
@@ -329,6 +340,7 @@ def midi_seconds(data: bytes) -> float:
 
 __all__ = [
     "MAX_FILE_BYTES",
+    "MAX_STEPS",
     "NOTE_DTYPE",
     "ReadResult",
     "midi_bytes",
