@@ -272,3 +272,12 @@ def test_safe_label():
     assert safe_label("../../x/evil.mid") == "evil.mid"
     assert safe_label("C:\\songs\\a<b>.mid") == "a_b_.mid"
     assert safe_label(None) == "upload"
+
+
+def test_a_hundred_bad_uploads_in_a_row_leave_the_server_healthy(client, chorale):
+    bad = [b"", b"not midi", chorale[:40], b"MThd" + bytes(300_000), b"MThd\x00\x00\x00\x06\x00\x02"]
+    statuses = [post(client, bad[i % len(bad)], name=f"../x{i}.mid").status_code for i in range(100)]
+    assert all(400 <= status < 500 for status in statuses)
+    assert client.get("/api/health").json()["status"] == "ok"
+    answer = post(client, chorale, bars=1)
+    assert answer.status_code == 200 and answer.content.startswith(b"MThd")

@@ -67,3 +67,35 @@ def test_nothing_usable_writes_nothing(tmp_path: Path):
     assert [p.name for p in tmp_path.iterdir()] == ["bad.mid"]
     with pytest.raises(SegueError, match="no such file"):
         build_dataset([tmp_path / "missing"], tmp_path / "out", progress=False)
+
+
+def _build(source: Path, out: Path, *extra: str, fault_after: int = 0):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SEGUE_FAULT_AFTER_FILES": str(fault_after)}
+    command = [sys.executable, "-m", "segue", "data", "build", str(source), "--out", str(out), *extra]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_a_build_killed_with_sigkill_leaves_no_dataset_and_a_rerun_completes(tmp_path: Path):
+    source = tmp_path / "midi"
+    source.mkdir()
+    for i in range(40):
+        (source / f"song{i:02d}.mid").write_bytes(song(48 + i % 24, bars=2 + i % 3))
+    out = tmp_path / "ds"
+    killed = _build(source, out, "--workers", "1", fault_after=20)
+    assert killed.returncode == -9
+    assert not out.exists()  # no dataset at all rather than half of one
+    assert [p.name for p in tmp_path.glob(".ds.*")], "the unfinished build is where the kill left it"
+    again = _build(source, out, "--workers", "1")
+    assert again.returncode == 0, again.stderr
+    assert len(Dataset(out)) == 40
+    assert not list(tmp_path.glob(".ds.*"))  # the dead build's leftovers were cleared
+    # killing a rebuild over an existing dataset leaves that dataset whole
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    killed = _build(source, out, "--workers", "2", "--overwrite", fault_after=30)
+    assert killed.returncode == -9
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert len(Dataset(out)) == 40

@@ -106,6 +106,9 @@ def _edit_config(folder: Path, **changes: object) -> None:
         ({"colour": "red"}, "unknown setting"),
         ({"channels": "wide"}, "must be int"),
         ({"channels": 10**9}, "between 1 and 1024"),
+        ({"z_dim": 10**12}, "between 1 and 1024"),
+        ({"voices": 10**6}, "voices must be between 1 and 16"),
+        ({"prior_bars": 10**6}, "at most 16 bars"),
         ({"d_channels": 40}, "multiple of 16"),
         ({"voices": 3}, "voice_names"),
     ],
@@ -191,3 +194,26 @@ def test_one_hot_correlation_matches_the_product_per_lag_in_value_and_gradient()
         (slow * weights).sum().backward()
         assert torch.equal(fast, slow) and fast.sum() > 0
         assert torch.allclose(grads[0], upper.grad) and torch.allclose(grads[1], lower.grad)
+
+
+def test_loading_never_unpickles(tmp_path: Path, monkeypatch):
+    """Model folders, LSTM folders and checkpoints load with pickle and torch.load disabled."""
+    import pickle
+
+    from segue.modelfile import baseline_model_dir, load_lstm
+    from segue.training.checkpoint import load_checkpoint, save_checkpoint
+
+    SegueModel.create(C).save(tmp_path / "m")
+    net = torch.nn.Linear(4, 4)
+    optimizer = torch.optim.Adam(net.parameters())
+    saved = save_checkpoint(tmp_path / "ckpt", 1, {"net": net}, {"opt": optimizer}, {})
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("something tried to unpickle")
+
+    for module, name in ((pickle, "load"), (pickle, "loads"), (pickle, "Unpickler"), (torch, "load")):
+        monkeypatch.setattr(module, name, refuse)
+    (tmp_path / "m" / "pytorch_model.bin").write_bytes(pickle.dumps({"evil": 1}))  # never looked at
+    assert load_model(tmp_path / "m").config == C
+    load_lstm(baseline_model_dir("lstm"))
+    assert load_checkpoint(saved, {"net": net}, {"opt": optimizer}).step == 1

@@ -110,7 +110,10 @@ def build_dataset(
         DatasetWriter(out, overwrite=overwrite, shard_notes=shard_notes) as writer,
         writer.open_text("skipped.tsv") as skipped_log,
     ):
-        for path, pieces, reason, counts in _results(files, options, workers, progress):
+        fault_after = int(os.environ.get("SEGUE_FAULT_AFTER_FILES", "0"))  # tests: die mid-build
+        for done, (path, pieces, reason, counts) in enumerate(_results(files, options, workers, progress), 1):
+            if done == fault_after:
+                os.kill(os.getpid(), signal.SIGKILL)
             if reason is not None:
                 summary.skipped[reason_kind(reason)] += 1
                 skipped_log.write(f"{path}\t{reason}\n")

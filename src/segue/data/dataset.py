@@ -15,6 +15,7 @@ into place when it is complete, so a failed or killed build leaves no half datas
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ from segue.music.piece import NOTE_DTYPE, KeySignature, Meter, Part, Piece
 FORMAT = "segue-dataset"
 VERSION = 1
 DEFAULT_SHARD_NOTES = 1 << 20  # about 12 MB of notes per shard
+OWNER = ".owner"  # in an unfinished build: the pid of the process writing it
 
 
 def piece_to_meta(piece: Piece, source: str = "") -> dict[str, Any]:
@@ -85,8 +87,10 @@ class DatasetWriter:
             raise SegueError(f"{self.path}: exists and is not a segue dataset; refusing to replace it")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.shard_notes = shard_notes
+        _remove_stale(self.path)
         self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", dir=self.path.parent))
         make_ordinary(self._tmp)  # mkdtemp makes it private; a dataset is an ordinary folder
+        (self._tmp / OWNER).write_text(str(os.getpid()))
         self._shards: list[dict[str, int]] = []
         self._notes: list[np.ndarray] = []
         self._meta: list[dict[str, Any]] = []
@@ -138,6 +142,7 @@ class DatasetWriter:
             **info,
         }
         (self._tmp / "dataset.json").write_text(json.dumps(header, indent=2) + "\n")
+        (self._tmp / OWNER).unlink()
         old = None
         if self.path.exists():
             old = self.path.with_name(f".{self.path.name}.old")
@@ -158,6 +163,21 @@ class DatasetWriter:
     def __exit__(self, kind: object, error: object, trace: object) -> None:
         if kind is not None or self._tmp.exists():
             self.abort()
+
+
+def _remove_stale(path: Path) -> None:
+    """Remove unfinished builds of ``path`` left by processes that no longer run (killed ones)."""
+    for folder in path.parent.glob(f".{path.name}.*"):
+        try:
+            pid = int((folder / OWNER).read_text())
+        except (OSError, ValueError):
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:  # alive, someone else's
+            pass
 
 
 def _replaceable(path: Path) -> bool:

@@ -60,7 +60,12 @@ def save_checkpoint(
     for name, state in rng_states.items():
         tensors[f"rng.{name}"] = state
     path = folder / f"step-{step:07d}.safetensors"
-    atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata={"segue": json.dumps(meta)}))
+    try:
+        atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata={"segue": json.dumps(meta)}))
+    except OSError as error:  # a full disk, a lost mount: the older checkpoints are untouched
+        kept = list_checkpoints(folder)
+        last = f"the last good one, {kept[-1].name}, is kept" if kept else "no earlier checkpoint exists"
+        raise SegueError(f"{path}: could not write the checkpoint ({error.strerror or error}); {last}") from None
     for old in list_checkpoints(folder)[:-keep]:
         old.unlink(missing_ok=True)
     return path
