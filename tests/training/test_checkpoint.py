@@ -34,7 +34,9 @@ def test_a_full_disk_while_writing_keeps_the_previous_checkpoint(tmp_path: Path,
     monkeypatch.setattr(checkpoint, "save_file", fill_the_disk)
     with torch.no_grad():
         modules["net"].weight.add_(1.0)
-    with pytest.raises(SegueError, match=r"step-0000200.safetensors: could not write the checkpoint \(No space"):
+    with pytest.raises(
+        SegueError, match=r"step-0000200.safetensors: could not write the checkpoint \(No space"
+    ):
         save_checkpoint(tmp_path, 200, modules, optimizers, {})
     assert list_checkpoints(tmp_path) == [first]  # neither a partial new file nor a lost old one
     assert sorted(p.name for p in tmp_path.iterdir()) == [first.name]

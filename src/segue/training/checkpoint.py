@@ -65,7 +65,9 @@ def save_checkpoint(
     except OSError as error:  # a full disk, a lost mount: the older checkpoints are untouched
         kept = list_checkpoints(folder)
         last = f"the last good one, {kept[-1].name}, is kept" if kept else "no earlier checkpoint exists"
-        raise SegueError(f"{path}: could not write the checkpoint ({error.strerror or error}); {last}") from None
+        raise SegueError(
+            f"{path}: could not write the checkpoint ({error.strerror or error}); {last}"
+        ) from None
     for old in list_checkpoints(folder)[:-keep]:
         old.unlink(missing_ok=True)
     return path
