@@ -150,6 +150,12 @@ class TrainConfig:
     a GAN. Its model settings must be this run's. Empty: start from random weights."""
     kl_warmup: float = 0.3
     """cvae: the share of the steps over which the KL weight rises from 0 to 1."""
+    line_strength: float = 1.0
+    """Sampling: weight of the voice-leading prior counted on the training data (each voice's
+    step-to-step moves), stored in the model; 0 with ``parallels`` 0: no prior."""
+    parallels: float = 5.0
+    """Sampling: how strongly parallel fifths and octaves between voices are avoided (the weight
+    of such a move is divided by e^parallels); stored in the model."""
     max_transpose: int = 5
     """Largest random transposition, in semitones, that keeps every voice in its range."""
     precision: str = "bf16"
@@ -174,6 +180,8 @@ class TrainConfig:
         _check(0 <= self.ema_decay < 1, "ema_decay must be in [0, 1)")
         _check(0 < self.tau_end <= self.tau_start, "need 0 < tau_end <= tau_start")
         _check(self.d_steps >= 1, "d_steps must be at least 1")
+        _check(0 <= self.line_strength <= 10, "line_strength must be between 0 and 10")
+        _check(0 <= self.parallels <= 100, "parallels must be between 0 and 100")
         _check(self.batch_size >= 2 or self.mismatch == 0, "mismatched pairs need batch_size >= 2")
         for name in ("log_every", "checkpoint_every", "sample_every"):
             _check(getattr(self, name) >= 1, f"{name} must be at least 1")

@@ -213,7 +213,9 @@ def continue_primes(
         prior = np.concatenate([pad, prior], axis=2)
     batch = torch.from_numpy(np.ascontiguousarray(prior)).long()
     generator = torch.Generator().manual_seed(seed)
-    return continue_tokens(model.generator, batch, bars, generator, truncation, temperature).numpy()
+    return continue_tokens(
+        model.generator, batch, bars, generator, truncation, temperature, model.lines
+    ).numpy()
 
 
 def continue_roll(

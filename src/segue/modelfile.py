@@ -24,9 +24,11 @@ from segue.config import LSTMConfig, ModelConfig, from_dict, to_dict
 from segue.errors import SegueError
 from segue.files import make_ordinary
 from segue.models import Discriminator, Generator
+from segue.models.lineprior import LinePrior
 from segue.models.lstm import TokenLSTM
 
 CONFIG_NAME = "config.json"
+LINES_KEY = "line_prior.potentials"
 WEIGHTS_NAME = "model.safetensors"
 
 
@@ -48,6 +50,8 @@ class SegueModel:
     generator: Generator
     discriminator: Discriminator
     info: dict[str, Any]
+    lines: LinePrior | None = None
+    """The voice-leading prior used when sampling (None: every cell drawn on its own)."""
 
     @classmethod
     def create(cls, config: ModelConfig, info: dict[str, Any] | None = None) -> SegueModel:
@@ -62,6 +66,10 @@ class SegueModel:
             for k, v in module.state_dict().items()
         }
         document = {**self.info, "segue_version": __version__, "model": to_dict(self.config)}
+        document.pop("sampling", None)
+        if self.lines is not None:
+            tensors[LINES_KEY] = self.lines.potentials
+            document["sampling"] = {"line_strength": self.lines.strength, "parallels": self.lines.parallels}
         return write_model_folder(Path(path), tensors, document)
 
     def to(self, device: torch.device | str) -> SegueModel:
@@ -129,12 +137,37 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> SegueMod
     if "baseline" in info and info["baseline"] != "cvae":
         raise SegueError(f"{path}: holds the {info['baseline']} baseline, not a GAN or CVAE generator")
     weights_path, tensors = _read_weights(path, device)
+    sampling = info.pop("sampling", None)
     model = SegueModel.create(config, info).to(device)  # sizes are capped by the config's checks
     for prefix, module in (("generator.", model.generator), ("discriminator.", model.discriminator)):
         _load_into(
             module, {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}, weights_path
         )
+    model.lines = _line_prior(tensors.get(LINES_KEY), sampling, config, weights_path)
     return model.eval()
+
+
+def _line_prior(
+    potentials: torch.Tensor | None, settings: object, config: ModelConfig, where: Path
+) -> LinePrior | None:
+    """The folder's line prior, checked against the config, or None if it has none."""
+    if potentials is None:
+        return None
+    size = 2 * (config.vocab - 2) + 1
+    if tuple(potentials.shape) != (config.voices, size, size):
+        raise SegueError(
+            f"{where}: {LINES_KEY} has shape {tuple(potentials.shape)}, the config needs "
+            f"{(config.voices, size, size)}"
+        )
+    settings = settings if isinstance(settings, dict) else {}
+    try:
+        return LinePrior(
+            potentials.cpu(),
+            strength=float(settings.get("line_strength", 1.0)),
+            parallels=float(settings.get("parallels", 5.0)),
+        )
+    except (TypeError, ValueError) as error:
+        raise SegueError(f"{where.parent / CONFIG_NAME}: bad sampling settings ({error})") from None
 
 
 def _read_weights(path: Path, device: str | torch.device = "cpu") -> tuple[Path, dict[str, torch.Tensor]]:

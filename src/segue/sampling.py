@@ -14,6 +14,7 @@ import torch
 from segue.data.windows import onehot
 from segue.models import Generator
 from segue.models.blocks import sample_tokens
+from segue.models.lineprior import LinePrior, last_states
 
 
 def latent(batch: int, dim: int, generator: torch.Generator, truncation: float | None = None) -> torch.Tensor:
@@ -37,12 +38,15 @@ def continue_tokens(
     generator: torch.Generator,
     truncation: float | None = None,
     temperature: float = 1.0,
+    lines: LinePrior | None = None,
 ) -> torch.Tensor:
     """Continue (B, V, Sp) prior tokens by ``bars`` bars; returns (B, V, bars * steps_per_bar).
 
     Tokens are drawn from the generator's softmax (the same draw as the forward value of
     the straight-through estimator used in training); a ``temperature`` below 1 sharpens
-    it (fewer unlikely notes), above 1 flattens it.
+    it (fewer unlikely notes), above 1 flattens it. With a line prior, each voice's line
+    is drawn as a whole from the softmax times the prior's voice-leading term
+    (:mod:`segue.models.lineprior`), continuing from where the context leaves it.
     """
     if temperature <= 0:
         raise ValueError("temperature must be positive")
@@ -55,7 +59,11 @@ def continue_tokens(
     for _ in range(math.ceil(bars / config.continuation_bars)):
         z = latent(len(prior), config.z_dim, generator, truncation).to(device)
         logits = generator_net.logits(onehot(context[:, :, -config.prior_steps :], config.vocab), z)
-        step = sample_tokens(logits.float() / temperature, generator)  # (B, V, Sc)
+        if lines is None:
+            step = sample_tokens(logits.float() / temperature, generator)  # (B, V, Sc)
+        else:
+            start = last_states(context, lines.pitches).to(device)
+            step = lines.sample(logits.float().cpu(), start.cpu(), generator, temperature).to(device)
         written.append(step)
         context = torch.cat([context, step], dim=2)
     return torch.cat(written, dim=2)[:, :, : bars * config.steps_per_bar].cpu()

@@ -217,3 +217,33 @@ def test_loading_never_unpickles(tmp_path: Path, monkeypatch):
     assert load_model(tmp_path / "m").config == C
     load_lstm(baseline_model_dir("lstm"))
     assert load_checkpoint(saved, {"net": net}, {"opt": optimizer}).step == 1
+
+
+def test_a_line_prior_travels_with_the_model_folder(tmp_path: Path):
+    import math
+
+    from segue.models.lineprior import LinePrior, allowed_moves
+
+    pitches = C.vocab - 2
+    potentials = torch.randn(C.voices, 2 * pitches + 1, 2 * pitches + 1).masked_fill(
+        ~allowed_moves(pitches), -math.inf
+    )
+    model = SegueModel.create(C)
+    model.lines = LinePrior(potentials, strength=0.5, parallels=3.0)
+    model.save(tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    assert loaded.lines is not None and torch.equal(loaded.lines.potentials, potentials)
+    assert (loaded.lines.strength, loaded.lines.parallels) == (0.5, 3.0)
+    assert "sampling" not in loaded.info
+    document = json.loads((tmp_path / "m" / "config.json").read_text())
+    document["sampling"]["parallels"] = -4
+    (tmp_path / "m" / "config.json").write_text(json.dumps(document))
+    with pytest.raises(SegueError, match="bad sampling settings"):
+        load_model(tmp_path / "m")
+    weights = load_file(tmp_path / "m" / "model.safetensors")
+    weights["line_prior.potentials"] = torch.zeros(C.voices, 5, 5)
+    save_file(weights, tmp_path / "m" / "model.safetensors")
+    document["sampling"]["parallels"] = 4
+    (tmp_path / "m" / "config.json").write_text(json.dumps(document))
+    with pytest.raises(SegueError, match=r"line_prior\.potentials has shape"):
+        load_model(tmp_path / "m")

@@ -211,3 +211,17 @@ def test_init_starts_g_from_a_model_folder_and_d_only_from_a_gan_with_the_same_d
     wider = dataclasses.replace(TINY_MODEL, channels=32)
     with pytest.raises(SegueError, match="generator settings differ"):
         Trainer(tmp_path / "e", wider, dataclasses.replace(TINY_TRAIN, init=str(start)), pieces[0])
+
+
+def test_the_trained_model_carries_a_line_prior_counted_on_its_data(tmp_path: Path, pieces):
+    from segue.modelfile import load_model
+
+    config = dataclasses.replace(TINY_TRAIN, steps=1, line_strength=0.5, parallels=2.0)
+    Trainer(tmp_path / "a", TINY_MODEL, config, pieces[0], progress=False).run()
+    lines = load_model(tmp_path / "a" / "model").lines
+    assert lines is not None and (lines.strength, lines.parallels) == (0.5, 2.0)
+    pitches = TINY_MODEL.vocab - 2
+    assert lines.potentials.shape == (TINY_MODEL.voices, 2 * pitches + 1, 2 * pitches + 1)
+    plain = dataclasses.replace(config, line_strength=0.0, parallels=0.0)
+    Trainer(tmp_path / "b", TINY_MODEL, plain, pieces[0], progress=False).run()
+    assert load_model(tmp_path / "b" / "model").lines is None

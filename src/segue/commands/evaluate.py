@@ -61,6 +61,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         metavar="RUN_DIR",
         help="a run directory (or a folder with metrics.csv) whose training curves to draw",
     )
+    p.add_argument(
+        "--plain",
+        action="store_true",
+        help="draw every note on its own, without the model's voice-leading prior",
+    )
     p.set_defaults(func=run)
 
 
@@ -85,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
     from segue.modelfile import load_lstm
 
     model = load_model(args.model)
+    if args.plain:
+        model.lines = None
     test, train, source = _pieces(args.data)
     others: dict[str, Continuer] = {}
     cvae = _baseline(args.cvae, "cvae")
@@ -126,6 +133,9 @@ def run(args: argparse.Namespace) -> int:
         "model": str(args.model or "shipped"),
         "data": source,
         "temperature": args.temperature,
+        "line_prior": None
+        if model.lines is None
+        else {"strength": model.lines.strength, "parallels": model.lines.parallels},
         "prime_bars": args.prime_bars,
         "bars": args.bars,
         "windows": report.windows,
@@ -190,7 +200,9 @@ def render_markdown(document: dict) -> str:  # type: ignore[type-arg]
         "",
         f"{document['windows']} windows from {document['pieces']} pieces of {document['data']}; "
         f"{document['prime_bars']} bars of prime, {document['bars']} bars continued; "
-        f"the GAN sampled at temperature {document.get('temperature', 1.0):g}.",
+        f"the GAN sampled at temperature {document.get('temperature', 1.0):g}, "
+        + _lines_text(document.get("line_prior"))
+        + ".",
         "",
     ]
     for key, title in [*TABLES.items(), ("other", "Other")]:
@@ -240,3 +252,12 @@ def _pictures(report, model, out: Path) -> None:  # type: ignore[no-untyped-def]
     titles = [p.name + ": prime, then the GAN" for p in pieces]
     plot_pianorolls(pieces, out / "samples.png", titles=titles, seams=seams)
     plot_histograms(report.bar_stats, out / "histograms.png", reference="Bach (real)")
+
+
+def _lines_text(lines: object) -> str:
+    if not isinstance(lines, dict):
+        return "every note drawn on its own (no voice-leading prior)"
+    return (
+        f"each voice's line drawn with the voice-leading prior (strength {lines['strength']:g}, "
+        f"parallel fifths and octaves weighed down by e^{lines['parallels']:g})"
+    )

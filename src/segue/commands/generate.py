@@ -46,6 +46,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         metavar="T",
         help="sample notes at temperature T: below 1 safer, above 1 wilder (default 1)",
     )
+    p.add_argument(
+        "--plain",
+        action="store_true",
+        help="draw every note on its own, without the model's voice-leading prior",
+    )
     p.add_argument("--wav", type=Path, default=None, metavar="OUT.wav", help="also render audio")
     p.add_argument("--png", type=Path, default=None, metavar="OUT.png", help="also draw the piano roll")
     p.add_argument("--soundfont", type=Path, default=None, help="a General MIDI .sf2 for --wav")
@@ -75,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
     from segue import load_model
 
     model = load_model(args.model)
+    if args.plain:
+        model.lines = None
     results = continue_midi(
         args.prime,
         args.bars,

@@ -84,6 +84,11 @@ class WindowSampler:
     def __len__(self) -> int:
         return len(self.starts)
 
+    def piece_grids(self) -> list[np.ndarray]:
+        """Each training piece's (V, S) tokens, untransposed."""
+        ends = [*self.piece_starts.tolist()[1:], self.tokens.shape[1]]
+        return [self.tokens[:, a:b].numpy() for a, b in zip(self.piece_starts.tolist(), ends)]
+
     def sample(self, batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """(prior, continuation) token batches, (B, V, Sp) and (B, V, Sc)."""
         pick = torch.randint(len(self.starts), (batch,), generator=generator)

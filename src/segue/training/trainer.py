@@ -32,6 +32,7 @@ from segue.files import atomic_write_bytes
 from segue.modelfile import SegueModel, load_model
 from segue.models import Discriminator, Generator, get_loss
 from segue.models.cvae import ContinuationEncoder, kl_divergence
+from segue.models.lineprior import LinePrior
 from segue.models.losses import feature_matching, gradient_penalty, r1_penalty
 from segue.music.piece import Piece
 from segue.music.tokens import FIRST_PITCH
@@ -262,7 +263,15 @@ class Trainer:
             "voice_ranges": self.sampler.voice_ranges.tolist(),
             "train": to_dict(self.tc),
         }
-        return SegueModel(self.mc, copy.deepcopy(self.ema).cpu(), copy.deepcopy(self.D).cpu().eval(), info)
+        lines = None
+        if self.tc.line_strength > 0 or self.tc.parallels > 0:
+            grids = self.sampler.piece_grids()
+            potentials = LinePrior.fit(
+                grids, self.mc.voices, self.mc.vocab - 2, self.tc.max_transpose
+            ).potentials
+            lines = LinePrior(potentials, self.tc.line_strength, self.tc.parallels)
+        ema, disc = copy.deepcopy(self.ema).cpu(), copy.deepcopy(self.D).cpu().eval()
+        return SegueModel(self.mc, ema, disc, info, lines)
 
     def write_config(self) -> None:
         """The full config, the package version and the git commit, as TOML."""
