@@ -33,12 +33,22 @@ def median_seconds(fn, repeats: int) -> float:  # type: ignore[no-untyped-def]
     return statistics.median(times)
 
 
+def loaded_model(path: Path | None, plain: bool):  # type: ignore[no-untyped-def]
+    model = load_model(path)
+    if plain:
+        model.lines = None
+    return model
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--plain", action="store_true", help="without the voice-leading prior")
     args = parser.parse_args()
     model = load_model(args.model)
+    if args.plain:
+        model.lines = None
     config = model.config
     chorales = load_chorales()
     piece = chorales[split_indices(chorales, "test")[0]]
@@ -50,7 +60,7 @@ def main() -> None:
         lambda: continue_voices(prime, bars, model, seed=0, samples=64), max(3, args.repeats // 4)
     )
     loaded = median_seconds(
-        lambda: continue_voices(prime, bars, load_model(args.model), seed=0, samples=1),
+        lambda: continue_voices(prime, bars, loaded_model(args.model, args.plain), seed=0, samples=1),
         max(3, args.repeats // 4),
     )
     music_seconds = bars * 4 * 0.5  # 4/4 at 120 bpm
@@ -72,6 +82,8 @@ def main() -> None:
         ]
         if args.model is not None:
             command += ["--model", str(args.model)]
+        if args.plain:
+            command.append("--plain")
         process = []
         for _ in range(5):
             begin = time.perf_counter()

@@ -59,7 +59,8 @@ def main() -> None:
     primes = [(p, t) for p in usable if (t := prime_tokens(p, net)) is not None]
     prior = torch.from_numpy(np.stack([t for _, t in primes]))
     bars = 2 * config.continuation_bars
-    out = continue_tokens(net, prior, bars, torch.Generator().manual_seed(args.seed)).numpy()
+    generator = torch.Generator().manual_seed(args.seed)
+    out = continue_tokens(net, prior, bars, generator, lines=model.lines).numpy()
     shown = [0, len(primes) // 2, len(primes) - 1]
     pieces = [
         tokens_to_piece(np.concatenate([primes[i][1], out[i]], axis=1), net, primes[i][0], primes[i][0].name)

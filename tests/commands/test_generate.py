@@ -181,3 +181,26 @@ def test_temperature_sharpens_the_draw(tiny_model):
     assert kinds[0] < kinds[1] < kinds[2]  # distinct tokens per cell across samples grow with temperature
     same = segue.continue_roll(voices, bars=2, model=model, seed=0, samples=8, temperature=1.0)
     assert np.array_equal(same, segue.continue_roll(voices, bars=2, model=model, seed=0, samples=8))
+
+
+def test_the_voice_leading_prior_is_used_unless_plain(band, tmp_path):
+    import math
+
+    from segue.models.lineprior import LinePrior, allowed_moves
+
+    torch.manual_seed(0)
+    model = SegueModel.create(TINY_MODEL, {"voice_ranges": [[60, 81], [53, 74], [48, 69], [36, 62]]})
+    pitches = TINY_MODEL.vocab - 2
+    potentials = torch.randn(TINY_MODEL.voices, 2 * pitches + 1, 2 * pitches + 1)
+    model.lines = LinePrior(potentials.masked_fill(~allowed_moves(pitches), -math.inf), 1.0, 5.0)
+    folder = model.save(tmp_path / "with-lines")
+    outs = {}
+    for name, extra in (("a", []), ("b", []), ("plain", ["--plain"])):
+        out = tmp_path / f"{name}.mid"
+        assert (
+            main(["generate", str(band), "--out", str(out), "--model", str(folder), "--bars", "4", *extra])
+            == 0
+        )
+        outs[name] = out.read_bytes()
+    assert outs["a"] == outs["b"]  # the same seed, the same lines
+    assert outs["plain"] != outs["a"]

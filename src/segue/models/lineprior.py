@@ -161,16 +161,27 @@ def sample_lines(
     tokens_of = state_tokens(prior.pitches)
     emission = torch.log_softmax(logits.float() / temperature, dim=2)[:, :, tokens_of, :]  # (B, V, N, S)
     moves = torch.where(torch.isinf(prior.potentials), prior.potentials, strength * prior.potentials)
-    if parallels <= 0:
-        return tokens_of[_ffbs(emission, moves, start, generator)]
+    size = moves.shape[1]
+    if parallels <= 0:  # every (window, voice) line is its own chain
+        chains = _ffbs(
+            emission.reshape(batch * voices, size, steps),
+            moves.repeat(batch, 1, 1)[:, None],
+            start.reshape(-1),
+            generator,
+        )
+        return tokens_of[chains.view(batch, voices, steps)]
     pitch_of = _state_pitches(prior.pitches)
     states = torch.empty(batch, voices, steps, dtype=torch.long)
+    chunk = 16  # windows at a time
     for v in range(voices):
-        above = pitch_of[torch.cat([start[:, :v, None], states[:, :v]], dim=2)]  # (B, v, S + 1)
-        penalty = _ParallelPenalty(above, pitch_of, parallels)
-        states[:, v] = _ffbs(
-            emission[:, v : v + 1], moves[v : v + 1], start[:, v : v + 1], generator, penalty
-        )[:, 0]
+        for first in range(0, batch, chunk):
+            rows = slice(first, first + chunk)
+            above = pitch_of[torch.cat([start[rows, :v, None], states[rows, :v]], dim=2)]  # (b, v, S + 1)
+            blocks = _parallel_factors(above, prior.pitches, parallels)
+            count = above.shape[0]
+            states[rows, v] = _ffbs(
+                emission[rows, v], moves[v].expand(count, 1, size, size), start[rows, v], generator, blocks
+            )
     return tokens_of[states]
 
 
@@ -180,29 +191,33 @@ def _state_pitches(pitches: int) -> torch.Tensor:
     return torch.cat([torch.tensor([-1]), index, index]).long()
 
 
-class _ParallelPenalty:
-    """Log-weight of moving s' -> s at step t, for one voice under the voices drawn above it."""
+def _parallel_factors(above: torch.Tensor, pitches: int, weight: float) -> dict[int, torch.Tensor]:
+    """For the steps where a voice ``above`` moves: (b, P, P) factors on moving from pitch x to a
+    new pitch y, e^-weight once per upper voice that makes parallel fifths or octaves with it.
 
-    def __init__(self, above: torch.Tensor, pitch_of: torch.Tensor, weight: float) -> None:
-        self.above, self.weight = above, weight  # above: (B, u, S + 1) sounding pitches, -1 for silence
-        self.before = pitch_of  # (N,) pitch sounding in state s'
-        onset = torch.zeros_like(pitch_of, dtype=torch.bool)
-        onset[1 : 1 + (len(pitch_of) - 1) // 2] = True
-        self.after = torch.where(onset, pitch_of, torch.full_like(pitch_of, -1))  # new pitch of s, or -1
-
-    def __call__(self, t: int, into: torch.Tensor | None = None) -> torch.Tensor:
-        """(B, N, N) penalties at step t, or (B, N) for the moves into the states ``into`` (B,)."""
-        a, c = self.above[:, :, t], self.above[:, :, t + 1]  # the upper voices before and at t: (B, u)
-        b = self.before  # (N,) this voice before
-        d = self.after if into is None else self.after[into]  # (N,) or (B,) this voice at t
-        a, c = a[:, :, None, None], c[:, :, None, None]
-        b = b[None, None, :, None]
-        d = d[None, None, None, :] if into is None else d[:, None, None, None]
-        interval = (a - b) % 12
-        moving = (a >= 0) & (c >= 0) & (b >= 0) & (d >= 0) & (a != c) & (b != d) & ((c - a) * (d - b) > 0)
-        bad = moving & ((interval == 0) | (interval == 7)) & (interval == (c - d) % 12)
-        penalty = -self.weight * bad.sum(dim=1).float()  # (B, N, N) or (B, N, 1)
-        return penalty if into is None else penalty[..., 0]
+    ``above`` is (b, u, S + 1): the upper voices' sounding pitch indices (-1 for silence), from
+    the step before the first. A move is parallel when both voices move the same way from a
+    fifth (or octave, unison) to the same interval.
+    """
+    a_all, c_all = above[:, :, :-1], above[:, :, 1:]  # (b, u, S) before and at each step
+    moving = (a_all >= 0) & (c_all >= 0) & (a_all != c_all)
+    steps = moving.any(dim=1).any(dim=0).nonzero()[:, 0]
+    if not len(steps):
+        return {}
+    a = a_all[:, :, steps, None, None]  # (b, u, m, 1, 1)
+    c = c_all[:, :, steps, None, None]
+    x = torch.arange(pitches)[:, None]  # this voice before, (P, 1)
+    y = torch.arange(pitches)[None, :]  # and its new note, (1, P)
+    interval = (a - x) % 12
+    parallel = (
+        moving[:, :, steps, None, None]
+        & (x != y)
+        & ((c - a) * (y - x) > 0)
+        & ((interval == 0) | (interval == 7))
+        & (interval == (c - y) % 12)
+    )
+    factors = torch.exp(-weight * parallel.sum(dim=1, dtype=torch.float32))  # (b, m, P, P)
+    return {int(t): factors[:, i] for i, t in enumerate(steps.tolist())}
 
 
 def _ffbs(
@@ -210,36 +225,55 @@ def _ffbs(
     moves: torch.Tensor,
     start: torch.Tensor,
     generator: torch.Generator,
-    penalty: _ParallelPenalty | None = None,
+    blocks: dict[int, torch.Tensor] | None = None,
 ) -> torch.Tensor:
-    """Forward filtering, backward sampling: (B, V, N, S) emissions and (V, N, N) moves -> states."""
-    batch, voices, size, steps = emission.shape
-    rows = torch.arange(voices)[None, :]
-    alphas = []
-    first = moves[rows, start]  # (B, V, N)
-    if penalty is not None:
-        first = first + penalty(0)[torch.arange(batch), start[:, 0]][:, None]
-    alpha = emission[..., 0] + first
-    alphas.append(alpha)
+    """Forward filtering, backward sampling of C chains: (C, N, S) log-emissions, log-moves
+    (C, 1, N, N), start states (C,) -> (C, S) states. ``blocks`` maps a step to (C, P, P)
+    factors on the moves from a sounding pitch into a new one at that step.
+
+    Works in probabilities, rescaled at every step, so each step is one batched
+    vector-matrix product.
+    """
+    chains, size, steps = emission.shape
+    pitches = (size - 1) // 2
+    uniform = torch.rand(chains, steps, 1, generator=generator).numpy().astype(np.float64)
+    # the step loops run in NumPy: per step they are a few small operations, where NumPy's
+    # overhead per call is a fraction of PyTorch's
+    weights = torch.exp(emission - emission.amax(dim=1, keepdim=True)).numpy().astype(np.float64)
+    scale = moves.amax(dim=(2, 3), keepdim=True).clamp_min(-1e30)
+    static = torch.exp(moves - scale)[:, 0].numpy().astype(np.float64)  # (C, N, N); 0: impossible
+    factors = {t: f.numpy().astype(np.float64) for t, f in (blocks or {}).items()}
+    row = np.arange(chains)
+    cache: dict[int, np.ndarray] = {}
+
+    def transitions(t: int) -> np.ndarray:
+        factor = factors.get(t)
+        if factor is None:
+            return static
+        if t not in cache:
+            changed = static.copy()
+            changed[:, 1 : 1 + pitches, 1 : 1 + pitches] *= factor  # from "x starts" to "y starts"
+            changed[:, 1 + pitches :, 1 : 1 + pitches] *= factor  # from "x goes on" to "y starts"
+            cache[t] = changed
+        return cache[t]
+
+    first = start.numpy()
+    alpha = weights[..., 0] * transitions(0)[row, first]  # (C, N)
+    alpha /= alpha.sum(1, keepdims=True)
+    alphas = [alpha]
     for t in range(1, steps):
-        step = alpha[..., :, None] + moves[None]  # (B, V, N, N)
-        if penalty is not None:
-            step = step + penalty(t)[:, None]
-        alpha = emission[..., t] + torch.logsumexp(step, dim=2)
+        alpha = np.matmul(alpha[:, None, :], transitions(t))[:, 0] * weights[..., t]
+        alpha /= alpha.sum(1, keepdims=True)
         alphas.append(alpha)
-    states = torch.empty(batch, voices, steps, dtype=torch.long)
-    states[..., -1] = _draw(alphas[-1], generator)
-    every = torch.arange(size)[None, None, :]
+    states = np.empty((chains, steps), dtype=np.int64)
+    states[:, -1] = _pick(alphas[-1], uniform[:, -1])
     for t in range(steps - 2, -1, -1):
-        following = states[..., t + 1]  # (B, V)
-        into = moves[rows[..., None], every, following[..., None]]  # (B, V, N)
-        if penalty is not None:
-            into = into + penalty(t + 1, following[:, 0])[:, None]
-        states[..., t] = _draw(alphas[t] + into, generator)
-    return states
+        into = transitions(t + 1)[row, :, states[:, t + 1]]  # (C, N): from every state into the next
+        states[:, t] = _pick(alphas[t] * into, uniform[:, t])
+    return torch.from_numpy(states)
 
 
-def _draw(log_weights: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """One index per row of (..., N) unnormalized log-weights (Gumbel-max)."""
-    uniform = torch.rand(log_weights.shape, generator=generator).clamp_(1e-10, 1.0)
-    return (log_weights - torch.log(-torch.log(uniform))).argmax(-1)
+def _pick(weights: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    """One index per row of (C, N) non-negative weights, by inverting the cumulative sum at ``uniform``."""
+    cumulative = weights.cumsum(1)
+    return np.minimum((cumulative < uniform * cumulative[:, -1:]).sum(1), weights.shape[1] - 1)
