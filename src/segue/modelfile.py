@@ -154,10 +154,11 @@ def _line_prior(
     if potentials is None:
         return None
     size = 2 * (config.vocab - 2) + 1
-    if tuple(potentials.shape) != (config.voices, size, size):
+    shapes = [(config.voices, size, size), (config.voices, config.steps_per_bar, size, size)]
+    if tuple(potentials.shape) not in [shapes[0], (config.voices, 1, size, size), shapes[1]]:
         raise SegueError(
             f"{where}: {LINES_KEY} has shape {tuple(potentials.shape)}, the config needs "
-            f"{(config.voices, size, size)}"
+            f"{shapes[0]} or {shapes[1]}"
         )
     settings = settings if isinstance(settings, dict) else {}
     try:

@@ -46,7 +46,7 @@ def test_fit_learns_stepwise_motion_and_transposes():
     pitches = 12
     line = [P0 + p for p in (4, 5, 4, 5, 4, 5, 4, 5)]  # steps of one semitone, over and over
     prior = LinePrior.fit([np.array([line])], voices=1, pitches=pitches, max_shift=2)
-    move = prior.potentials[0]
+    move = prior.potentials[0, 0]
     onset = 1
     assert move[onset + 4, onset + 5] > move[onset + 4, onset + 9]  # a step beats a leap
     assert move[onset + 6, onset + 7] > move[onset + 6, onset + 11]  # learned two semitones up too
@@ -62,7 +62,7 @@ def brute_force(logits: torch.Tensor, start: int, prior: LinePrior, strength: fl
     for path in itertools.product(range(size), repeat=steps):
         total, previous = 0.0, start
         for t, s in enumerate(path):
-            move = prior.potentials[0, previous, s]
+            move = prior.potentials[0, 0, previous, s]
             total += emission[s, t].item() + (move.item() if torch.isinf(move) else strength * move.item())
             previous = s
         if total > -math.inf:

@@ -232,7 +232,7 @@ def test_a_line_prior_travels_with_the_model_folder(tmp_path: Path):
     model.lines = LinePrior(potentials, strength=0.5, parallels=3.0)
     model.save(tmp_path / "m")
     loaded = load_model(tmp_path / "m")
-    assert loaded.lines is not None and torch.equal(loaded.lines.potentials, potentials)
+    assert loaded.lines is not None and torch.equal(loaded.lines.potentials, potentials[:, None])
     assert (loaded.lines.strength, loaded.lines.parallels) == (0.5, 3.0)
     assert "sampling" not in loaded.info
     document = json.loads((tmp_path / "m" / "config.json").read_text())

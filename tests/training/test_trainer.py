@@ -221,7 +221,8 @@ def test_the_trained_model_carries_a_line_prior_counted_on_its_data(tmp_path: Pa
     lines = load_model(tmp_path / "a" / "model").lines
     assert lines is not None and (lines.strength, lines.parallels) == (0.5, 2.0)
     pitches = TINY_MODEL.vocab - 2
-    assert lines.potentials.shape == (TINY_MODEL.voices, 2 * pitches + 1, 2 * pitches + 1)
+    size = 2 * pitches + 1
+    assert lines.potentials.shape == (TINY_MODEL.voices, TINY_MODEL.steps_per_bar, size, size)
     plain = dataclasses.replace(config, line_strength=0.0, parallels=0.0)
     Trainer(tmp_path / "b", TINY_MODEL, plain, pieces[0], progress=False).run()
     assert load_model(tmp_path / "b" / "model").lines is None

@@ -52,15 +52,17 @@ class LinePrior:
     parallel fifths and octaves (see :func:`sample_lines`)."""
 
     def __init__(self, potentials: torch.Tensor, strength: float = 1.0, parallels: float = 5.0) -> None:
+        if potentials.dim() == 3:
+            potentials = potentials[:, None]  # the same moves at every position in the bar
         if (
-            potentials.dim() != 3
-            or potentials.shape[1] != potentials.shape[2]
-            or potentials.shape[1] % 2 != 1
+            potentials.dim() != 4
+            or potentials.shape[2] != potentials.shape[3]
+            or potentials.shape[2] % 2 != 1
         ):
-            raise ValueError("potentials must have shape (voices, 2P+1, 2P+1)")
+            raise ValueError("potentials must have shape (voices, [positions,] 2P+1, 2P+1)")
         if not (0 <= strength <= 10 and 0 <= parallels <= 100):
             raise ValueError("need 0 <= strength <= 10 and 0 <= parallels <= 100")
-        self.potentials = potentials.float()
+        self.potentials = potentials.float()  # (V, M, N, N): M positions in the bar (1: any)
         self.strength, self.parallels = float(strength), float(parallels)
 
     def sample(
@@ -71,7 +73,7 @@ class LinePrior:
 
     @property
     def pitches(self) -> int:
-        return (self.potentials.shape[1] - 1) // 2
+        return (self.potentials.shape[2] - 1) // 2
 
     @classmethod
     def fit(
@@ -82,35 +84,66 @@ class LinePrior:
         max_shift: int = 5,
         smoothing: float = 0.5,
         pseudo: float = 20.0,
+        positions: int = 1,
     ) -> LinePrior:
-        """Count step-to-step moves in (V, S) token grids, in every transposition up to ``max_shift``."""
+        """Count step-to-step moves in (V, S) token grids, in every transposition up to ``max_shift``.
+
+        With ``positions`` M > 1 (the steps of a bar; grids start on a bar line) the moves into
+        each position of the bar are counted apart, shrunk towards the moves at any position.
+        """
         size = 2 * pitches + 1
-        counts = np.zeros((voices, size, size))
+        counts = np.zeros((voices, positions, size, size))
         for grid in grids:
             states = to_states(grid, pitches)  # (V, S)
+            where = np.arange(1, states.shape[1]) % positions  # the position of each move's target
             for shift in range(-max_shift, max_shift + 1):
                 moved = _shift(states, shift, pitches)
                 if moved is None:
                     continue
                 for v in range(voices):
-                    np.add.at(counts[v], (moved[v, :-1], moved[v, 1:]), 1)
+                    np.add.at(counts[v], (where, moved[v, :-1], moved[v, 1:]), 1)
         allowed = allowed_moves(pitches).numpy()
         counts = counts * allowed
-        # P(s): how often each state follows any other (smoothed so that no state is impossible)
-        marginal = counts.sum(axis=1) + smoothing
-        marginal /= marginal.sum(axis=1, keepdims=True)  # (V, size)
-        # P(s | s'), shrunk towards P(s) with the weight of ``pseudo`` moves: a rare s' says little
-        prior = marginal[:, None, :] * allowed
-        prior /= prior.sum(axis=2, keepdims=True)
-        transition = (counts + pseudo * prior) / (counts.sum(axis=2, keepdims=True) + pseudo)
-        # divide by how often each state's *token* occurs, which is what the generator predicts:
-        # every "goes on" state has the token HOLD
-        token_marginal = marginal.copy()
-        token_marginal[:, 1 + pitches :] = marginal[:, 1 + pitches :].sum(axis=1, keepdims=True)
-        with np.errstate(divide="ignore"):
-            potentials = np.log(transition) - np.log(token_marginal)[:, None, :]
-        potentials[:, ~allowed] = -np.inf
-        return cls(torch.from_numpy(potentials))
+        anywhere = _potentials(counts.sum(axis=1), allowed, pitches, smoothing, pseudo, None)
+        if positions == 1:
+            return cls(torch.from_numpy(anywhere[1])[:, None])
+        overall = anywhere[0]  # (V, N, N) transition probabilities at any position
+        out = np.stack(
+            [
+                _potentials(counts[:, m], allowed, pitches, smoothing, pseudo, overall)[1]
+                for m in range(positions)
+            ],
+            axis=1,
+        )
+        return cls(torch.from_numpy(out))
+
+
+def _potentials(
+    counts: np.ndarray,
+    allowed: np.ndarray,
+    pitches: int,
+    smoothing: float,
+    pseudo: float,
+    shrink_to: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Transition probabilities and log-potentials from (V, N, N) counts of moves.
+
+    P(s | s') is shrunk with the weight of ``pseudo`` moves towards ``shrink_to`` (else towards
+    P(s)): a rare s' says little. The potentials divide by how often each state's *token*
+    occurs, which is what the generator predicts (every "goes on" state has the token HOLD).
+    """
+    marginal = counts.sum(axis=1) + smoothing  # (V, N): how often each state follows any other
+    marginal /= marginal.sum(axis=1, keepdims=True)
+    if shrink_to is None:
+        shrink_to = marginal[:, None, :] * allowed
+        shrink_to = shrink_to / shrink_to.sum(axis=2, keepdims=True)
+    transition = (counts + pseudo * shrink_to) / (counts.sum(axis=2, keepdims=True) + pseudo)
+    token_marginal = marginal.copy()
+    token_marginal[:, 1 + pitches :] = marginal[:, 1 + pitches :].sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore"):
+        potentials = np.log(transition) - np.log(token_marginal)[:, None, :]
+    potentials[:, ~allowed] = -np.inf
+    return transition, potentials
 
 
 def _shift(states: np.ndarray, shift: int, pitches: int) -> np.ndarray | None:
@@ -161,11 +194,11 @@ def sample_lines(
     tokens_of = state_tokens(prior.pitches)
     emission = torch.log_softmax(logits.float() / temperature, dim=2)[:, :, tokens_of, :]  # (B, V, N, S)
     moves = torch.where(torch.isinf(prior.potentials), prior.potentials, strength * prior.potentials)
-    size = moves.shape[1]
+    size = moves.shape[2]  # moves: (V, M, N, N)
     if parallels <= 0:  # every (window, voice) line is its own chain
         chains = _ffbs(
             emission.reshape(batch * voices, size, steps),
-            moves.repeat(batch, 1, 1)[:, None],
+            moves.repeat(batch, 1, 1, 1),
             start.reshape(-1),
             generator,
         )
@@ -178,9 +211,12 @@ def sample_lines(
             rows = slice(first, first + chunk)
             above = pitch_of[torch.cat([start[rows, :v, None], states[rows, :v]], dim=2)]  # (b, v, S + 1)
             blocks = _parallel_factors(above, prior.pitches, parallels)
-            count = above.shape[0]
             states[rows, v] = _ffbs(
-                emission[rows, v], moves[v].expand(count, 1, size, size), start[rows, v], generator, blocks
+                emission[rows, v],
+                moves[v][None],  # shared by the chunk's windows
+                start[rows, v],
+                generator,
+                blocks,
             )
     return tokens_of[states]
 
@@ -228,7 +264,9 @@ def _ffbs(
     blocks: dict[int, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Forward filtering, backward sampling of C chains: (C, N, S) log-emissions, log-moves
-    (C, 1, N, N), start states (C,) -> (C, S) states. ``blocks`` maps a step to (C, P, P)
+    (C, M, N, N) into each of M positions of the bar (or (1, M, N, N) shared by all chains),
+    start states (C,) -> (C, S) states.
+    ``blocks`` maps a step to (C, P, P)
     factors on the moves from a sounding pitch into a new one at that step.
 
     Works in probabilities, rescaled at every step, so each step is one batched
@@ -241,7 +279,8 @@ def _ffbs(
     # overhead per call is a fraction of PyTorch's
     weights = torch.exp(emission - emission.amax(dim=1, keepdim=True)).numpy().astype(np.float64)
     scale = moves.amax(dim=(2, 3), keepdim=True).clamp_min(-1e30)
-    static = torch.exp(moves - scale)[:, 0].numpy().astype(np.float64)  # (C, N, N); 0: impossible
+    static = torch.exp(moves - scale).numpy().astype(np.float64)  # (C, M, N, N); 0: impossible
+    positions = static.shape[1]  # step t of the continuation is at position t mod M of its bar
     factors = {t: f.numpy().astype(np.float64) for t, f in (blocks or {}).items()}
     row = np.arange(chains)
     cache: dict[int, np.ndarray] = {}
@@ -249,16 +288,22 @@ def _ffbs(
     def transitions(t: int) -> np.ndarray:
         factor = factors.get(t)
         if factor is None:
-            return static
+            return static[:, t % positions]  # (C or 1, N, N)
         if t not in cache:
-            changed = static.copy()
+            changed = np.broadcast_to(static[:, t % positions], (chains, size, size)).copy()
             changed[:, 1 : 1 + pitches, 1 : 1 + pitches] *= factor  # from "x starts" to "y starts"
             changed[:, 1 + pitches :, 1 : 1 + pitches] *= factor  # from "x goes on" to "y starts"
             cache[t] = changed
         return cache[t]
 
     first = start.numpy()
-    alpha = weights[..., 0] * transitions(0)[row, first]  # (C, N)
+
+    def table(t: int) -> np.ndarray:
+        """The moves of step t for every chain (shared moves are broadcast, not copied)."""
+        moves_t = transitions(t)
+        return moves_t if moves_t.shape[0] == chains else np.broadcast_to(moves_t, (chains, size, size))
+
+    alpha = weights[..., 0] * table(0)[row, first]  # (C, N)
     alpha /= alpha.sum(1, keepdims=True)
     alphas = [alpha]
     for t in range(1, steps):
@@ -268,7 +313,7 @@ def _ffbs(
     states = np.empty((chains, steps), dtype=np.int64)
     states[:, -1] = _pick(alphas[-1], uniform[:, -1])
     for t in range(steps - 2, -1, -1):
-        into = transitions(t + 1)[row, :, states[:, t + 1]]  # (C, N): from every state into the next
+        into = table(t + 1)[row, :, states[:, t + 1]]  # (C, N): from every state into the next
         states[:, t] = _pick(alphas[t] * into, uniform[:, t])
     return torch.from_numpy(states)
 
