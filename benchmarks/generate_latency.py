@@ -34,6 +34,7 @@ def median_seconds(fn, repeats: int) -> float:  # type: ignore[no-untyped-def]
 
 
 def loaded_model(path: Path | None, plain: bool):  # type: ignore[no-untyped-def]
+    """The model, without its voice-leading prior when ``plain``."""
     model = load_model(path)
     if plain:
         model.lines = None
@@ -46,9 +47,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--plain", action="store_true", help="without the voice-leading prior")
     args = parser.parse_args()
-    model = load_model(args.model)
-    if args.plain:
-        model.lines = None
+    model = loaded_model(args.model, args.plain)
     config = model.config
     chorales = load_chorales()
     piece = chorales[split_indices(chorales, "test")[0]]

@@ -154,11 +154,11 @@ def _line_prior(
     if potentials is None:
         return None
     size = 2 * (config.vocab - 2) + 1
-    shapes = [(config.voices, size, size), (config.voices, config.steps_per_bar, size, size)]
-    if tuple(potentials.shape) not in [shapes[0], (config.voices, 1, size, size), shapes[1]]:
+    anywhere, per_position = (config.voices, size, size), (config.voices, config.steps_per_bar, size, size)
+    if tuple(potentials.shape) not in (anywhere, (config.voices, 1, size, size), per_position):
         raise SegueError(
             f"{where}: {LINES_KEY} has shape {tuple(potentials.shape)}, the config needs "
-            f"{shapes[0]} or {shapes[1]}"
+            f"{anywhere} or {per_position}"
         )
     settings = settings if isinstance(settings, dict) else {}
     try:

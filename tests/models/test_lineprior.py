@@ -34,6 +34,16 @@ def test_states_follow_the_sounding_pitch():
     assert last_states(torch.from_numpy(tokens), pitches).tolist() == [held + 1]
 
 
+def test_last_states_are_the_states_at_the_last_step():
+    rng = np.random.default_rng(0)
+    pitches = 6
+    tokens = rng.choice([REST, HOLD, HOLD, HOLD, *range(P0, P0 + pitches)], size=(50, 4, 12))
+    tokens[0, 0] = HOLD  # nothing struck at all
+    tokens[1, 0, -3:] = [REST, HOLD, HOLD]  # holds after a rest
+    expected = to_states(tokens, pitches)[..., -1]
+    assert last_states(torch.from_numpy(tokens), pitches).tolist() == expected.tolist()
+
+
 def test_a_hold_follows_only_its_own_note():
     allowed = allowed_moves(3)
     onset, held = 1, 4

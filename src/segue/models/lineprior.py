@@ -85,6 +85,8 @@ class LinePrior:
         smoothing: float = 0.5,
         pseudo: float = 20.0,
         positions: int = 1,
+        strength: float = 1.0,
+        parallels: float = 5.0,
     ) -> LinePrior:
         """Count step-to-step moves in (V, S) token grids, in every transposition up to ``max_shift``.
 
@@ -106,7 +108,7 @@ class LinePrior:
         counts = counts * allowed
         anywhere = _potentials(counts.sum(axis=1), allowed, pitches, smoothing, pseudo, None)
         if positions == 1:
-            return cls(torch.from_numpy(anywhere[1])[:, None])
+            return cls(torch.from_numpy(anywhere[1])[:, None], strength, parallels)
         overall = anywhere[0]  # (V, N, N) transition probabilities at any position
         out = np.stack(
             [
@@ -115,7 +117,7 @@ class LinePrior:
             ],
             axis=1,
         )
-        return cls(torch.from_numpy(out))
+        return cls(torch.from_numpy(out), strength, parallels)
 
 
 def _potentials(
@@ -170,8 +172,17 @@ def allowed_moves(pitches: int) -> torch.Tensor:
 
 
 def last_states(prime: torch.Tensor, pitches: int) -> torch.Tensor:
-    """The state of each voice at the prime's last step, (B, V)."""
-    return torch.from_numpy(to_states(prime.cpu().numpy(), pitches)[..., -1])
+    """The state of each voice at the prime's last step, (B, V): what ``to_states`` gives there,
+    found from the last token that is not a hold instead of walking the whole prime."""
+    tokens = prime.cpu().long()
+    steps = tokens.shape[-1]
+    struck = tokens != HOLD
+    last = steps - 1 - struck.flip(-1).long().argmax(-1)  # the last rest or onset
+    token = tokens.gather(-1, last[..., None])[..., 0]
+    pitch = token - FIRST_PITCH
+    sounding = struck.any(-1) & (token >= FIRST_PITCH)
+    held = 1 + pitches + pitch
+    return torch.where(sounding, torch.where(last == steps - 1, 1 + pitch, held), torch.zeros_like(token))
 
 
 def sample_lines(
@@ -265,9 +276,8 @@ def _ffbs(
 ) -> torch.Tensor:
     """Forward filtering, backward sampling of C chains: (C, N, S) log-emissions, log-moves
     (C, M, N, N) into each of M positions of the bar (or (1, M, N, N) shared by all chains),
-    start states (C,) -> (C, S) states.
-    ``blocks`` maps a step to (C, P, P)
-    factors on the moves from a sounding pitch into a new one at that step.
+    start states (C,) -> (C, S) states. ``blocks`` maps a step to (C, P, P) factors on the
+    moves from a sounding pitch into a new one at that step.
 
     Works in probabilities, rescaled at every step, so each step is one batched
     vector-matrix product.
@@ -279,31 +289,26 @@ def _ffbs(
     # overhead per call is a fraction of PyTorch's
     weights = torch.exp(emission - emission.amax(dim=1, keepdim=True)).numpy().astype(np.float64)
     scale = moves.amax(dim=(2, 3), keepdim=True).clamp_min(-1e30)
-    static = torch.exp(moves - scale).numpy().astype(np.float64)  # (C, M, N, N); 0: impossible
+    shared = torch.exp(moves - scale).numpy().astype(np.float64)  # 0 where a move is impossible
+    static = np.broadcast_to(shared, (chains, *shared.shape[1:]))  # (C, M, N, N), not copied
     positions = static.shape[1]  # step t of the continuation is at position t mod M of its bar
     factors = {t: f.numpy().astype(np.float64) for t, f in (blocks or {}).items()}
     row = np.arange(chains)
     cache: dict[int, np.ndarray] = {}
 
     def transitions(t: int) -> np.ndarray:
+        """The (C, N, N) moves into step t."""
         factor = factors.get(t)
         if factor is None:
-            return static[:, t % positions]  # (C or 1, N, N)
+            return static[:, t % positions]
         if t not in cache:
-            changed = np.broadcast_to(static[:, t % positions], (chains, size, size)).copy()
+            changed = static[:, t % positions].copy()
             changed[:, 1 : 1 + pitches, 1 : 1 + pitches] *= factor  # from "x starts" to "y starts"
             changed[:, 1 + pitches :, 1 : 1 + pitches] *= factor  # from "x goes on" to "y starts"
             cache[t] = changed
         return cache[t]
 
-    first = start.numpy()
-
-    def table(t: int) -> np.ndarray:
-        """The moves of step t for every chain (shared moves are broadcast, not copied)."""
-        moves_t = transitions(t)
-        return moves_t if moves_t.shape[0] == chains else np.broadcast_to(moves_t, (chains, size, size))
-
-    alpha = weights[..., 0] * table(0)[row, first]  # (C, N)
+    alpha = weights[..., 0] * transitions(0)[row, start.numpy()]  # (C, N)
     alpha /= alpha.sum(1, keepdims=True)
     alphas = [alpha]
     for t in range(1, steps):
@@ -313,7 +318,7 @@ def _ffbs(
     states = np.empty((chains, steps), dtype=np.int64)
     states[:, -1] = _pick(alphas[-1], uniform[:, -1])
     for t in range(steps - 2, -1, -1):
-        into = table(t + 1)[row, :, states[:, t + 1]]  # (C, N): from every state into the next
+        into = transitions(t + 1)[row, :, states[:, t + 1]]  # (C, N): from every state into the next
         states[:, t] = _pick(alphas[t] * into, uniform[:, t])
     return torch.from_numpy(states)
 

@@ -265,16 +265,15 @@ class Trainer:
         }
         lines = None
         if self.tc.line_strength > 0 or self.tc.parallels > 0:
-            grids = self.sampler.piece_grids()
-            fitted = LinePrior.fit(
-                grids,
+            lines = LinePrior.fit(  # moves into each position of the bar, counted on the training pieces
+                self.sampler.piece_grids(),
                 self.mc.voices,
                 self.mc.vocab - 2,
                 self.tc.max_transpose,
                 positions=self.mc.steps_per_bar,
+                strength=self.tc.line_strength,
+                parallels=self.tc.parallels,
             )
-            potentials = fitted.potentials  # (V, steps per bar, N, N): moves into each position of the bar
-            lines = LinePrior(potentials, self.tc.line_strength, self.tc.parallels)
         ema, disc = copy.deepcopy(self.ema).cpu(), copy.deepcopy(self.D).cpu().eval()
         return SegueModel(self.mc, ema, disc, info, lines)
 
