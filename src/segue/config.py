@@ -156,6 +156,12 @@ class TrainConfig:
     parallels: float = 5.0
     """Sampling: how strongly parallel fifths and octaves between voices are avoided (the weight
     of such a move is divided by e^parallels); stored in the model."""
+    calibration_rounds: int = 6
+    """Sampling: rounds of moment matching that fit the prior's calibration (how often each
+    class of move and each pitch class, by its rank in the context, should occur; see
+    :meth:`segue.models.lineprior.LinePrior.calibrate`); 0: none."""
+    calibration_windows: int = 1000
+    """Sampling: how many training windows the calibration continues in each round."""
     max_transpose: int = 5
     """Largest random transposition, in semitones, that keeps every voice in its range."""
     precision: str = "bf16"
@@ -182,6 +188,8 @@ class TrainConfig:
         _check(self.d_steps >= 1, "d_steps must be at least 1")
         _check(0 <= self.line_strength <= 10, "line_strength must be between 0 and 10")
         _check(0 <= self.parallels <= 100, "parallels must be between 0 and 100")
+        _check(0 <= self.calibration_rounds <= 100, "calibration_rounds must be between 0 and 100")
+        _check(1 <= self.calibration_windows <= 100_000, "calibration_windows must be between 1 and 100,000")
         _check(self.batch_size >= 2 or self.mismatch == 0, "mismatched pairs need batch_size >= 2")
         for name in ("log_every", "checkpoint_every", "sample_every"):
             _check(getattr(self, name) >= 1, f"{name} must be at least 1")

@@ -24,11 +24,12 @@ from segue.config import LSTMConfig, ModelConfig, from_dict, to_dict
 from segue.errors import SegueError
 from segue.files import make_ordinary
 from segue.models import Discriminator, Generator
-from segue.models.lineprior import LinePrior
+from segue.models.lineprior import Calibration, LinePrior
 from segue.models.lstm import TokenLSTM
 
 CONFIG_NAME = "config.json"
 LINES_KEY = "line_prior.potentials"
+CALIBRATION_PREFIX = "line_prior.calibration."
 WEIGHTS_NAME = "model.safetensors"
 
 
@@ -69,6 +70,9 @@ class SegueModel:
         document.pop("sampling", None)
         if self.lines is not None:
             tensors[LINES_KEY] = self.lines.potentials
+            if self.lines.calibration is not None:
+                for name, weights in self.lines.calibration.tensors().items():
+                    tensors[CALIBRATION_PREFIX + name] = weights
             document["sampling"] = {"line_strength": self.lines.strength, "parallels": self.lines.parallels}
         return write_model_folder(Path(path), tensors, document)
 
@@ -143,12 +147,18 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> SegueMod
         _load_into(
             module, {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}, weights_path
         )
-    model.lines = _line_prior(tensors.get(LINES_KEY), sampling, config, weights_path)
+    prefix = CALIBRATION_PREFIX
+    calibration = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+    model.lines = _line_prior(tensors.get(LINES_KEY), calibration, sampling, config, weights_path)
     return model.eval()
 
 
 def _line_prior(
-    potentials: torch.Tensor | None, settings: object, config: ModelConfig, where: Path
+    potentials: torch.Tensor | None,
+    calibration: dict[str, torch.Tensor],
+    settings: object,
+    config: ModelConfig,
+    where: Path,
 ) -> LinePrior | None:
     """The folder's line prior, checked against the config, or None if it has none."""
     if potentials is None:
@@ -166,9 +176,10 @@ def _line_prior(
             potentials.cpu(),
             strength=float(settings.get("line_strength", 1.0)),
             parallels=float(settings.get("parallels", 5.0)),
+            calibration=Calibration(**{k: v.cpu() for k, v in calibration.items()}) if calibration else None,
         )
     except (TypeError, ValueError) as error:
-        raise SegueError(f"{where.parent / CONFIG_NAME}: bad sampling settings ({error})") from None
+        raise SegueError(f"{where.parent}: bad sampling settings or line prior ({error})") from None
 
 
 def _read_weights(path: Path, device: str | torch.device = "cpu") -> tuple[Path, dict[str, torch.Tensor]]:

@@ -58,12 +58,13 @@ def continue_tokens(
     written = []
     for _ in range(math.ceil(bars / config.continuation_bars)):
         z = latent(len(prior), config.z_dim, generator, truncation).to(device)
-        logits = generator_net.logits(onehot(context[:, :, -config.prior_steps :], config.vocab), z)
+        window = context[:, :, -config.prior_steps :]
+        logits = generator_net.logits(onehot(window, config.vocab), z)
         if lines is None:
             step = sample_tokens(logits.float() / temperature, generator)  # (B, V, Sc)
         else:
-            start = last_states(context, lines.pitches).to(device)
-            step = lines.sample(logits.float().cpu(), start.cpu(), generator, temperature).to(device)
+            start = last_states(context, lines.pitches)
+            step = lines.sample(logits.float().cpu(), start, generator, temperature, window.cpu()).to(device)
         written.append(step)
         context = torch.cat([context, step], dim=2)
     return torch.cat(written, dim=2)[:, :, : bars * config.steps_per_bar].cpu()

@@ -40,12 +40,11 @@ def load_configs(path: Path | None, steps: int | None) -> tuple[ModelConfig, Tra
 
 
 def training_pieces(data: Path | None) -> tuple[list[Piece], list[Piece], str]:
-    """(train pieces, a few validation pieces for samples, a description of the data)."""
+    """(train pieces, validation pieces, a description of the data)."""
     if data is None:
         dataset = load_chorales()
         train = [dataset[i] for i in split_indices(dataset, "train")]
         valid = [dataset[i] for i in split_indices(dataset, "valid")]
-        valid = [p for p in valid if p.complete_bars >= 8][:4]
         return train, valid, "bundled Bach chorales, train split"
     dataset = Dataset(data)
     pieces = {"train": [], "valid": []}  # type: dict[str, list[Piece]]
@@ -53,7 +52,7 @@ def training_pieces(data: Path | None) -> tuple[list[Piece], list[Piece], str]:
         split = split_of(meta["name"])
         if split in pieces:
             pieces[split].append(dataset[i])
-    return pieces["train"], pieces["valid"][:4], f"{data}, train split by name hash"
+    return pieces["train"], pieces["valid"], f"{data}, train split by name hash"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
         model_config,
         train_config,
         train,
-        valid,
+        [p for p in valid if p.complete_bars >= 8][:4],
+        held_out=valid,
         device=args.device,
         progress=not args.quiet,
         data_info=info,

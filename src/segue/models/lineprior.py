@@ -13,11 +13,20 @@ frequencies, which the generator already knows, are not counted twice), with wei
 
 drawn exactly by forward filtering and backward sampling. Strength 0 is the plain
 independent draw.
+
+A *calibration* (:meth:`LinePrior.calibrate`) then makes the product match the training data's
+statistics it would otherwise get wrong: log-weights on each class of move (rest, entry, hold,
+stop, or a new note a given interval away) at each position of the bar, and on each new note
+by how common its pitch class is in the window the generator was given (its rank in that
+window's pitch-class profile). They are fitted by moment matching: draw continuations of
+training windows, compare how often each class occurs with how often it occurs in the real
+continuations, and add the log ratio, a few times over.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -30,6 +39,124 @@ def state_tokens(pitches: int) -> torch.Tensor:
     return torch.cat(
         [torch.tensor([REST]), FIRST_PITCH + torch.arange(pitches), torch.full((pitches,), HOLD)]
     ).long()
+
+
+MAX_INTERVAL = 12
+"""Moves of more than this many semitones share a class with the largest one."""
+MOVE_CLASSES = 4 + 2 * MAX_INTERVAL + 1
+"""rest to rest, rest to a note, a note going on, a note to rest, then new notes -12..+12 semitones away."""
+TONAL_CLASSES = 13
+"""Ranks 0-11 of a pitch class in the window's profile (0: the most heard), 12: not heard at all."""
+REGISTER_CLASSES = 2 * MAX_INTERVAL + 2
+"""A new note -12..+12 semitones from the voice's mean pitch in the window, or: the voice was silent there."""
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Log-weights that make the prior's draws match the data's statistics (fitted by
+    :meth:`LinePrior.calibrate`), for V voices and M positions in the bar."""
+
+    moves: torch.Tensor
+    """(V, M, MOVE_CLASSES): each class of move into each position of the bar."""
+    tonal: torch.Tensor
+    """(V, TONAL_CLASSES): a new note by the rank of its pitch class in the window."""
+    register: torch.Tensor
+    """(V, REGISTER_CLASSES): a new note by its distance from the voice's mean pitch in the window."""
+    echo: torch.Tensor
+    """(V,): a token equal to the window's token at the same step (one window earlier)."""
+
+    def check(self, voices: int, positions: int) -> None:
+        """Raise ValueError unless every tensor is finite and shaped for ``voices`` and ``positions``."""
+        shapes = {
+            "moves": (voices, positions, MOVE_CLASSES),
+            "tonal": (voices, TONAL_CLASSES),
+            "register": (voices, REGISTER_CLASSES),
+            "echo": (voices,),
+        }
+        for name, shape in shapes.items():
+            weights = getattr(self, name)
+            if tuple(weights.shape) != shape:
+                raise ValueError(f"calibration {name} must have shape {shape}, not {tuple(weights.shape)}")
+            if not bool(torch.isfinite(weights).all()):
+                raise ValueError(f"calibration {name} must be finite")
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        """The tensors by name."""
+        return {name: getattr(self, name) for name in ("moves", "tonal", "register", "echo")}
+
+
+def move_classes(pitches: int) -> torch.Tensor:
+    """(2P+1, 2P+1) class of each move between states (see MOVE_CLASSES), -1 where impossible."""
+    pitch = _state_pitches(pitches)
+    held = torch.cat([torch.zeros(1 + pitches, dtype=torch.bool), torch.ones(pitches, dtype=torch.bool)])
+    before, after = pitch[:, None], pitch[None, :]
+    interval = (after - before).clamp(-MAX_INTERVAL, MAX_INTERVAL)
+    classes = torch.where(held[None, :], 2, 4 + MAX_INTERVAL + interval)  # going on, or a new note
+    classes = torch.where(after < 0, 3, classes)  # a note stops
+    classes = torch.where(before < 0, torch.where(after < 0, 0, 1), classes)  # from a rest
+    return classes.masked_fill(~allowed_moves(pitches), -1)
+
+
+def move_counts(start: np.ndarray, states: np.ndarray, pitches: int, positions: int) -> np.ndarray:
+    """(V, M, MOVE_CLASSES) counts of the classes of moves into each position of the bar, in
+    (B, V, S) state lines that continue from (B, V) ``start`` states."""
+    batch, voices, steps = states.shape
+    full = np.concatenate([start[:, :, None], states], axis=2)
+    classes = move_classes(pitches).numpy()[full[:, :, :-1], full[:, :, 1:]]  # (B, V, S)
+    where = np.broadcast_to(np.arange(steps) % positions, (batch, steps))
+    counts = np.zeros((voices, positions, MOVE_CLASSES))
+    for v in range(voices):
+        np.add.at(counts[v], (where, classes[:, v]), 1)
+    return counts
+
+
+def tonal_ranks(window: np.ndarray, pitches: int) -> np.ndarray:
+    """(B, P) tonal class of each pitch index given (B, V, S) window tokens: the rank of its
+    pitch class among the window's pitch classes, by how many steps they sound."""
+    pitch = _state_pitches(pitches).numpy()[to_states(np.asarray(window), pitches)]  # (B, V, S)
+    batch = len(pitch)
+    sounding = pitch >= 0
+    rows = np.broadcast_to(np.arange(batch)[:, None, None], pitch.shape)[sounding]
+    profile = np.zeros((batch, 12))
+    np.add.at(profile, (rows, pitch[sounding] % 12), 1)  # index mod 12: a pitch class, up to an offset
+    order = np.argsort(-profile, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    rank[np.arange(batch)[:, None], order] = np.arange(12)
+    rank = np.where(profile > 0, rank, 12)
+    return rank[:, np.arange(pitches) % 12]
+
+
+def register_classes(window: np.ndarray, pitches: int) -> np.ndarray:
+    """(B, V, P) register class of each pitch index for each voice of (B, V, S) window tokens:
+    its distance in semitones from the voice's mean sounding pitch there (clipped to ±12),
+    or the last class if the voice is silent in the window."""
+    pitch = _state_pitches(pitches).numpy()[to_states(np.asarray(window), pitches)].astype(np.float64)
+    sounding = pitch >= 0
+    steps = sounding.sum(2)
+    mean = np.where(sounding, pitch, 0).sum(2) / np.maximum(steps, 1)  # (B, V)
+    distance = np.rint(np.arange(pitches)[None, None] - mean[..., None]).astype(np.int64)
+    classes = np.clip(distance, -MAX_INTERVAL, MAX_INTERVAL) + MAX_INTERVAL
+    return np.where(steps[..., None] > 0, classes, REGISTER_CLASSES - 1)
+
+
+def _onset_counts(classes: np.ndarray, tokens: np.ndarray, size: int) -> np.ndarray:
+    """(V, size) counts of the new notes in (B, V, S) ``tokens`` by the class of their pitch,
+    ``classes`` being (B, P) or (B, V, P)."""
+    voices = tokens.shape[1]
+    counts = np.zeros((voices, size))
+    for v in range(voices):
+        rows, steps = np.nonzero(tokens[:, v] >= FIRST_PITCH)
+        pitch = tokens[rows, v, steps] - FIRST_PITCH
+        found = classes[rows, pitch] if classes.ndim == 2 else classes[rows, v, pitch]
+        np.add.at(counts[v], found, 1)
+    return counts
+
+
+def echo_counts(window: np.ndarray, tokens: np.ndarray) -> np.ndarray:
+    """(V, 2) counts of the tokens equal and not equal to the window's token at the same step."""
+    steps = min(tokens.shape[2], window.shape[2])
+    same = np.asarray(tokens)[:, :, :steps] == np.asarray(window)[:, :, :steps]
+    return np.stack([same.sum((0, 2)), (~same).sum((0, 2))], axis=1).astype(np.float64)
 
 
 def to_states(tokens: np.ndarray, pitches: int) -> np.ndarray:
@@ -47,11 +174,18 @@ def to_states(tokens: np.ndarray, pitches: int) -> np.ndarray:
 
 
 class LinePrior:
-    """Per-voice step-to-step log-potentials, (V, 2P+1, 2P+1): log P(s | s') - log P(token(s)),
-    and how strongly to use them: ``strength`` for the lines, ``parallels`` for the penalty on
-    parallel fifths and octaves (see :func:`sample_lines`)."""
+    """Per-voice step-to-step log-potentials, (V, M, 2P+1, 2P+1) into each of M positions of
+    the bar: log P(s | s') - log P(token(s)), and how strongly to use them: ``strength`` for
+    the lines, ``parallels`` for the penalty on parallel fifths and octaves (see
+    :func:`sample_lines`); ``calibration``: the weights fitted by :meth:`calibrate` (None: none)."""
 
-    def __init__(self, potentials: torch.Tensor, strength: float = 1.0, parallels: float = 5.0) -> None:
+    def __init__(
+        self,
+        potentials: torch.Tensor,
+        strength: float = 1.0,
+        parallels: float = 5.0,
+        calibration: Calibration | None = None,
+    ) -> None:
         if potentials.dim() == 3:
             potentials = potentials[:, None]  # the same moves at every position in the bar
         if (
@@ -62,14 +196,82 @@ class LinePrior:
             raise ValueError("potentials must have shape (voices, [positions,] 2P+1, 2P+1)")
         if not (0 <= strength <= 10 and 0 <= parallels <= 100):
             raise ValueError("need 0 <= strength <= 10 and 0 <= parallels <= 100")
+        if calibration is not None:
+            calibration.check(*potentials.shape[:2])
         self.potentials = potentials.float()  # (V, M, N, N): M positions in the bar (1: any)
         self.strength, self.parallels = float(strength), float(parallels)
+        self.calibration = calibration
 
     def sample(
-        self, logits: torch.Tensor, start: torch.Tensor, generator: torch.Generator, temperature: float = 1.0
+        self,
+        logits: torch.Tensor,
+        start: torch.Tensor,
+        generator: torch.Generator,
+        temperature: float = 1.0,
+        window: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """(B, V, S) tokens from (B, V, K, S) logits, continuing from ``start`` states (B, V)."""
-        return sample_lines(logits, start, self, generator, temperature, self.strength, self.parallels)
+        """(B, V, S) tokens from (B, V, K, S) logits, continuing from ``start`` states (B, V);
+        ``window`` is the (B, V, S') tokens the logits were conditioned on (for the calibration)."""
+        return sample_lines(
+            logits, start, self, generator, temperature, self.strength, self.parallels, window
+        )
+
+    def log_moves(self, strength: float) -> torch.Tensor:
+        """(V, M, N, N) log-weights of the moves: ``strength`` × potentials plus the calibration."""
+        moves = torch.where(torch.isinf(self.potentials), self.potentials, strength * self.potentials)
+        if self.calibration is not None:
+            classes = move_classes(self.pitches)
+            moves = moves + self.calibration.moves[:, :, classes.clamp_min(0)]  # -inf stays -inf
+        return moves
+
+    def calibrate(
+        self,
+        draw: Callable[[LinePrior, int], np.ndarray],
+        windows: np.ndarray,
+        reals: np.ndarray,
+        rounds: int = 6,
+        rate: float = 1.0,
+        report: Callable[[int, float], None] | None = None,
+    ) -> LinePrior:
+        """This prior with a :class:`Calibration` fitted by moment matching.
+
+        ``windows`` (B, V, S') are real contexts and ``reals`` (B, V, S) what follows them; ``draw``
+        (prior, round) continues ``windows`` under a prior. Each round adds ``rate`` × log(real
+        share / drawn share) of every class of move (per voice and position in the bar), of every
+        tonal and register class of new notes (per voice), and the same in log-odds for the
+        tokens that echo the window. ``report`` gets the round and the mean gap, in nats,
+        between the real and drawn shares of the moves before that round.
+        """
+        pitches, positions = self.pitches, self.potentials.shape[1]
+        windows = np.ascontiguousarray(windows)
+        start = last_states(torch.from_numpy(windows), pitches).numpy()
+        ranks, registers = tonal_ranks(windows, pitches), register_classes(windows, pitches)
+
+        def log_shares(tokens: np.ndarray) -> dict[str, np.ndarray]:
+            counts = {
+                "moves": move_counts(start, to_states(tokens, pitches), pitches, positions),
+                "tonal": _onset_counts(ranks, tokens, TONAL_CLASSES),
+                "register": _onset_counts(registers, tokens, REGISTER_CLASSES),
+                "echo": echo_counts(windows, tokens),
+            }
+            smoothed = {name: c + 0.5 for name, c in counts.items()}
+            shares = {name: np.log(c / c.sum(-1, keepdims=True)) for name, c in smoothed.items()}
+            shares["echo"] = shares["echo"][:, 0] - shares["echo"][:, 1]  # log-odds of echoing
+            return shares
+
+        real = log_shares(np.asarray(reals))
+        weights = {name: np.zeros_like(value) for name, value in real.items()}
+        prior = self
+        for round_ in range(rounds):
+            drawn = log_shares(draw(prior, round_))
+            if report is not None:
+                gap = np.abs(real["moves"] - drawn["moves"]) * np.exp(real["moves"])
+                report(round_, float(gap.sum(2).mean()))
+            for name in weights:
+                weights[name] = np.clip(weights[name] + rate * (real[name] - drawn[name]), -6, 6)
+            calibration = Calibration(**{name: torch.from_numpy(w).float() for name, w in weights.items()})
+            prior = LinePrior(self.potentials, self.strength, self.parallels, calibration)
+        return prior
 
     @property
     def pitches(self) -> int:
@@ -193,9 +395,13 @@ def sample_lines(
     temperature: float = 1.0,
     strength: float = 1.0,
     parallels: float = 0.0,
+    window: torch.Tensor | np.ndarray | None = None,
 ) -> torch.Tensor:
     """Draw (B, V, S) tokens from (B, V, K, S) logits under the line prior, each voice's line
-    continuing from its ``start`` state (B, V).
+    continuing from its ``start`` state (B, V). With the prior's calibration and the
+    ``window`` (B, V, S') the logits were conditioned on, each new note is also weighed by its
+    pitch class's rank and its register in the window, and each token by whether it echoes
+    the window's token at the same step.
 
     With ``parallels`` > 0 the voices are drawn one after another from the top, and a move
     that makes parallel fifths or octaves (unisons) with a voice already drawn has its
@@ -204,7 +410,9 @@ def sample_lines(
     batch, voices, _, steps = logits.shape
     tokens_of = state_tokens(prior.pitches)
     emission = torch.log_softmax(logits.float() / temperature, dim=2)[:, :, tokens_of, :]  # (B, V, N, S)
-    moves = torch.where(torch.isinf(prior.potentials), prior.potentials, strength * prior.potentials)
+    if prior.calibration is not None and window is not None:
+        emission = emission + _context_weights(prior.calibration, np.asarray(window), tokens_of, steps)
+    moves = prior.log_moves(strength)
     size = moves.shape[2]  # moves: (V, M, N, N)
     if parallels <= 0:  # every (window, voice) line is its own chain
         chains = _ffbs(
@@ -230,6 +438,25 @@ def sample_lines(
                 blocks,
             )
     return tokens_of[states]
+
+
+def _context_weights(
+    calibration: Calibration, window: np.ndarray, tokens_of: torch.Tensor, steps: int
+) -> torch.Tensor:
+    """(B, V, N, S) log-weights of each state at each step from the (B, V, S') window: the tonal
+    and register weights of the new note it starts, the echo weight if its token is the window's."""
+    batch, voices, _ = window.shape
+    pitches = (len(tokens_of) - 1) // 2
+    ranks = torch.from_numpy(tonal_ranks(window, pitches))  # (B, P)
+    registers = torch.from_numpy(register_classes(window, pitches))  # (B, V, P)
+    onset = calibration.tonal[:, ranks].transpose(0, 1)  # (B, V, P)
+    onset = onset + calibration.register[torch.arange(voices)[None, :, None], registers]
+    weights = torch.zeros(batch, voices, len(tokens_of), steps)
+    weights[:, :, 1 : 1 + pitches] = onset[..., None]
+    overlap = min(steps, window.shape[2])
+    echoed = tokens_of[None, None, :, None] == torch.from_numpy(window[:, :, None, :overlap]).long()
+    weights[..., :overlap] += echoed * calibration.echo[None, :, None, None]
+    return weights
 
 
 def _state_pitches(pitches: int) -> torch.Tensor:

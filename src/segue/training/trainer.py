@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
@@ -36,7 +37,7 @@ from segue.models.lineprior import LinePrior
 from segue.models.losses import feature_matching, gradient_penalty, r1_penalty
 from segue.music.piece import Piece
 from segue.music.tokens import FIRST_PITCH
-from segue.sampling import latent
+from segue.sampling import continue_tokens, latent
 from segue.training.checkpoint import list_checkpoints, load_checkpoint, read_checkpoint, save_checkpoint
 from segue.training.runlog import RunLog
 from segue.training.samples import write_samples
@@ -137,6 +138,7 @@ class Trainer:
         train_pieces: Sequence[Piece],
         sample_pieces: Sequence[Piece] = (),
         *,
+        held_out: Sequence[Piece] = (),
         device: str = "auto",
         progress: bool = True,
         data_info: str = "",
@@ -149,6 +151,7 @@ class Trainer:
         self.data_info = data_info
         self.sampler = WindowSampler(train_pieces, model_config, train_config.max_transpose)
         self.sample_pieces = list(sample_pieces)
+        self.held_out = list(held_out)
         if train_config.deterministic:
             torch.use_deterministic_algorithms(True)
         torch.manual_seed(train_config.seed)  # identical initial weights on every rank
@@ -275,7 +278,44 @@ class Trainer:
                 parallels=self.tc.parallels,
             )
         ema, disc = copy.deepcopy(self.ema).cpu(), copy.deepcopy(self.D).cpu().eval()
+        if lines is not None and self.tc.calibration_rounds > 0:
+            lines = self._calibrate(lines, ema)
         return SegueModel(self.mc, ema, disc, info, lines)
+
+    def _calibrate(self, lines: LinePrior, net: Generator) -> LinePrior:
+        """The line prior calibrated on continuations of ``calibration_windows`` training windows
+        and of every held-out window (the generator writes differently for music it has not
+        seen, as users' music will be), untransposed."""
+        from tqdm import tqdm
+
+        order = torch.randperm(len(self.sampler), generator=torch.Generator().manual_seed(self.tc.seed))
+        windows, reals = self.sampler.windows(order[: self.tc.calibration_windows])
+        try:
+            held = WindowSampler(self.held_out, self.mc, 0)
+        except SegueError:  # no held-out piece is long enough
+            held = None
+        if held is not None:
+            more, more_reals = held.windows(torch.arange(len(held)))
+            windows, reals = torch.cat([windows, more]), torch.cat([reals, more_reals])
+        primes = windows.numpy()
+
+        def draw(prior: LinePrior, iteration: int) -> np.ndarray:
+            generator = torch.Generator().manual_seed(self.tc.seed + 1 + iteration)
+            chunks = [
+                continue_tokens(net, windows[i : i + 256], self.mc.continuation_bars, generator, lines=prior)
+                for i in range(0, len(windows), 256)
+            ]
+            return torch.cat(chunks).numpy()
+
+        with tqdm(
+            total=self.tc.calibration_rounds, disable=not self.progress, desc="calibrating", unit="round"
+        ) as bar:
+
+            def report(iteration: int, gap: float) -> None:
+                bar.update()
+                bar.set_postfix({"gap": f"{gap:.3f}"}, refresh=False)
+
+            return lines.calibrate(draw, primes, reals.numpy(), self.tc.calibration_rounds, report=report)
 
     def write_config(self) -> None:
         """The full config, the package version and the git commit, as TOML."""
