@@ -156,7 +156,7 @@ class TrainConfig:
     parallels: float = 5.0
     """Sampling: how strongly parallel fifths and octaves between voices are avoided (the weight
     of such a move is divided by e^parallels); stored in the model."""
-    calibration_rounds: int = 6
+    calibration_rounds: int = 10
     """Sampling: rounds of moment matching that fit the prior's calibration (how often each
     class of move and each pitch class, by its rank in the context, should occur; see
     :meth:`segue.models.lineprior.LinePrior.calibrate`); 0: none."""

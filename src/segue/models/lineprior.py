@@ -85,6 +85,11 @@ class Calibration:
         return {name: getattr(self, name) for name in ("moves", "tonal", "register", "echo")}
 
 
+SHARE_OF_STEP = {"moves": 1.0, "tonal": 0.5, "register": 0.5, "echo": 1.0}
+"""The share of the calibration's step each group of weights takes (tonal and register weights
+both act on the pitch of every new note, so each takes half)."""
+
+
 def move_classes(pitches: int) -> torch.Tensor:
     """(2P+1, 2P+1) class of each move between states (see MOVE_CLASSES), -1 where impossible."""
     pitch = _state_pitches(pitches)
@@ -229,17 +234,18 @@ class LinePrior:
         draw: Callable[[LinePrior, int], np.ndarray],
         windows: np.ndarray,
         reals: np.ndarray,
-        rounds: int = 6,
-        rate: float = 1.0,
+        rounds: int = 10,
+        rate: float = 0.5,
         report: Callable[[int, float], None] | None = None,
     ) -> LinePrior:
         """This prior with a :class:`Calibration` fitted by moment matching.
 
         ``windows`` (B, V, S') are real contexts and ``reals`` (B, V, S) what follows them; ``draw``
         (prior, round) continues ``windows`` under a prior. Each round adds ``rate`` × log(real
-        share / drawn share) of every class of move (per voice and position in the bar), of every
-        tonal and register class of new notes (per voice), and the same in log-odds for the
-        tokens that echo the window. ``report`` gets the round and the mean gap, in nats,
+        share / drawn share) of every class of move (per voice and position in the bar), half
+        that for every tonal and register class of new notes (per voice: the two describe the
+        same notes, and full steps on both overshoot), and ``rate`` × the gap in log-odds for
+        the tokens that echo the window. ``report`` gets the round and the mean gap, in nats,
         between the real and drawn shares of the moves before that round.
         """
         pitches, positions = self.pitches, self.potentials.shape[1]
@@ -268,7 +274,8 @@ class LinePrior:
                 gap = np.abs(real["moves"] - drawn["moves"]) * np.exp(real["moves"])
                 report(round_, float(gap.sum(2).mean()))
             for name in weights:
-                weights[name] = np.clip(weights[name] + rate * (real[name] - drawn[name]), -6, 6)
+                step = rate * SHARE_OF_STEP[name]
+                weights[name] = np.clip(weights[name] + step * (real[name] - drawn[name]), -6, 6)
             calibration = Calibration(**{name: torch.from_numpy(w).float() for name, w in weights.items()})
             prior = LinePrior(self.potentials, self.strength, self.parallels, calibration)
         return prior
