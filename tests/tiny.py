@@ -6,7 +6,14 @@ TINY_MODEL = ModelConfig(
     prior_bars=1, continuation_bars=1, z_dim=8, embed_dim=4, channels=16, d_channels=16, lowest=36, highest=84
 )
 TINY_TRAIN = TrainConfig(
-    steps=6, batch_size=8, log_every=1, checkpoint_every=2, sample_every=3, deterministic=True
+    steps=6,
+    batch_size=8,
+    log_every=1,
+    checkpoint_every=2,
+    sample_every=3,
+    deterministic=True,
+    calibration_rounds=2,
+    calibration_windows=32,
 )
 
 

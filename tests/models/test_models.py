@@ -247,3 +247,44 @@ def test_a_line_prior_travels_with_the_model_folder(tmp_path: Path):
     (tmp_path / "m" / "config.json").write_text(json.dumps(document))
     with pytest.raises(SegueError, match=r"line_prior\.potentials has shape"):
         load_model(tmp_path / "m")
+
+
+def test_a_calibrated_line_prior_travels_with_the_model_folder(tmp_path: Path):
+    import math
+
+    from segue.models.lineprior import (
+        MOVE_CLASSES,
+        REGISTER_CLASSES,
+        TONAL_CLASSES,
+        Calibration,
+        LinePrior,
+        allowed_moves,
+    )
+
+    pitches = C.vocab - 2
+    size = 2 * pitches + 1
+    potentials = torch.zeros(C.voices, C.steps_per_bar, size, size).masked_fill(
+        ~allowed_moves(pitches), -math.inf
+    )
+    calibration = Calibration(
+        torch.randn(C.voices, C.steps_per_bar, MOVE_CLASSES),
+        torch.randn(C.voices, TONAL_CLASSES),
+        torch.randn(C.voices, REGISTER_CLASSES),
+        torch.randn(C.voices),
+    )
+    model = SegueModel.create(C)
+    model.lines = LinePrior(potentials, calibration=calibration)
+    model.save(tmp_path / "m")
+    loaded = load_model(tmp_path / "m").lines
+    assert loaded is not None and loaded.calibration is not None
+    for name, weights in calibration.tensors().items():
+        assert torch.equal(loaded.calibration.tensors()[name], weights)
+    weights = load_file(tmp_path / "m" / "model.safetensors")
+    weights["line_prior.calibration.echo"] = torch.zeros(C.voices + 1)
+    save_file(weights, tmp_path / "m" / "model.safetensors")
+    with pytest.raises(SegueError, match="calibration echo must have shape"):
+        load_model(tmp_path / "m")
+    del weights["line_prior.calibration.echo"]
+    save_file(weights, tmp_path / "m" / "model.safetensors")
+    with pytest.raises(SegueError, match="line prior"):
+        load_model(tmp_path / "m")

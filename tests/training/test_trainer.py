@@ -12,6 +12,7 @@ from safetensors.torch import load_file, save_file
 
 from segue.cli import main
 from segue.data.chorales import load_chorales, split_indices
+from segue.data.windows import WindowSampler
 from segue.errors import SegueError
 from segue.models.losses import GanLoss
 from segue.music.midi import read_midi
@@ -223,6 +224,33 @@ def test_the_trained_model_carries_a_line_prior_counted_on_its_data(tmp_path: Pa
     pitches = TINY_MODEL.vocab - 2
     size = 2 * pitches + 1
     assert lines.potentials.shape == (TINY_MODEL.voices, TINY_MODEL.steps_per_bar, size, size)
+    assert lines.calibration is not None and lines.calibration.moves.abs().sum() > 0
     plain = dataclasses.replace(config, line_strength=0.0, parallels=0.0)
     Trainer(tmp_path / "b", TINY_MODEL, plain, pieces[0], progress=False).run()
     assert load_model(tmp_path / "b" / "model").lines is None
+    uncalibrated = dataclasses.replace(config, calibration_rounds=0)
+    Trainer(tmp_path / "c", TINY_MODEL, uncalibrated, pieces[0], progress=False).run()
+    lines = load_model(tmp_path / "c" / "model").lines
+    assert lines is not None and lines.calibration is None
+
+
+def test_calibration_reads_the_held_out_pieces_and_is_reproducible(tmp_path: Path, pieces, monkeypatch):
+    from segue.models.lineprior import LinePrior
+
+    seen: list[int] = []
+    calibrate = LinePrior.calibrate
+
+    def spy(self, draw, windows, reals, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(len(windows))
+        return calibrate(self, draw, windows, reals, *args, **kwargs)
+
+    monkeypatch.setattr(LinePrior, "calibrate", spy)
+    config = dataclasses.replace(TINY_TRAIN, steps=1, calibration_windows=5)
+    first = Trainer(tmp_path / "a", TINY_MODEL, config, pieces[0], progress=False).run()
+    again = Trainer(tmp_path / "b", TINY_MODEL, config, pieces[0], progress=False).run()
+    held = Trainer(tmp_path / "c", TINY_MODEL, config, pieces[0], held_out=pieces[1], progress=False)
+    held.run()
+    assert seen[0] == seen[1] == 5 and seen[2] == 5 + len(WindowSampler(pieces[1], TINY_MODEL, 0))
+    assert first.lines is not None and again.lines is not None
+    for name, weights in first.lines.calibration.tensors().items():
+        assert torch.equal(weights, again.lines.calibration.tensors()[name])
