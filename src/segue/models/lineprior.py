@@ -115,10 +115,16 @@ def move_counts(start: np.ndarray, states: np.ndarray, pitches: int, positions: 
     return counts
 
 
-def tonal_ranks(window: np.ndarray, pitches: int) -> np.ndarray:
+def sounding_pitches(window: np.ndarray, pitches: int) -> np.ndarray:
+    """(B, V, S) pitch index sounding at each step of (B, V, S) window tokens, -1 for silence."""
+    return _state_pitches(pitches).numpy()[to_states(np.asarray(window), pitches)]
+
+
+def tonal_ranks(window: np.ndarray, pitches: int, sounding: np.ndarray | None = None) -> np.ndarray:
     """(B, P) tonal class of each pitch index given (B, V, S) window tokens: the rank of its
-    pitch class among the window's pitch classes, by how many steps they sound."""
-    pitch = _state_pitches(pitches).numpy()[to_states(np.asarray(window), pitches)]  # (B, V, S)
+    pitch class among the window's pitch classes, by how many steps they sound (``sounding``:
+    the window's :func:`sounding_pitches`, if already known)."""
+    pitch = sounding_pitches(window, pitches) if sounding is None else sounding
     batch = len(pitch)
     sounding = pitch >= 0
     rows = np.broadcast_to(np.arange(batch)[:, None, None], pitch.shape)[sounding]
@@ -131,11 +137,11 @@ def tonal_ranks(window: np.ndarray, pitches: int) -> np.ndarray:
     return rank[:, np.arange(pitches) % 12]
 
 
-def register_classes(window: np.ndarray, pitches: int) -> np.ndarray:
+def register_classes(window: np.ndarray, pitches: int, sounding: np.ndarray | None = None) -> np.ndarray:
     """(B, V, P) register class of each pitch index for each voice of (B, V, S) window tokens:
     its distance in semitones from the voice's mean sounding pitch there (clipped to ±12),
     or the last class if the voice is silent in the window."""
-    pitch = _state_pitches(pitches).numpy()[to_states(np.asarray(window), pitches)].astype(np.float64)
+    pitch = (sounding_pitches(window, pitches) if sounding is None else sounding).astype(np.float64)
     sounding = pitch >= 0
     steps = sounding.sum(2)
     mean = np.where(sounding, pitch, 0).sum(2) / np.maximum(steps, 1)  # (B, V)
@@ -206,6 +212,7 @@ class LinePrior:
         self.potentials = potentials.float()  # (V, M, N, N): M positions in the bar (1: any)
         self.strength, self.parallels = float(strength), float(parallels)
         self.calibration = calibration
+        self._log_moves: tuple[float, torch.Tensor] | None = None
 
     def sample(
         self,
@@ -222,11 +229,15 @@ class LinePrior:
         )
 
     def log_moves(self, strength: float) -> torch.Tensor:
-        """(V, M, N, N) log-weights of the moves: ``strength`` × potentials plus the calibration."""
+        """(V, M, N, N) log-weights of the moves: ``strength`` × potentials plus the calibration
+        (kept for the last ``strength`` asked for: it is the same for every chunk drawn)."""
+        if self._log_moves is not None and self._log_moves[0] == strength:
+            return self._log_moves[1]
         moves = torch.where(torch.isinf(self.potentials), self.potentials, strength * self.potentials)
         if self.calibration is not None:
             classes = move_classes(self.pitches)
             moves = moves + self.calibration.moves[:, :, classes.clamp_min(0)]  # -inf stays -inf
+        self._log_moves = (strength, moves)
         return moves
 
     def calibrate(
@@ -251,7 +262,9 @@ class LinePrior:
         pitches, positions = self.pitches, self.potentials.shape[1]
         windows = np.ascontiguousarray(windows)
         start = last_states(torch.from_numpy(windows), pitches).numpy()
-        ranks, registers = tonal_ranks(windows, pitches), register_classes(windows, pitches)
+        sounding = sounding_pitches(windows, pitches)
+        ranks = tonal_ranks(windows, pitches, sounding)
+        registers = register_classes(windows, pitches, sounding)
 
         def log_shares(tokens: np.ndarray) -> dict[str, np.ndarray]:
             counts = {
@@ -454,8 +467,9 @@ def _context_weights(
     and register weights of the new note it starts, the echo weight if its token is the window's."""
     batch, voices, _ = window.shape
     pitches = (len(tokens_of) - 1) // 2
-    ranks = torch.from_numpy(tonal_ranks(window, pitches))  # (B, P)
-    registers = torch.from_numpy(register_classes(window, pitches))  # (B, V, P)
+    sounding = sounding_pitches(window, pitches)
+    ranks = torch.from_numpy(tonal_ranks(window, pitches, sounding))  # (B, P)
+    registers = torch.from_numpy(register_classes(window, pitches, sounding))  # (B, V, P)
     onset = calibration.tonal[:, ranks].transpose(0, 1)  # (B, V, P)
     onset = onset + calibration.register[torch.arange(voices)[None, :, None], registers]
     weights = torch.zeros(batch, voices, len(tokens_of), steps)
