@@ -91,7 +91,18 @@ def test_evaluate_quick_writes_a_report_with_every_system(
         "2",
     ]
     assert main([*args, "--cvae", "none", "--lstm", "none"]) == 0
-    assert list(json.loads((out / "report.json").read_text())["table"]) == list(SYSTEMS)
+    first = json.loads((out / "report.json").read_text())
+    assert list(first["table"]) == list(SYSTEMS) and first["seed"] == 0
+    # another seed draws other continuations (and says so); the same seed the same ones
+    assert main([*args, "--cvae", "none", "--lstm", "none", "--seed", "7"]) == 0
+    seeded = json.loads((out / "report.json").read_text())
+    assert seeded["seed"] == 7 and "; seed 7." in (out / "report.md").read_text()
+    assert seeded["table"]["GAN"] != first["table"]["GAN"]
+    bach = "Bach (real)"
+    assert seeded["table"][bach]["PCP correlation"] == first["table"][bach]["PCP correlation"]
+    assert main([*args, "--cvae", "none", "--lstm", "none"]) == 0
+    assert json.loads((out / "report.json").read_text())["table"] == first["table"]
+    assert main([*args, "--seed", "-1"]) == 1
     # the tiny model stands in for the CVAE
     assert main([*args, "--cvae", str(tiny_model), "--lstm", str(tiny_lstm), "--seeds", "3"]) == 0
     document = json.loads((out / "report.json").read_text())

@@ -34,6 +34,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.add_argument("--windows", type=int, default=8, help="most windows per test piece (default 8)")
     p.add_argument("--stride", type=int, default=2, help="bars between windows of one piece (default 2)")
     p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the first draw (the next seeds follow) and of the classifier's folds (default 0)",
+    )
+    p.add_argument(
         "--temperature",
         type=float,
         default=1.0,
@@ -77,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         ("--seeds", args.seeds, 2, 16),
         ("--windows", args.windows, 1, 100),
         ("--stride", args.stride, 1, 64),
+        ("--seed", args.seed, 0, 2**31 - 1),
     ):
         if not low <= value <= high:
             raise SegueError(f"{name} must be between {low} and {high}, not {value}")
@@ -124,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
         per_piece=1 if args.quick else args.windows,
         stride=args.stride,
         seeds=args.seeds,
-        seed=0,
+        seed=args.seed,
         others=others,
         temperature=args.temperature,
     )
@@ -133,9 +140,14 @@ def run(args: argparse.Namespace) -> int:
         "model": str(args.model or "shipped"),
         "data": source,
         "temperature": args.temperature,
+        "seed": args.seed,
         "line_prior": None
         if model.lines is None
-        else {"strength": model.lines.strength, "parallels": model.lines.parallels},
+        else {
+            "strength": model.lines.strength,
+            "parallels": model.lines.parallels,
+            "calibrated": model.lines.calibration is not None,
+        },
         "prime_bars": args.prime_bars,
         "bars": args.bars,
         "windows": report.windows,
@@ -202,6 +214,7 @@ def render_markdown(document: dict) -> str:  # type: ignore[type-arg]
         f"{document['prime_bars']} bars of prime, {document['bars']} bars continued; "
         f"the GAN sampled at temperature {document.get('temperature', 1.0):g}, "
         + _lines_text(document.get("line_prior"))
+        + (f"; seed {document['seed']}" if document.get("seed") else "")
         + ".",
         "",
     ]
@@ -257,7 +270,8 @@ def _pictures(report, model, out: Path) -> None:  # type: ignore[no-untyped-def]
 def _lines_text(lines: object) -> str:
     if not isinstance(lines, dict):
         return "every note drawn on its own (no voice-leading prior)"
+    calibrated = ", calibrated" if lines.get("calibrated") else ""
     return (
         f"each voice's line drawn with the voice-leading prior (strength {lines['strength']:g}, "
-        f"parallel fifths and octaves weighed down by e^{lines['parallels']:g})"
+        f"parallel fifths and octaves weighed down by e^{lines['parallels']:g}{calibrated})"
     )
