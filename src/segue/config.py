@@ -157,11 +157,12 @@ class TrainConfig:
     """Sampling: how strongly parallel fifths and octaves between voices are avoided (the weight
     of such a move is divided by e^parallels); stored in the model."""
     calibration_rounds: int = 10
-    """Sampling: rounds of moment matching that fit the prior's calibration (how often each
-    class of move and each pitch class, by its rank in the context, should occur; see
-    :meth:`segue.models.lineprior.LinePrior.calibrate`); 0: none."""
+    """Sampling: rounds of moment matching that fit the prior's calibration (how often each class
+    of move, each new note by its pitch class's rank and its register in the context, and echoes
+    of the context should occur; see :meth:`segue.models.lineprior.LinePrior.calibrate`); 0: none."""
     calibration_windows: int = 1000
-    """Sampling: how many training windows the calibration continues in each round."""
+    """Sampling: how many training windows the calibration continues in each round (besides
+    every window of the validation pieces)."""
     max_transpose: int = 5
     """Largest random transposition, in semitones, that keeps every voice in its range."""
     precision: str = "bf16"

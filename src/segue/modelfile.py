@@ -162,6 +162,8 @@ def _line_prior(
 ) -> LinePrior | None:
     """The folder's line prior, checked against the config, or None if it has none."""
     if potentials is None:
+        if calibration:
+            raise SegueError(f"{where}: a line prior calibration without {LINES_KEY}")
         return None
     size = 2 * (config.vocab - 2) + 1
     anywhere, per_position = (config.voices, size, size), (config.voices, config.steps_per_bar, size, size)

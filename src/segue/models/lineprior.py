@@ -14,13 +14,14 @@ frequencies, which the generator already knows, are not counted twice), with wei
 drawn exactly by forward filtering and backward sampling. Strength 0 is the plain
 independent draw.
 
-A *calibration* (:meth:`LinePrior.calibrate`) then makes the product match the training data's
-statistics it would otherwise get wrong: log-weights on each class of move (rest, entry, hold,
-stop, or a new note a given interval away) at each position of the bar, and on each new note
-by how common its pitch class is in the window the generator was given (its rank in that
-window's pitch-class profile). They are fitted by moment matching: draw continuations of
-training windows, compare how often each class occurs with how often it occurs in the real
-continuations, and add the log ratio, a few times over.
+A *calibration* (:meth:`LinePrior.calibrate`) then makes the product match statistics of the
+data it would otherwise get wrong, with log-weights (:class:`Calibration`) on each class of move
+(rest, entry, hold, stop, or a new note a given interval away) at each position of the bar; on
+each new note by how common its pitch class is in the window the generator was given (its rank in
+that window's pitch-class profile) and by its distance from the voice's mean pitch there; and on
+each token that repeats the window's token at the same step. They are fitted by moment matching:
+draw continuations of real windows, compare how often each class occurs with how often it occurs
+in the real continuations, and add part of the log ratio, a few times over.
 """
 
 from __future__ import annotations
@@ -48,10 +49,11 @@ MOVE_CLASSES = 4 + 2 * MAX_INTERVAL + 1
 TONAL_CLASSES = 13
 """Ranks 0-11 of a pitch class in the window's profile (0: the most heard), 12: not heard at all."""
 REGISTER_CLASSES = 2 * MAX_INTERVAL + 2
-"""A new note -12..+12 semitones from the voice's mean pitch in the window, or: the voice was silent there."""
+"""A new note -12..+12 semitones from the voice's mean pitch in the window, or: the voice was silent
+there (that class is not weighed: too few windows have a silent voice to learn from)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Calibration:
     """Log-weights that make the prior's draws match the data's statistics (fitted by
     :meth:`LinePrior.calibrate`), for V voices and M positions in the bar."""
@@ -66,7 +68,8 @@ class Calibration:
     """(V,): a token equal to the window's token at the same step (one window earlier)."""
 
     def check(self, voices: int, positions: int) -> None:
-        """Raise ValueError unless every tensor is finite and shaped for ``voices`` and ``positions``."""
+        """Raise ValueError unless every tensor is floating point, shaped for ``voices`` and
+        ``positions``, and within ±MAX_WEIGHT."""
         shapes = {
             "moves": (voices, positions, MOVE_CLASSES),
             "tonal": (voices, TONAL_CLASSES),
@@ -77,13 +80,21 @@ class Calibration:
             weights = getattr(self, name)
             if tuple(weights.shape) != shape:
                 raise ValueError(f"calibration {name} must have shape {shape}, not {tuple(weights.shape)}")
-            if not bool(torch.isfinite(weights).all()):
-                raise ValueError(f"calibration {name} must be finite")
+            if not weights.is_floating_point():
+                raise ValueError(f"calibration {name} must be floating point, not {weights.dtype}")
+            if not bool((weights.abs() <= MAX_WEIGHT).all()):  # also false for NaN
+                raise ValueError(f"calibration {name} must be finite and within ±{MAX_WEIGHT:g}")
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """The tensors by name."""
         return {name: getattr(self, name) for name in ("moves", "tonal", "register", "echo")}
 
+
+MAX_WEIGHT = 4.0
+"""The calibration's weights stay within ±MAX_WEIGHT (a factor of about 55)."""
+PSEUDO_COUNT = 10.0
+"""Added to every class's count, real and drawn, before their shares are compared: a class seen
+a few times moves its weight a little, not to the limit."""
 
 SHARE_OF_STEP = {"moves": 1.0, "tonal": 0.5, "register": 0.5, "echo": 1.0}
 """The share of the calibration's step each group of weights takes (tonal and register weights
@@ -212,7 +223,7 @@ class LinePrior:
         self.potentials = potentials.float()  # (V, M, N, N): M positions in the bar (1: any)
         self.strength, self.parallels = float(strength), float(parallels)
         self.calibration = calibration
-        self._log_moves: tuple[float, torch.Tensor] | None = None
+        self._log_moves: tuple[tuple[float, int, int], torch.Tensor] | None = None
 
     def sample(
         self,
@@ -223,21 +234,23 @@ class LinePrior:
         window: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """(B, V, S) tokens from (B, V, K, S) logits, continuing from ``start`` states (B, V);
-        ``window`` is the (B, V, S') tokens the logits were conditioned on (for the calibration)."""
+        ``window`` is the (B, V, S') tokens the logits were conditioned on: without it, the
+        calibration's weights on moves apply but not those that read the window."""
         return sample_lines(
             logits, start, self, generator, temperature, self.strength, self.parallels, window
         )
 
     def log_moves(self, strength: float) -> torch.Tensor:
         """(V, M, N, N) log-weights of the moves: ``strength`` × potentials plus the calibration
-        (kept for the last ``strength`` asked for: it is the same for every chunk drawn)."""
-        if self._log_moves is not None and self._log_moves[0] == strength:
+        (kept for the last strength, potentials and calibration asked for: the same for every chunk)."""
+        key = (strength, id(self.potentials), id(self.calibration))
+        if self._log_moves is not None and self._log_moves[0] == key:
             return self._log_moves[1]
         moves = torch.where(torch.isinf(self.potentials), self.potentials, strength * self.potentials)
         if self.calibration is not None:
             classes = move_classes(self.pitches)
             moves = moves + self.calibration.moves[:, :, classes.clamp_min(0)]  # -inf stays -inf
-        self._log_moves = (strength, moves)
+        self._log_moves = (key, moves)
         return moves
 
     def calibrate(
@@ -273,7 +286,7 @@ class LinePrior:
                 "register": _onset_counts(registers, tokens, REGISTER_CLASSES),
                 "echo": echo_counts(windows, tokens),
             }
-            smoothed = {name: c + 0.5 for name, c in counts.items()}
+            smoothed = {name: c + PSEUDO_COUNT for name, c in counts.items()}
             shares = {name: np.log(c / c.sum(-1, keepdims=True)) for name, c in smoothed.items()}
             shares["echo"] = shares["echo"][:, 0] - shares["echo"][:, 1]  # log-odds of echoing
             return shares
@@ -288,7 +301,9 @@ class LinePrior:
                 report(round_, float(gap.sum(2).mean()))
             for name in weights:
                 step = rate * SHARE_OF_STEP[name]
-                weights[name] = np.clip(weights[name] + step * (real[name] - drawn[name]), -6, 6)
+                moved = weights[name] + step * (real[name] - drawn[name])
+                weights[name] = np.clip(moved, -MAX_WEIGHT, MAX_WEIGHT)
+            weights["register"][:, -1] = 0.0  # a voice silent in the window: too rare to weigh
             calibration = Calibration(**{name: torch.from_numpy(w).float() for name, w in weights.items()})
             prior = LinePrior(self.potentials, self.strength, self.parallels, calibration)
         return prior
@@ -431,7 +446,8 @@ def sample_lines(
     tokens_of = state_tokens(prior.pitches)
     emission = torch.log_softmax(logits.float() / temperature, dim=2)[:, :, tokens_of, :]  # (B, V, N, S)
     if prior.calibration is not None and window is not None:
-        emission = emission + _context_weights(prior.calibration, np.asarray(window), tokens_of, steps)
+        context = window.cpu().numpy() if isinstance(window, torch.Tensor) else np.asarray(window)
+        emission = emission + _context_weights(prior.calibration, context, tokens_of, steps)
     moves = prior.log_moves(strength)
     size = moves.shape[2]  # moves: (V, M, N, N)
     if parallels <= 0:  # every (window, voice) line is its own chain

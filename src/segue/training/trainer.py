@@ -278,8 +278,8 @@ class Trainer:
                 parallels=self.tc.parallels,
             )
         ema, disc = copy.deepcopy(self.ema).cpu(), copy.deepcopy(self.D).cpu().eval()
-        if lines is not None and self.tc.calibration_rounds > 0:
-            lines = self._calibrate(lines, ema)
+        if lines is not None and self.tc.calibration_rounds > 0 and self.dist.main:
+            lines = self._calibrate(lines, ema)  # only the main process saves the model
         return SegueModel(self.mc, ema, disc, info, lines)
 
     def _calibrate(self, lines: LinePrior, net: Generator) -> LinePrior:
