@@ -10,6 +10,7 @@ import torch
 
 from segue.models.lineprior import (
     MAX_INTERVAL,
+    MAX_WEIGHT,
     MOVE_CLASSES,
     REGISTER_CLASSES,
     TONAL_CLASSES,
@@ -151,6 +152,9 @@ def test_calibration_moves_the_drawn_shares_to_the_real_ones():
     gaps: list[float] = []
     calibrated = prior.calibrate(draw, windows, reals, rounds=5, report=lambda _, gap: gaps.append(gap))
     assert calibrated.calibration is not None and prior.calibration is None
+    for weights in calibrated.calibration.tensors().values():
+        assert weights.abs().max() <= MAX_WEIGHT
+    assert (calibrated.calibration.register[:, -1] == 0).all()  # a silent voice in the window: not weighed
     assert len(gaps) == 5 and gaps[-1] < 0.5 * gaps[0]
     drawn = draw(calibrated, 99)
     start = last_states(torch.from_numpy(windows), pitches).numpy()
@@ -169,3 +173,51 @@ def test_calibration_shapes_are_checked():
         flat_prior(2, pitches, moves=torch.zeros(2, 3, MOVE_CLASSES))
     with pytest.raises(ValueError, match="calibration echo must be finite"):
         flat_prior(2, pitches, echo=torch.tensor([0.0, math.nan]))
+
+
+def test_calibration_values_are_checked():
+    pitches = 4
+    with pytest.raises(ValueError, match="floating point"):
+        flat_prior(2, pitches, tonal=torch.zeros(2, TONAL_CLASSES, dtype=torch.bool))
+    with pytest.raises(ValueError, match="within"):
+        flat_prior(2, pitches, register=torch.full((2, REGISTER_CLASSES), 1e38))
+
+
+def test_continuing_uses_the_context_weights():
+    from segue.models import Generator
+    from segue.sampling import continue_tokens
+    from tests.tiny import TINY_MODEL as config
+
+    torch.manual_seed(0)
+    net = Generator(config).eval()
+    pitches = config.vocab - 2
+    shape = (6, config.voices, config.prior_steps)
+    prime = torch.from_numpy(np.random.default_rng(0).choice([HOLD, P0 + 20, P0 + 24, P0 + 27], shape))
+
+    def echoes(echo: float) -> float:
+        prior = flat_prior(config.voices, pitches, echo=torch.full((config.voices,), echo))
+        out = continue_tokens(net, prime, 1, torch.Generator().manual_seed(0), lines=prior)
+        return float((out == prime).float().mean())
+
+    assert echoes(3.0) > echoes(0.0) + 0.2
+
+
+def test_the_shipped_calibration_keeps_a_voice_silent_in_the_prime_from_chattering():
+    from segue import load_model
+    from segue.data.chorales import load_chorales, split_indices
+    from segue.evaluation import test_windows
+    from segue.sampling import continue_tokens
+
+    model = load_model(None)
+    assert model.lines is not None and model.lines.calibration is not None
+    chorales = load_chorales()
+    windows = test_windows([chorales[i] for i in split_indices(chorales, "test")[:16]], model, 4, 4, 1)
+    plain = LinePrior(model.lines.potentials, model.lines.strength, model.lines.parallels)
+    for voice in range(model.config.voices):
+        primes = torch.from_numpy(windows.primes).clone()
+        primes[:, voice] = REST  # a voice that sits out the prime, as in a user's file with three parts
+        notes = {}
+        for name, lines in (("calibrated", model.lines), ("plain", plain)):
+            out = continue_tokens(model.generator, primes, 4, torch.Generator().manual_seed(0), lines=lines)
+            notes[name] = int((out[:, voice] >= P0).sum())
+        assert notes["calibrated"] <= 1.25 * notes["plain"] + 4, (voice, notes)

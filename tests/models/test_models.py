@@ -267,10 +267,10 @@ def test_a_calibrated_line_prior_travels_with_the_model_folder(tmp_path: Path):
         ~allowed_moves(pitches), -math.inf
     )
     calibration = Calibration(
-        torch.randn(C.voices, C.steps_per_bar, MOVE_CLASSES),
-        torch.randn(C.voices, TONAL_CLASSES),
-        torch.randn(C.voices, REGISTER_CLASSES),
-        torch.randn(C.voices),
+        torch.randn(C.voices, C.steps_per_bar, MOVE_CLASSES).clamp(-3, 3),
+        torch.randn(C.voices, TONAL_CLASSES).clamp(-3, 3),
+        torch.randn(C.voices, REGISTER_CLASSES).clamp(-3, 3),
+        torch.randn(C.voices).clamp(-3, 3),
     )
     model = SegueModel.create(C)
     model.lines = LinePrior(potentials, calibration=calibration)
@@ -287,4 +287,8 @@ def test_a_calibrated_line_prior_travels_with_the_model_folder(tmp_path: Path):
     del weights["line_prior.calibration.echo"]
     save_file(weights, tmp_path / "m" / "model.safetensors")
     with pytest.raises(SegueError, match="line prior"):
+        load_model(tmp_path / "m")
+    del weights["line_prior.potentials"]
+    save_file(weights, tmp_path / "m" / "model.safetensors")
+    with pytest.raises(SegueError, match="calibration without"):
         load_model(tmp_path / "m")
