@@ -156,10 +156,11 @@ class TrainConfig:
     parallels: float = 5.0
     """Sampling: how strongly parallel fifths and octaves between voices are avoided (the weight
     of such a move is divided by e^parallels); stored in the model."""
-    calibration_rounds: int = 10
+    calibration_rounds: int = 16
     """Sampling: rounds of moment matching that fit the prior's calibration (how often each class
-    of move, each new note by its pitch class's rank and its register in the context, and echoes
-    of the context should occur; see :meth:`segue.models.lineprior.LinePrior.calibrate`); 0: none."""
+    of move, each new note by its pitch class's rank and its register in the context, echoes of
+    the context, notes struck at each position of the bar and each move at the seam should
+    occur; see :meth:`segue.models.lineprior.LinePrior.calibrate`); 0: none."""
     calibration_windows: int = 1000
     """Sampling: how many training windows the calibration continues in each round (besides
     every window of the validation pieces)."""

@@ -21,6 +21,7 @@ from segue.models.lineprior import (
     last_states,
     move_classes,
     move_counts,
+    onset_moves,
     register_classes,
     sample_lines,
     to_states,
@@ -167,12 +168,74 @@ def test_calibration_moves_the_drawn_shares_to_the_real_ones():
     )
 
 
+def test_onset_weights_set_where_in_the_bar_notes_start():
+    voices, pitches, positions, steps = 2, 8, 4, 16
+    logits = torch.zeros(40, voices, 2 + pitches, steps)
+    start = torch.zeros(40, voices, dtype=torch.long)
+
+    def onsets_at(position: int, weight: float) -> float:
+        onsets = torch.zeros(voices, positions)
+        onsets[:, position] = weight
+        prior = flat_prior(voices, pitches, positions, onsets=onsets)
+        drawn = sample_lines(logits, start, prior, torch.Generator().manual_seed(0))
+        struck = (drawn >= P0)[..., position::positions]
+        return float(struck.float().mean())
+
+    plain = onsets_at(1, 0.0)
+    assert onsets_at(1, -MAX_WEIGHT) < 0.2 * plain
+    assert onsets_at(1, 2.0) > plain + 0.1
+    assert onset_moves(pitches).sum() == (1 + 2 * pitches) * pitches  # from every struck or silent state
+
+
+def test_seam_weights_act_on_the_first_step_only():
+    voices, pitches, steps = 1, 8, 8
+    logits = torch.zeros(200, voices, 2 + pitches, steps)
+    start = torch.full((200, voices), 1 + 3)  # the prime ends striking pitch 3
+    seam = torch.zeros(voices, MOVE_CLASSES)
+    seam[:, 4 + MAX_INTERVAL] = MAX_WEIGHT  # strike the same pitch again
+    priors = {"plain": flat_prior(voices, pitches), "seam": flat_prior(voices, pitches, seam=seam)}
+    drawn = {
+        name: sample_lines(logits, start, prior, torch.Generator().manual_seed(0))
+        for name, prior in priors.items()
+    }
+    again = {name: float((d[:, 0, 0] == P0 + 3).float().mean()) for name, d in drawn.items()}
+    assert again["seam"] > 0.8 and again["plain"] < 0.3
+    later = {name: float((d[:, 0, 4:] == P0 + 3).float().mean()) for name, d in drawn.items()}
+    assert abs(later["seam"] - later["plain"]) < 0.05
+
+
+def test_calibration_moves_onsets_towards_the_real_rhythm():
+    voices, pitches, positions, steps, batch = 1, 12, 2, 16, 128
+    rng = np.random.default_rng(0)
+    windows = rng.choice([HOLD, *range(P0 + 3, P0 + 9)], size=(batch, voices, steps))
+    reals = np.full((batch, voices, steps), HOLD)  # a note on every even step, never on an odd one
+    reals[:, :, ::2] = P0 + rng.integers(2, 10, size=(batch, voices, steps // 2))
+    logits = torch.zeros(batch, voices, 2 + pitches, steps)
+    size = 2 * pitches + 1
+    potentials = torch.zeros(voices, positions, size, size).masked_fill(~allowed_moves(pitches), -math.inf)
+    prior = LinePrior(potentials, 1.0, 0.0)
+    start = last_states(torch.from_numpy(windows), pitches)
+
+    def draw(under: LinePrior, round_: int) -> np.ndarray:
+        return under.sample(logits, start, torch.Generator().manual_seed(round_)).numpy()
+
+    calibrated = prior.calibrate(draw, windows, reals, rounds=8)
+    assert calibrated.calibration is not None and calibrated.calibration.onsets is not None
+    assert calibrated.calibration.seam is not None
+    odd = lambda tokens: float((tokens[..., 1::2] >= P0).mean())  # noqa: E731
+    assert odd(draw(calibrated, 99)) < 0.5 * odd(draw(prior, 99))
+
+
 def test_calibration_shapes_are_checked():
     pitches = 4
     with pytest.raises(ValueError, match="calibration moves must have shape"):
         flat_prior(2, pitches, moves=torch.zeros(2, 3, MOVE_CLASSES))
     with pytest.raises(ValueError, match="calibration echo must be finite"):
         flat_prior(2, pitches, echo=torch.tensor([0.0, math.nan]))
+    with pytest.raises(ValueError, match="calibration onsets must have shape"):
+        flat_prior(2, pitches, 4, onsets=torch.zeros(2, 3))
+    with pytest.raises(ValueError, match="calibration seam must have shape"):
+        flat_prior(2, pitches, seam=torch.zeros(2, MOVE_CLASSES - 1))
 
 
 def test_calibration_values_are_checked():

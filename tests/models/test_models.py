@@ -271,6 +271,8 @@ def test_a_calibrated_line_prior_travels_with_the_model_folder(tmp_path: Path):
         torch.randn(C.voices, TONAL_CLASSES).clamp(-3, 3),
         torch.randn(C.voices, REGISTER_CLASSES).clamp(-3, 3),
         torch.randn(C.voices).clamp(-3, 3),
+        torch.randn(C.voices, C.steps_per_bar).clamp(-3, 3),
+        torch.randn(C.voices, MOVE_CLASSES).clamp(-3, 3),
     )
     model = SegueModel.create(C)
     model.lines = LinePrior(potentials, calibration=calibration)
@@ -280,6 +282,11 @@ def test_a_calibrated_line_prior_travels_with_the_model_folder(tmp_path: Path):
     for name, weights in calibration.tensors().items():
         assert torch.equal(loaded.calibration.tensors()[name], weights)
     weights = load_file(tmp_path / "m" / "model.safetensors")
+    older = {k: v for k, v in weights.items() if not k.endswith((".onsets", ".seam"))}
+    save_file(older, tmp_path / "m" / "model.safetensors")  # a folder calibrated before onsets and seam
+    loaded = load_model(tmp_path / "m").lines
+    assert loaded is not None and loaded.calibration is not None
+    assert loaded.calibration.onsets is None and loaded.calibration.seam is None
     weights["line_prior.calibration.echo"] = torch.zeros(C.voices + 1)
     save_file(weights, tmp_path / "m" / "model.safetensors")
     with pytest.raises(SegueError, match="calibration echo must have shape"):

@@ -16,10 +16,12 @@ independent draw.
 
 A *calibration* (:meth:`LinePrior.calibrate`) then makes the product match statistics of the
 data it would otherwise get wrong, with log-weights (:class:`Calibration`) on each class of move
-(rest, entry, hold, stop, or a new note a given interval away) at each position of the bar; on
-each new note by how common its pitch class is in the window the generator was given (its rank in
-that window's pitch-class profile) and by its distance from the voice's mean pitch there; and on
-each token that repeats the window's token at the same step. They are fitted by moment matching:
+(rest, entry, hold, stop, or a new note a given interval away) at each position of the bar, and
+on striking a note at all there (rhythm, pooled over the classes); on each new note by how common
+its pitch class is in the window the generator was given (its rank in that window's pitch-class
+profile) and by its distance from the voice's mean pitch there; on each token that repeats the
+window's token at the same step; and on the move from the window's last step into the first drawn
+one (the seam). They are fitted by moment matching:
 draw continuations of real windows, compare how often each class occurs with how often it occurs
 in the real continuations, and add part of the log ratio, a few times over.
 """
@@ -66,6 +68,12 @@ class Calibration:
     """(V, REGISTER_CLASSES): a new note by its distance from the voice's mean pitch in the window."""
     echo: torch.Tensor
     """(V,): a token equal to the window's token at the same step (one window earlier)."""
+    onsets: torch.Tensor | None = None
+    """(V, M): a new note (or an entry after a rest) at each position of the bar, whatever its
+    interval: rhythm, pooled over the move classes, which are too many for rare positions."""
+    seam: torch.Tensor | None = None
+    """(V, MOVE_CLASSES): the move from the window's last step into the first drawn one.
+    (``onsets`` and ``seam`` are None in models calibrated before they existed.)"""
 
     def check(self, voices: int, positions: int) -> None:
         """Raise ValueError unless every tensor is floating point, shaped for ``voices`` and
@@ -75,9 +83,13 @@ class Calibration:
             "tonal": (voices, TONAL_CLASSES),
             "register": (voices, REGISTER_CLASSES),
             "echo": (voices,),
+            "onsets": (voices, positions),
+            "seam": (voices, MOVE_CLASSES),
         }
         for name, shape in shapes.items():
             weights = getattr(self, name)
+            if weights is None and name in OPTIONAL_GROUPS:
+                continue
             if tuple(weights.shape) != shape:
                 raise ValueError(f"calibration {name} must have shape {shape}, not {tuple(weights.shape)}")
             if not weights.is_floating_point():
@@ -87,7 +99,8 @@ class Calibration:
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """The tensors by name."""
-        return {name: getattr(self, name) for name in ("moves", "tonal", "register", "echo")}
+        names = ("moves", "tonal", "register", "echo", *OPTIONAL_GROUPS)
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
 
 MAX_WEIGHT = 4.0
@@ -96,9 +109,13 @@ PSEUDO_COUNT = 10.0
 """Added to every class's count, real and drawn, before their shares are compared: a class seen
 a few times moves its weight a little, not to the limit."""
 
-SHARE_OF_STEP = {"moves": 1.0, "tonal": 0.5, "register": 0.5, "echo": 1.0}
+OPTIONAL_GROUPS = ("onsets", "seam")
+"""Groups of calibration weights that older model folders do not have."""
+
+SHARE_OF_STEP = {"moves": 1.0, "tonal": 0.5, "register": 0.5, "echo": 1.0, "onsets": 0.5, "seam": 0.5}
 """The share of the calibration's step each group of weights takes (tonal and register weights
-both act on the pitch of every new note, so each takes half)."""
+both act on the pitch of every new note, so each takes half; onsets and the seam act on moves
+that the move weights weigh too)."""
 
 
 def move_classes(pitches: int) -> torch.Tensor:
@@ -111,6 +128,12 @@ def move_classes(pitches: int) -> torch.Tensor:
     classes = torch.where(after < 0, 3, classes)  # a note stops
     classes = torch.where(before < 0, torch.where(after < 0, 0, 1), classes)  # from a rest
     return classes.masked_fill(~allowed_moves(pitches), -1)
+
+
+def onset_moves(pitches: int) -> torch.Tensor:
+    """(2P+1, 2P+1) bool: the moves that strike a note (an entry after a rest, or a new note)."""
+    classes = move_classes(pitches)
+    return (classes == 1) | (classes >= 4)
 
 
 def move_counts(start: np.ndarray, states: np.ndarray, pitches: int, positions: int) -> np.ndarray:
@@ -250,6 +273,8 @@ class LinePrior:
         if self.calibration is not None:
             classes = move_classes(self.pitches)
             moves = moves + self.calibration.moves[:, :, classes.clamp_min(0)]  # -inf stays -inf
+            if self.calibration.onsets is not None:
+                moves = moves + self.calibration.onsets[:, :, None, None] * onset_moves(self.pitches)
         self._log_moves = (key, moves)
         return moves
 
@@ -268,8 +293,10 @@ class LinePrior:
         (prior, round) continues ``windows`` under a prior. Each round adds ``rate`` × log(real
         share / drawn share) of every class of move (per voice and position in the bar), half
         that for every tonal and register class of new notes (per voice: the two describe the
-        same notes, and full steps on both overshoot), and ``rate`` × the gap in log-odds for
-        the tokens that echo the window. ``report`` gets the round and the mean gap, in nats,
+        same notes, and full steps on both overshoot), ``rate`` × the gap in log-odds for
+        the tokens that echo the window, half that gap for striking a note at each position of
+        the bar, and half the log ratio for each class of move at the seam (these two act on
+        moves that the move weights weigh too). ``report`` gets the round and the mean gap, in nats,
         between the real and drawn shares of the moves before that round.
         """
         pitches, positions = self.pitches, self.potentials.shape[1]
@@ -279,16 +306,25 @@ class LinePrior:
         ranks = tonal_ranks(windows, pitches, sounding)
         registers = register_classes(windows, pitches, sounding)
 
+        striking = np.zeros(MOVE_CLASSES, dtype=bool)
+        striking[1], striking[4:] = True, True
+
         def log_shares(tokens: np.ndarray) -> dict[str, np.ndarray]:
+            states = to_states(tokens, pitches)
+            moves = move_counts(start, states, pitches, positions)
+            struck = moves[..., striking].sum(-1)
             counts = {
-                "moves": move_counts(start, to_states(tokens, pitches), pitches, positions),
+                "moves": moves,
                 "tonal": _onset_counts(ranks, tokens, TONAL_CLASSES),
                 "register": _onset_counts(registers, tokens, REGISTER_CLASSES),
                 "echo": echo_counts(windows, tokens),
+                "onsets": np.stack([struck, moves.sum(-1) - struck], axis=-1),  # (V, M, 2)
+                "seam": move_counts(start, states[:, :, :1], pitches, 1)[:, 0],
             }
             smoothed = {name: c + PSEUDO_COUNT for name, c in counts.items()}
             shares = {name: np.log(c / c.sum(-1, keepdims=True)) for name, c in smoothed.items()}
-            shares["echo"] = shares["echo"][:, 0] - shares["echo"][:, 1]  # log-odds of echoing
+            for name in ("echo", "onsets"):  # log-odds of echoing, of striking a note
+                shares[name] = shares[name][..., 0] - shares[name][..., 1]
             return shares
 
         real = log_shares(np.asarray(reals))
@@ -448,6 +484,10 @@ def sample_lines(
     if prior.calibration is not None and window is not None:
         context = window.cpu().numpy() if isinstance(window, torch.Tensor) else np.asarray(window)
         emission = emission + _context_weights(prior.calibration, context, tokens_of, steps)
+    if prior.calibration is not None and prior.calibration.seam is not None:
+        into = move_classes(prior.pitches)[start].clamp_min(0)  # (B, V, N): from the start into each state
+        seam = prior.calibration.seam[torch.arange(voices)[None, :, None], into]
+        emission = torch.cat([emission[..., :1] + seam[..., None], emission[..., 1:]], dim=3)
     moves = prior.log_moves(strength)
     size = moves.shape[2]  # moves: (V, M, N, N)
     if parallels <= 0:  # every (window, voice) line is its own chain
