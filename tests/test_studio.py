@@ -86,6 +86,20 @@ def test_continue_as_json_holds_every_variation(client, chorale):
     assert alone["variations"][0]["midi"] == body["variations"][1]["midi"]
 
 
+def test_json_holds_a_tempo_map_for_the_play_head(client):
+    # an empty bar, then 4 bars at 120 bpm and 4 at 60 bpm: the drawn grid starts after the empty bar
+    track = TrackBuilder().meter(0, 4, 4).tempo(0, 500_000).tempo(5 * 1920, 1_000_000)
+    for beat in range(4, 36):
+        track.note(beat * 480, 480, 60 + beat % 5)
+    answer = post(client, smf([track]), bars=2, format="json")
+    assert answer.status_code == 200, answer.text
+    tempo_map = answer.json()["tempo_map"]
+    assert tempo_map == [
+        {"step": -16, "seconds": 0.0, "seconds_per_step": 0.125},
+        {"step": 64, "seconds": 10.0, "seconds_per_step": 0.25},
+    ]
+
+
 def test_accept_header_selects_json(client, chorale):
     answer = client.post(
         "/api/continue",

@@ -7,6 +7,7 @@ when set: that is how docs/studio.png is made).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import threading
@@ -57,10 +58,11 @@ def test_upload_continue_download_in_chromium(server, tmp_path):
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium): no browser to drive")
     from segue.data.chorales import load_chorales, split_indices
-    from segue.music.midi import midi_bytes, read_midi
+    from segue.music.midi import midi_bytes, read_midi, tempo_segments
 
     dataset = load_chorales()
     piece = [dataset[i] for i in split_indices(dataset, "test") if str(dataset[i].meter) == "4/4"][1]
+    piece = dataclasses.replace(piece, tempos=((0, 500_000), (16, 1_000_000)))  # slower from bar 2
     upload = tmp_path / f"{piece.name}.mid"
     upload.write_bytes(midi_bytes(piece))
     uploaded_bars = read_midi(upload).pieces[0].n_bars
@@ -83,6 +85,7 @@ def test_upload_continue_download_in_chromium(server, tmp_path):
             info.value.save_as(downloaded)
             page.evaluate("document.getElementById('audio').currentTime = 42")  # show the play head
             page.wait_for_timeout(300)
+            head = float(page.get_attribute("#roll", "data-head") or "nan")
             shot = tmp_path / "studio.png"
             page.screenshot(path=str(shot), full_page=True)
         finally:
@@ -90,6 +93,10 @@ def test_upload_continue_download_in_chromium(server, tmp_path):
 
     (result, *_) = read_midi(downloaded).pieces
     assert result.n_bars > uploaded_bars
+    # the play head sits where the file's tempo map puts 42 s of audio, on the drawn grid
+    step, seconds, pace = [s for s in tempo_segments(downloaded.read_bytes()) if s[1] <= 42][-1]
+    expected = step - result.extra["origin_step"] + (42 - seconds) / pace
+    assert abs(head - expected) < 0.05, (head, expected)
     assert shot.stat().st_size > 10_000
     if os.environ.get("SEGUE_SCREENSHOT"):
         shutil.copyfile(shot, os.environ["SEGUE_SCREENSHOT"])

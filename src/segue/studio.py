@@ -256,9 +256,11 @@ def notes_of(midi: bytes, seam_tick: int) -> tuple[list[dict[str, Any]], dict[st
     """The notes of a continuation's MIDI for drawing, and its grid and tempo.
 
     Each note: pitch, start and length in steps, its track, and whether it was generated
-    (starts at or after the seam).
+    (starts at or after the seam). The tempo map gives, at the file's start and at each tempo
+    change, the step (on the drawn grid, so negative before its first bar), the seconds of
+    audio elapsed there and the seconds per step from there on: the page's play head follows it.
     """
-    from segue.music.midi import read_midi
+    from segue.music.midi import read_midi, tempo_segments
 
     (piece, *_) = read_midi(midi, keep_drums=True).pieces
     tpq, origin = int(piece.extra["ticks_per_beat"]), int(piece.extra["origin_step"])
@@ -280,6 +282,10 @@ def notes_of(midi: bytes, seam_tick: int) -> tuple[list[dict[str, Any]], dict[st
         "seam": seam,
         "end": piece.end,
         "seconds_per_step": first_tempo / 1e6 / piece.steps_per_beat,
+        "tempo_map": [
+            {"step": step - origin, "seconds": seconds, "seconds_per_step": pace}
+            for step, seconds, pace in tempo_segments(midi, piece.steps_per_beat)
+        ],
         "tracks": [part.name for part in piece.parts],
     }
     return notes, timing

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 
 from segue.errors import MidiError
 from segue.music import midi as midi_module
-from segue.music.midi import midi_bytes, read_midi, write_midi
+from segue.music.midi import midi_bytes, read_midi, tempo_segments, write_midi
 from segue.music.piece import KeySignature, Meter, Part, Piece, make_notes
 from tests.smf import TrackBuilder, smf
 from tests.strategies import note_tuples, pieces
@@ -76,6 +76,19 @@ def test_tempo_changes_are_kept_and_do_not_move_the_grid():
     (piece,) = read_midi(four_four(track)).pieces
     assert piece.tempos == ((0, 500_000), (16, 1_000_000))
     assert piece.notes["onset"].tolist() == [i * 4 for i in range(8)]
+
+
+def test_tempo_segments_say_when_each_step_sounds():
+    # 120 bpm for a bar, a tempo of 0 (skipped), then 60 bpm; 480 ticks per beat
+    track = TrackBuilder().tempo(960, 0).tempo(1920, 1_000_000)
+    for i in range(8):
+        track.note(i * 480, 480, 60 + i)
+    segments = tempo_segments(four_four(track), steps_per_beat=4)
+    assert segments == [(0.0, 0.0, 0.125), (16.0, 2.0, 0.25)]  # 16 steps of 1/8 s, then 1/4 s each
+    # the last tempo of two at one tick holds; a file without tempo plays at 120 bpm
+    both = TrackBuilder().tempo(0, 1_000_000).tempo(0, 250_000).note(0, 480, 60)
+    assert tempo_segments(four_four(both), steps_per_beat=2) == [(0.0, 0.0, 0.125)]
+    assert tempo_segments(four_four(TrackBuilder().note(0, 480, 60)))[0] == (0.0, 0.0, 0.125)
 
 
 def test_off_grid_notes_round_to_the_nearest_step_and_short_ones_last_one_step():

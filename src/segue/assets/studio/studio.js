@@ -199,12 +199,24 @@ function draw(notes, headStep) {
   }
   canvas.dataset.ready = "true";
   canvas.dataset.notes = String(notes.length);
+  canvas.dataset.head = headStep > 0 ? headStep.toFixed(2) : "";
+}
+
+// The step of the grid that sounds `seconds` into the audio, through the tempo map.
+function stepAt(seconds) {
+  const map = state.answer.tempo_map || [{ step: 0, seconds: 0, seconds_per_step: state.answer.seconds_per_step }];
+  let segment = map[0];
+  for (const next of map) {
+    if (next.seconds > seconds) break;
+    segment = next;
+  }
+  return segment.step + (seconds - segment.seconds) / segment.seconds_per_step;
 }
 
 function tick() {
   if (state.answer) {
     const audio = $("audio");
-    const step = audio.currentTime / state.answer.seconds_per_step;
+    const step = stepAt(audio.currentTime);
     if (!audio.paused || audio.currentTime > 0) draw(state.answer.variations[state.active].notes, step);
   }
   requestAnimationFrame(tick);
