@@ -130,10 +130,15 @@ def move_classes(pitches: int) -> torch.Tensor:
     return classes.masked_fill(~allowed_moves(pitches), -1)
 
 
+STRIKING = np.isin(np.arange(MOVE_CLASSES), (0, 2, 3), invert=True)  # not rest, hold or stop
+STRIKING.flags.writeable = False
+"""(MOVE_CLASSES,) bool: the classes of move that strike a note (an entry after a rest, or a new note)."""
+
+
 def onset_moves(pitches: int) -> torch.Tensor:
-    """(2P+1, 2P+1) bool: the moves that strike a note (an entry after a rest, or a new note)."""
+    """(2P+1, 2P+1) bool: the moves that strike a note."""
     classes = move_classes(pitches)
-    return (classes == 1) | (classes >= 4)
+    return torch.tensor(STRIKING)[classes.clamp_min(0)] & (classes >= 0)
 
 
 def move_counts(start: np.ndarray, states: np.ndarray, pitches: int, positions: int) -> np.ndarray:
@@ -306,13 +311,10 @@ class LinePrior:
         ranks = tonal_ranks(windows, pitches, sounding)
         registers = register_classes(windows, pitches, sounding)
 
-        striking = np.zeros(MOVE_CLASSES, dtype=bool)
-        striking[1], striking[4:] = True, True
-
         def log_shares(tokens: np.ndarray) -> dict[str, np.ndarray]:
             states = to_states(tokens, pitches)
             moves = move_counts(start, states, pitches, positions)
-            struck = moves[..., striking].sum(-1)
+            struck = moves[..., STRIKING].sum(-1)
             counts = {
                 "moves": moves,
                 "tonal": _onset_counts(ranks, tokens, TONAL_CLASSES),
