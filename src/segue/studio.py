@@ -256,9 +256,10 @@ def notes_of(midi: bytes, seam_tick: int) -> tuple[list[dict[str, Any]], dict[st
     """The notes of a continuation's MIDI for drawing, and its grid and tempo.
 
     Each note: pitch, start and length in steps, its track, and whether it was generated
-    (starts at or after the seam). The tempo map gives, at the file's start and at each tempo
-    change, the step (on the drawn grid, so negative before its first bar), the seconds of
-    audio elapsed there and the seconds per step from there on: the page's play head follows it.
+    (starts at or after the seam). ``seconds_per_step`` is the pace at the first drawn bar; the
+    tempo map gives, at the file's start and at each tempo change, the step (on the drawn grid,
+    so negative before its first bar), the seconds of audio elapsed there and the seconds per
+    step from there on: the page's play head follows it.
     """
     from segue.music.midi import read_midi, tempo_segments
 

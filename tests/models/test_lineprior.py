@@ -12,6 +12,8 @@ import torch
 
 from segue.models.lineprior import (
     LinePrior,
+    _ffbs,
+    _parallel_factors,
     allowed_moves,
     last_states,
     sample_lines,
@@ -63,9 +65,17 @@ def test_fit_learns_stepwise_motion_and_transposes():
     assert torch.isinf(move[onset + 4, 1 + pitches + 5])  # no hold of a pitch that is not sounding
 
 
-def brute_force(logits: torch.Tensor, start: int, prior: LinePrior, strength: float) -> dict[tuple, float]:
-    """The exact distribution of one voice's line by enumerating every state sequence."""
+def brute_force(
+    logits: torch.Tensor,
+    start: int,
+    prior: LinePrior,
+    strength: float,
+    blocks: dict[int, np.ndarray] | None = None,
+) -> dict[tuple, float]:
+    """The exact distribution of one voice's line by enumerating every state sequence;
+    ``blocks`` maps a step to (P, P) factors on moving from a sounding pitch x to a new pitch y."""
     tokens_of = state_tokens(prior.pitches)
+    pitches = prior.pitches
     emission = torch.log_softmax(logits[0, 0], dim=0)[tokens_of]  # (N, S)
     size, steps = emission.shape
     weights = {}
@@ -74,6 +84,9 @@ def brute_force(logits: torch.Tensor, start: int, prior: LinePrior, strength: fl
         for t, s in enumerate(path):
             move = prior.potentials[0, 0, previous, s]
             total += emission[s, t].item() + (move.item() if torch.isinf(move) else strength * move.item())
+            if blocks and t in blocks and previous > 0 and 1 <= s <= pitches:
+                x = (previous - 1) % pitches  # "x starts" or "x goes on"
+                total += math.log(blocks[t][x, s - 1])
             previous = s
         if total > -math.inf:
             key = tuple(tokens_of[list(path)].tolist())
@@ -101,6 +114,50 @@ def test_forward_filtering_backward_sampling_draws_the_exact_distribution():
     for key, p in exact.items():
         assert seen[key] / draws == pytest.approx(p, abs=4 * math.sqrt(p * (1 - p) / draws) + 1e-3), key
     assert set(seen) <= set(exact)
+
+
+def test_the_sampler_draws_the_exact_distribution_under_parallel_factors():
+    torch.manual_seed(3)
+    pitches, steps, draws = 2, 3, 20_000
+    size = 2 * pitches + 1
+    potentials = torch.randn(1, size, size).masked_fill(~allowed_moves(pitches), -math.inf)
+    prior = LinePrior(potentials)
+    logits = torch.randn(1, 1, P0 + pitches, steps)
+    rng = np.random.default_rng(0)
+    blocks = {t: rng.uniform(0.05, 3.0, size=(pitches, pitches)) for t in (0, 2)}
+    exact = brute_force(logits, 1, prior, strength=1.0, blocks=blocks)
+    emission = torch.log_softmax(logits[0, 0], dim=0)[state_tokens(pitches)]
+    states = _ffbs(
+        emission[None].expand(draws, -1, -1),
+        prior.move_weights(1.0),
+        torch.ones(draws, dtype=torch.long),
+        torch.Generator().manual_seed(1),
+        {t: torch.from_numpy(f).float().expand(draws, -1, -1) for t, f in blocks.items()},
+    )
+    seen = Counter(tuple(row) for row in state_tokens(pitches)[states].tolist())
+    for key, p in exact.items():
+        assert seen[key] / draws == pytest.approx(p, abs=4 * math.sqrt(p * (1 - p) / draws) + 1e-3), key
+    assert set(seen) <= set(exact)
+
+
+def test_parallel_factors_follow_the_definition():
+    pitches, weight = 26, 2.0
+    rng = np.random.default_rng(5)
+    above = torch.from_numpy(rng.integers(-1, pitches, size=(3, 2, 13)))  # (b, u, S + 1), -1 silent
+    factors = _parallel_factors(above, pitches, weight)
+    for t in range(12):
+        expected = np.ones((3, pitches, pitches))
+        for b, u, x, y in itertools.product(range(3), range(2), range(pitches), range(pitches)):
+            a, c = int(above[b, u, t]), int(above[b, u, t + 1])
+            if min(a, c) < 0 or a == c or x == y or (c - a) * (y - x) <= 0:
+                continue
+            if (a - x) % 12 in (0, 7) and (a - x) % 12 == (c - y) % 12:  # a fifth or octave to the same
+                expected[b, x, y] *= math.exp(-weight)
+        if t in factors:
+            assert np.allclose(factors[t].numpy(), expected, rtol=1e-6), t
+        else:
+            assert (expected == 1).all(), t  # a step is left out only where nothing is parallel
+    assert len(factors) > 3
 
 
 def test_strength_zero_keeps_the_generators_odds_between_notes():

@@ -79,12 +79,15 @@ def test_tempo_changes_are_kept_and_do_not_move_the_grid():
 
 
 def test_tempo_segments_say_when_each_step_sounds():
-    # 120 bpm for a bar, a tempo of 0 (skipped), then 60 bpm; 480 ticks per beat
+    # 120 bpm for half a bar, then a tempo of 0 (no time passes), then 60 bpm; 480 ticks per beat
     track = TrackBuilder().tempo(960, 0).tempo(1920, 1_000_000)
     for i in range(8):
         track.note(i * 480, 480, 60 + i)
-    segments = tempo_segments(four_four(track), steps_per_beat=4)
-    assert segments == [(0.0, 0.0, 0.125), (16.0, 2.0, 0.25)]  # 16 steps of 1/8 s, then 1/4 s each
+    data = four_four(track)
+    segments = tempo_segments(data, steps_per_beat=4)
+    assert segments == [(0.0, 0.0, 0.125), (16.0, 1.0, 0.25)]  # 8 steps of 1/8 s, 8 of none, then 1/4 s each
+    step, seconds, pace = segments[-1]
+    assert seconds + (32 - step) * pace == pytest.approx(midi_module.midi_seconds(data))  # as it sounds
     # the last tempo of two at one tick holds; a file without tempo plays at 120 bpm
     both = TrackBuilder().tempo(0, 1_000_000).tempo(0, 250_000).note(0, 480, 60)
     assert tempo_segments(four_four(both), steps_per_beat=2) == [(0.0, 0.0, 0.125)]

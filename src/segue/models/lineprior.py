@@ -28,6 +28,7 @@ in the real continuations, and add part of the log ratio, a few times over.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -131,8 +132,8 @@ def move_classes(pitches: int) -> torch.Tensor:
 
 
 STRIKING = np.isin(np.arange(MOVE_CLASSES), (0, 2, 3), invert=True)  # not rest, hold or stop
-STRIKING.flags.writeable = False
 """(MOVE_CLASSES,) bool: the classes of move that strike a note (an entry after a rest, or a new note)."""
+STRIKING.flags.writeable = False
 
 
 def onset_moves(pitches: int) -> torch.Tensor:
@@ -252,6 +253,7 @@ class LinePrior:
         self.strength, self.parallels = float(strength), float(parallels)
         self.calibration = calibration
         self._log_moves: tuple[tuple[float, int, int], torch.Tensor] | None = None
+        self._move_weights: tuple[tuple[float, int, int], np.ndarray] | None = None
 
     def sample(
         self,
@@ -282,6 +284,18 @@ class LinePrior:
                 moves = moves + self.calibration.onsets[:, :, None, None] * onset_moves(self.pitches)
         self._log_moves = (key, moves)
         return moves
+
+    def move_weights(self, strength: float) -> np.ndarray:
+        """(V, M, N, N) the moves' weights, exp(log-weights), each (voice, position) scaled so that
+        its largest is 1 (0 where a move is impossible); kept like :meth:`log_moves`."""
+        key = (strength, id(self.potentials), id(self.calibration))
+        if self._move_weights is not None and self._move_weights[0] == key:
+            return self._move_weights[1]
+        moves = self.log_moves(strength)
+        scale = moves.amax(dim=(2, 3), keepdim=True).clamp_min(-1e30)
+        weights = torch.exp(moves - scale).numpy().astype(np.float64)
+        self._move_weights = (key, weights)
+        return weights
 
     def calibrate(
         self,
@@ -474,7 +488,9 @@ def sample_lines(
     continuing from its ``start`` state (B, V). With the prior's calibration and the
     ``window`` (B, V, S') the logits were conditioned on, each new note is also weighed by its
     pitch class's rank and its register in the window, and each token by whether it echoes
-    the window's token at the same step.
+    the window's token at the same step. The calibration's seam weights (with or without the
+    window) weigh the move from ``start`` into the first step: the seam between the context and
+    what is drawn, at every chunk of an autoregressive continuation.
 
     With ``parallels`` > 0 the voices are drawn one after another from the top, and a move
     that makes parallel fifths or octaves (unisons) with a voice already drawn has its
@@ -487,15 +503,17 @@ def sample_lines(
         context = window.cpu().numpy() if isinstance(window, torch.Tensor) else np.asarray(window)
         emission = emission + _context_weights(prior.calibration, context, tokens_of, steps)
     if prior.calibration is not None and prior.calibration.seam is not None:
-        into = move_classes(prior.pitches)[start].clamp_min(0)  # (B, V, N): from the start into each state
+        # (B, V, N): the class of the move from the start into each state; an impossible move
+        # (class -1) takes class 0's weight, harmless since the moves give it no weight at all
+        into = move_classes(prior.pitches)[start].clamp_min(0)
         seam = prior.calibration.seam[torch.arange(voices)[None, :, None], into]
         emission = torch.cat([emission[..., :1] + seam[..., None], emission[..., 1:]], dim=3)
-    moves = prior.log_moves(strength)
+    moves = prior.move_weights(strength)
     size = moves.shape[2]  # moves: (V, M, N, N)
     if parallels <= 0:  # every (window, voice) line is its own chain
         chains = _ffbs(
             emission.reshape(batch * voices, size, steps),
-            moves.repeat(batch, 1, 1, 1),
+            np.tile(moves, (batch, 1, 1, 1)),
             start.reshape(-1),
             generator,
         )
@@ -544,46 +562,61 @@ def _state_pitches(pitches: int) -> torch.Tensor:
     return torch.cat([torch.tensor([-1]), index, index]).long()
 
 
+@functools.lru_cache(maxsize=4)
+def _parallel_table(pitches: int) -> torch.Tensor:
+    """(P, P, P, P) bool: whether an upper voice moving from pitch a to c (indices [a, c]) and
+    this voice moving from x to y ([..., x, y]) make parallel fifths or octaves (unisons): both
+    move the same way, from a fifth (or octave, unison) to the same interval."""
+    index = np.arange(pitches)
+    x, y = index[:, None], index[None, :]
+    table = np.zeros((pitches, pitches, pitches, pitches), dtype=bool)
+    for a in range(pitches):
+        c = index[:, None, None]  # (P, 1, 1): where the upper voice goes
+        interval = (a - x) % 12  # (P, 1)
+        table[a] = (
+            (c != a)
+            & (x != y)
+            & ((c - a) * (y - x) > 0)
+            & ((interval == 0) | (interval == 7))
+            & (interval == (c - y) % 12)
+        )
+    return torch.from_numpy(table)
+
+
 def _parallel_factors(above: torch.Tensor, pitches: int, weight: float) -> dict[int, torch.Tensor]:
-    """For the steps where a voice ``above`` moves: (b, P, P) factors on moving from pitch x to a
-    new pitch y, e^-weight once per upper voice that makes parallel fifths or octaves with it.
+    """For the steps where moving this voice can make parallels with a voice ``above``: (b, P, P)
+    factors on moving from pitch x to a new pitch y, e^-weight once per upper voice that makes
+    parallel fifths or octaves with it (see :func:`_parallel_table`).
 
     ``above`` is (b, u, S + 1): the upper voices' sounding pitch indices (-1 for silence), from
-    the step before the first. A move is parallel when both voices move the same way from a
-    fifth (or octave, unison) to the same interval.
+    the step before the first.
     """
-    a_all, c_all = above[:, :, :-1], above[:, :, 1:]  # (b, u, S) before and at each step
-    moving = (a_all >= 0) & (c_all >= 0) & (a_all != c_all)
-    steps = moving.any(dim=1).any(dim=0).nonzero()[:, 0]
-    if not len(steps):
+    before, after = above[:, :, :-1], above[:, :, 1:]  # (b, u, S) before and at each step
+    moving = (before >= 0) & (after >= 0) & (before != after)
+    rows, _, steps = moving.nonzero(as_tuple=True)  # one event per (window, upper voice, step)
+    pairs = _parallel_table(pitches)[before[moving], after[moving]]  # (E, P, P)
+    found = pairs.flatten(1).any(1)
+    if not bool(found.any()):
         return {}
-    a = a_all[:, :, steps, None, None]  # (b, u, m, 1, 1)
-    c = c_all[:, :, steps, None, None]
-    x = torch.arange(pitches)[:, None]  # this voice before, (P, 1)
-    y = torch.arange(pitches)[None, :]  # and its new note, (1, P)
-    interval = (a - x) % 12
-    parallel = (
-        moving[:, :, steps, None, None]
-        & (x != y)
-        & ((c - a) * (y - x) > 0)
-        & ((interval == 0) | (interval == 7))
-        & (interval == (c - y) % 12)
-    )
-    factors = torch.exp(-weight * parallel.sum(dim=1, dtype=torch.float32))  # (b, m, P, P)
-    return {int(t): factors[:, i] for i, t in enumerate(steps.tolist())}
+    rows, steps, pairs = rows[found], steps[found], pairs[found]
+    where, slot = torch.unique(steps, return_inverse=True)
+    count = torch.zeros(len(above), len(where), pitches, pitches)
+    count.index_put_((rows, slot), pairs.float(), accumulate=True)
+    factors = torch.exp(-weight * count)  # (b, m, P, P)
+    return {int(t): factors[:, i] for i, t in enumerate(where.tolist())}
 
 
 def _ffbs(
     emission: torch.Tensor,
-    moves: torch.Tensor,
+    moves: np.ndarray,
     start: torch.Tensor,
     generator: torch.Generator,
     blocks: dict[int, torch.Tensor] | None = None,
 ) -> torch.Tensor:
-    """Forward filtering, backward sampling of C chains: (C, N, S) log-emissions, log-moves
-    (C, M, N, N) into each of M positions of the bar (or (1, M, N, N) shared by all chains),
-    start states (C,) -> (C, S) states. ``blocks`` maps a step to (C, P, P) factors on the
-    moves from a sounding pitch into a new one at that step.
+    """Forward filtering, backward sampling of C chains: (C, N, S) log-emissions, weights of the
+    moves (C, M, N, N) into each of M positions of the bar (or (1, M, N, N) shared by all chains;
+    see :meth:`LinePrior.move_weights`), start states (C,) -> (C, S) states. ``blocks`` maps a
+    step to (C, P, P) factors on the moves from a sounding pitch into a new one at that step.
 
     Works in probabilities, rescaled at every step, so each step is one batched
     vector-matrix product.
@@ -594,25 +627,35 @@ def _ffbs(
     # the step loops run in NumPy: per step they are a few small operations, where NumPy's
     # overhead per call is a fraction of PyTorch's
     weights = torch.exp(emission - emission.amax(dim=1, keepdim=True)).numpy().astype(np.float64)
-    scale = moves.amax(dim=(2, 3), keepdim=True).clamp_min(-1e30)
-    shared = torch.exp(moves - scale).numpy().astype(np.float64)  # 0 where a move is impossible
-    static = np.broadcast_to(shared, (chains, *shared.shape[1:]))  # (C, M, N, N), not copied
+    static = np.broadcast_to(moves, (chains, *moves.shape[1:]))  # (C, M, N, N), not copied
     positions = static.shape[1]  # step t of the continuation is at position t mod M of its bar
     factors = {t: f.numpy().astype(np.float64) for t, f in (blocks or {}).items()}
     row = np.arange(chains)
-    cache: dict[int, np.ndarray] = {}
+    pitch_rows = slice(1, 1 + pitches), slice(1 + pitches, size)  # "x starts", "x goes on"
+    scratch: dict[int, np.ndarray] = {}  # a (C, N, N) buffer per position in the bar
 
     def transitions(t: int) -> np.ndarray:
-        """The (C, N, N) moves into step t."""
-        factor = factors.get(t)
+        """The (C, N, N) moves into step t (valid until the next call)."""
+        factor, position = factors.get(t), t % positions
         if factor is None:
-            return static[:, t % positions]
-        if t not in cache:
-            changed = static[:, t % positions].copy()
-            changed[:, 1 : 1 + pitches, 1 : 1 + pitches] *= factor  # from "x starts" to "y starts"
-            changed[:, 1 + pitches :, 1 : 1 + pitches] *= factor  # from "x goes on" to "y starts"
-            cache[t] = changed
-        return cache[t]
+            return static[:, position]
+        if position not in scratch:
+            scratch[position] = static[:, position].copy()
+        out = scratch[position]
+        for rows in pitch_rows:  # from "x starts" or "x goes on" to "y starts"
+            np.multiply(static[:, position, rows, 1 : 1 + pitches], factor, out=out[:, rows, 1 : 1 + pitches])
+        return out
+
+    def into(t: int, state: np.ndarray) -> np.ndarray:
+        """(C, N): the moves from every state into each chain's ``state`` at step t."""
+        column = static[row, t % positions, :, state]
+        factor = factors.get(t)
+        if factor is not None:
+            new_note = ((state >= 1) & (state <= pitches))[:, None]
+            towards = np.where(new_note, factor[row, :, np.clip(state - 1, 0, pitches - 1)], 1.0)  # (C, P)
+            for rows in pitch_rows:
+                column[:, rows] *= towards
+        return column
 
     alpha = weights[..., 0] * transitions(0)[row, start.numpy()]  # (C, N)
     alpha /= alpha.sum(1, keepdims=True)
@@ -624,8 +667,7 @@ def _ffbs(
     states = np.empty((chains, steps), dtype=np.int64)
     states[:, -1] = _pick(alphas[-1], uniform[:, -1])
     for t in range(steps - 2, -1, -1):
-        into = transitions(t + 1)[row, :, states[:, t + 1]]  # (C, N): from every state into the next
-        states[:, t] = _pick(alphas[t] * into, uniform[:, t])
+        states[:, t] = _pick(alphas[t] * into(t + 1, states[:, t + 1]), uniform[:, t])
     return torch.from_numpy(states)
 
 

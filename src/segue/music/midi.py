@@ -341,24 +341,25 @@ def midi_seconds(data: bytes) -> float:
 def tempo_segments(data: bytes, steps_per_beat: int = 4) -> list[tuple[float, float, float]]:
     """Where a MIDI file's time goes: ``(step, seconds, seconds per step)`` at its start and at
     each tempo change, the step counted from the file's start (``steps_per_beat`` to a beat),
-    the seconds elapsed there, and the pace from there on. A tempo of 0 is skipped, as when
-    reading; a file without tempo plays at 120 beats per minute."""
+    the seconds elapsed there, and the pace from there on. A span at a tempo of 0 takes no time,
+    as synthesizers play it, and has no segment of its own; a file without tempo plays at 120
+    beats per minute."""
     score = symusic.Score.from_midi(data)
     tpq = score.tpq
-    changes = sorted(
-        ((int(t.time), int(t.mspq)) for t in score.tempos if int(t.mspq) > 0), key=lambda c: c[0]
-    )
+    changes = sorted(((int(t.time), max(int(t.mspq), 0)) for t in score.tempos), key=lambda c: c[0])
     if not changes or changes[0][0] > 0:
         changes.insert(0, (0, DEFAULT_TEMPO))
     segments: list[tuple[float, float, float]] = []
     seconds, last_tick, pace = 0.0, 0, changes[0][1]
     for tick, mspq in changes:
         seconds += (tick - last_tick) / tpq * pace / 1e6
-        if segments and segments[-1][0] == tick * steps_per_beat / tpq:
+        step = tick * steps_per_beat / tpq
+        if segments and segments[-1][0] == step:
             segments.pop()  # two tempos at one tick: the last one holds
-        segments.append((tick * steps_per_beat / tpq, seconds, mspq / 1e6 / steps_per_beat))
+        if mspq > 0:
+            segments.append((step, seconds, mspq / 1e6 / steps_per_beat))
         last_tick, pace = tick, mspq
-    return segments
+    return segments or [(0.0, 0.0, DEFAULT_TEMPO / 1e6 / steps_per_beat)]
 
 
 __all__ = [

@@ -204,7 +204,7 @@ function draw(notes, headStep) {
 
 // The step of the grid that sounds `seconds` into the audio, through the tempo map.
 function stepAt(seconds) {
-  const map = state.answer.tempo_map || [{ step: 0, seconds: 0, seconds_per_step: state.answer.seconds_per_step }];
+  const map = state.answer.tempo_map;
   let segment = map[0];
   for (const next of map) {
     if (next.seconds > seconds) break;
