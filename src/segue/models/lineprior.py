@@ -252,7 +252,6 @@ class LinePrior:
         self.potentials = potentials.float()  # (V, M, N, N): M positions in the bar (1: any)
         self.strength, self.parallels = float(strength), float(parallels)
         self.calibration = calibration
-        self._log_moves: tuple[tuple[float, int, int], torch.Tensor] | None = None
         self._move_weights: tuple[tuple[float, int, int], np.ndarray] | None = None
 
     def sample(
@@ -271,23 +270,19 @@ class LinePrior:
         )
 
     def log_moves(self, strength: float) -> torch.Tensor:
-        """(V, M, N, N) log-weights of the moves: ``strength`` × potentials plus the calibration
-        (kept for the last strength, potentials and calibration asked for: the same for every chunk)."""
-        key = (strength, id(self.potentials), id(self.calibration))
-        if self._log_moves is not None and self._log_moves[0] == key:
-            return self._log_moves[1]
+        """(V, M, N, N) log-weights of the moves: ``strength`` × potentials plus the calibration."""
         moves = torch.where(torch.isinf(self.potentials), self.potentials, strength * self.potentials)
         if self.calibration is not None:
             classes = move_classes(self.pitches)
             moves = moves + self.calibration.moves[:, :, classes.clamp_min(0)]  # -inf stays -inf
             if self.calibration.onsets is not None:
                 moves = moves + self.calibration.onsets[:, :, None, None] * onset_moves(self.pitches)
-        self._log_moves = (key, moves)
         return moves
 
     def move_weights(self, strength: float) -> np.ndarray:
         """(V, M, N, N) the moves' weights, exp(log-weights), each (voice, position) scaled so that
-        its largest is 1 (0 where a move is impossible); kept like :meth:`log_moves`."""
+        its largest is 1 (0 where a move is impossible); kept for the last strength, potentials and
+        calibration asked for (the same for every chunk of a continuation)."""
         key = (strength, id(self.potentials), id(self.calibration))
         if self._move_weights is not None and self._move_weights[0] == key:
             return self._move_weights[1]
