@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 from segue import load_model
-from segue.continuation import continue_voices
+from segue.pipeline.continuation import continue_voices
 from segue.data.chorales import load_chorales, split_indices
-from segue.data.windows import piece_tokens
+from segue.training.windows import piece_tokens
 from segue.music.midi import midi_bytes
 
 

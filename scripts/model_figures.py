@@ -17,11 +17,11 @@ import torch
 
 from segue import load_model
 from segue.data.chorales import load_chorales, split_indices
-from segue.data.windows import piece_tokens
+from segue.training.windows import piece_tokens
 from segue.music.tokens import from_tokens
 from segue.render import plot_pianorolls, plot_training_curves
-from segue.sampling import continue_tokens
-from segue.training.samples import prime_tokens, tokens_to_piece
+from segue.pipeline.sampling import continue_tokens
+from segue.pipeline.pieces import prime_tokens, tokens_to_piece
 
 
 def note_lengths(tokens: np.ndarray, lowest: int) -> np.ndarray:
@@ -32,7 +32,7 @@ def note_lengths(tokens: np.ndarray, lowest: int) -> np.ndarray:
 def bach_after_prime(piece, net) -> np.ndarray:  # type: ignore[no-untyped-def]
     """Bach's C bars after the prime, as (V, Sc) tokens."""
     config = net.config
-    start = (piece.first_bar + config.prior_bars) * config.steps_per_bar
+    start = (piece.first_bar + config.context_bars) * config.steps_per_bar
     return piece_tokens(piece, config)[:, start : start + config.continuation_steps]
 
 
@@ -67,10 +67,10 @@ def main() -> None:
         for i in shown
     ]
     titles = [
-        f"{p.name} (test split): {config.prior_bars} bars of Bach, then {bars} generated bars" for p in pieces
+        f"{p.name} (test split): {config.context_bars} bars of Bach, then {bars} generated bars" for p in pieces
     ]
     path = plot_pianorolls(
-        pieces, args.out / "continuations.png", titles=titles, seams=[config.prior_steps] * 3
+        pieces, args.out / "continuations.png", titles=titles, seams=[config.context_steps] * 3
     )
     print(f"wrote {path}")
     if args.run is not None:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from segue import load_model
 from segue.data.chorales import load_chorales, split_indices
-from segue.modelfile import baseline_model_dir, save_lstm
+from segue.pipeline.lstm import save_lstm
+from segue.pipeline.model import baseline_model_dir
 from segue.models.lstm import LSTMConfig
 from segue.training.lstm import train_lstm
 

@@ -12,8 +12,8 @@ import struct
 
 import numpy as np
 
-from segue.config import ModelConfig
-from segue.data.windows import as_voices, piece_tokens
+from segue.models.config import ModelConfig
+from segue.training.windows import as_voices, piece_tokens
 from segue.errors import MidiError
 from segue.music.midi import midi_bytes, read_midi
 from segue.music.pianoroll import from_pianoroll, to_pianoroll

@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from segue.baselines import VoiceMarkov, repeat_prime, transpose_tokens
+from segue.evaluation.baselines import VoiceMarkov, repeat_prime, transpose_tokens
 from segue.cli import main
 from segue.evaluation import SYSTEMS, classifier_accuracy, pair_features, repetition_features, telltales
-from segue.modelfile import SegueModel, save_lstm
+from segue.pipeline.lstm import save_lstm
+from segue.pipeline.model import SegueModel
 from segue.models.lstm import LSTMConfig, TokenLSTM
 from segue.music.tokens import FIRST_PITCH, HOLD, REST
 from tests.tiny import TINY_MODEL

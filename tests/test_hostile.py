@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from segue.cli import main
-from segue.modelfile import SegueModel
+from segue.pipeline.model import SegueModel
 from segue.music.midi import read_midi
 from tests.hostile import BIG, CORPUS, HERE, write_corpus
 from tests.tiny import TINY_MODEL

@@ -12,7 +12,7 @@ import torch
 from fastapi.testclient import TestClient
 
 from segue.data.chorales import load_chorales, split_indices
-from segue.modelfile import SegueModel
+from segue.pipeline.model import SegueModel
 from segue.music.midi import midi_bytes, read_midi
 from segue.studio import Limits, build_app, safe_label
 from tests.smf import TrackBuilder, smf

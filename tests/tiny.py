@@ -1,9 +1,11 @@
 """A debug-sized model and training config, so that tests take seconds."""
 
-from segue.config import ModelConfig, TrainConfig, to_dict, toml_dumps
+from segue.models.config import ModelConfig
+from segue.training.config import TrainConfig
+from segue.configfile import to_dict, toml_dumps
 
 TINY_MODEL = ModelConfig(
-    prior_bars=1, continuation_bars=1, z_dim=8, embed_dim=4, channels=16, d_channels=16, lowest=36, highest=84
+    context_bars=1, continuation_bars=1, z_dim=8, embed_dim=4, channels=16, d_channels=16, lowest=36, highest=84
 )
 TINY_TRAIN = TrainConfig(
     steps=6,

@@ -11,27 +11,27 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from segue.modelfile import SegueModel
+    from segue.pipeline.model import SegueModel
 
 
 def load_model(path: str | Path | None = None, device: str = "cpu") -> SegueModel:
     """Load a model folder (``config.json`` + ``model.safetensors``); the shipped model by default."""
-    from segue.modelfile import default_model_dir
-    from segue.modelfile import load_model as load
+    from segue.pipeline.model import default_model_dir
+    from segue.pipeline.model import load_model as load
 
     return load(path if path is not None else default_model_dir(), device)
 
 
 def continue_midi(source, bars: int = 8, **options):  # type: ignore[no-untyped-def]
-    """Continue a MIDI file; see :func:`segue.continuation.continue_midi`."""
-    from segue.continuation import continue_midi as run
+    """Continue a MIDI file; see :func:`segue.pipeline.continuation.continue_midi`."""
+    from segue.pipeline.continuation import continue_midi as run
 
     return run(source, bars, **options)
 
 
 def continue_roll(roll, bars: int = 8, **options):  # type: ignore[no-untyped-def]
-    """Continue voices given as tokens; see :func:`segue.continuation.continue_roll`."""
-    from segue.continuation import continue_roll as run
+    """Continue voices given as tokens; see :func:`segue.pipeline.continuation.continue_roll`."""
+    from segue.pipeline.continuation import continue_roll as run
 
     return run(roll, bars, **options)
 

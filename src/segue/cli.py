@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from segue import __version__
+from segue.version import __version__
 from segue.commands import data, demo, evaluate, generate, serve, train
 from segue.errors import SegueError
 

@@ -11,7 +11,7 @@ import segue
 from segue import load_model
 from segue.cli import main
 from segue.data.chorales import load_chorales, split_indices
-from segue.modelfile import SegueModel
+from segue.pipeline.model import SegueModel
 from segue.music.midi import midi_bytes, read_midi
 from segue.render import wav_stats
 from tests.smf import TrackBuilder, smf

@@ -254,13 +254,13 @@ def test_calibration_values_are_checked():
 
 def test_continuing_uses_the_context_weights():
     from segue.models import Generator
-    from segue.sampling import continue_tokens
+    from segue.pipeline.sampling import continue_tokens
     from tests.tiny import TINY_MODEL as config
 
     torch.manual_seed(0)
     net = Generator(config).eval()
     pitches = config.vocab - 2
-    shape = (6, config.voices, config.prior_steps)
+    shape = (6, config.voices, config.context_steps)
     prime = torch.from_numpy(np.random.default_rng(0).choice([HOLD, P0 + 20, P0 + 24, P0 + 27], shape))
 
     def echoes(echo: float) -> float:
@@ -275,7 +275,7 @@ def test_the_shipped_calibration_keeps_a_voice_silent_in_the_prime_from_chatteri
     from segue import load_model
     from segue.data.chorales import load_chorales, split_indices
     from segue.evaluation import test_windows
-    from segue.sampling import continue_tokens
+    from segue.pipeline.sampling import continue_tokens
 
     model = load_model(None)
     assert model.lines is not None and model.lines.calibration is not None

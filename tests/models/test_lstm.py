@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from segue.errors import SegueError
-from segue.modelfile import load_lstm, load_model, save_lstm
+from segue.pipeline.lstm import load_lstm, save_lstm
+from segue.pipeline.model import load_model
 from segue.models.lstm import LSTMConfig, TokenLSTM
 from segue.music.tokens import FIRST_PITCH, HOLD, REST
 from segue.training.lstm import lstm_loss

@@ -5,9 +5,9 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from segue.data.windows import onehot
+from segue.training.windows import onehot
 from segue.errors import SegueError
-from segue.modelfile import SegueModel, load_model
+from segue.pipeline.model import SegueModel, load_model
 from segue.models import Discriminator, Generator, get_loss
 from segue.models.blocks import straight_through_gumbel
 from tests.tiny import TINY_MODEL
@@ -22,7 +22,7 @@ def random_tokens(batch: int, steps: int, seed: int) -> torch.Tensor:
 def test_shapes_forward_and_backward():
     torch.manual_seed(0)
     G, D = Generator(C), Discriminator(C)
-    prior = onehot(random_tokens(4, C.prior_steps, 0), C.vocab)
+    prior = onehot(random_tokens(4, C.context_steps, 0), C.vocab)
     z = torch.randn(4, C.z_dim)
     logits = G.logits(prior, z)
     assert logits.shape == (4, C.voices, C.vocab, C.continuation_steps)
@@ -40,8 +40,8 @@ def test_generator_uses_the_prior_and_z():
     torch.manual_seed(0)
     G = Generator(C).eval()
     z = torch.randn(2, C.z_dim)
-    a = onehot(random_tokens(2, C.prior_steps, 1), C.vocab)
-    b = onehot(random_tokens(2, C.prior_steps, 2), C.vocab)
+    a = onehot(random_tokens(2, C.context_steps, 1), C.vocab)
+    b = onehot(random_tokens(2, C.context_steps, 2), C.vocab)
     with torch.no_grad():
         assert not torch.allclose(G.logits(a, z), G.logits(b, z), atol=1e-4)
         assert not torch.allclose(G.logits(a, z), G.logits(a, torch.randn(2, C.z_dim)), atol=1e-4)
@@ -52,8 +52,8 @@ def test_discriminator_sees_the_prior():
     torch.manual_seed(0)
     D = Discriminator(C).eval()
     candidate = onehot(random_tokens(4, C.continuation_steps, 3), C.vocab)
-    a = onehot(random_tokens(4, C.prior_steps, 4), C.vocab)
-    b = onehot(random_tokens(4, C.prior_steps, 5), C.vocab)
+    a = onehot(random_tokens(4, C.context_steps, 4), C.vocab)
+    b = onehot(random_tokens(4, C.context_steps, 5), C.vocab)
     with torch.no_grad():
         assert not torch.allclose(D(a, candidate), D(b, candidate), atol=1e-5)
 
@@ -85,7 +85,7 @@ def test_model_folder_round_trip_is_exact(tmp_path: Path):
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["config.json", "model.safetensors"]
     loaded = load_model(tmp_path / "m")
     assert loaded.config == C and loaded.info["note"] == "test"
-    prior = onehot(random_tokens(3, C.prior_steps, 6), C.vocab)
+    prior = onehot(random_tokens(3, C.context_steps, 6), C.vocab)
     z = torch.randn(3, C.z_dim)
     model.eval()
     with torch.no_grad():
@@ -108,7 +108,7 @@ def _edit_config(folder: Path, **changes: object) -> None:
         ({"channels": 10**9}, "between 1 and 1024"),
         ({"z_dim": 10**12}, "between 1 and 1024"),
         ({"voices": 10**6}, "voices must be between 1 and 16"),
-        ({"prior_bars": 10**6}, "at most 16 bars"),
+        ({"context_bars": 10**6}, "at most 16 bars"),
         ({"d_channels": 40}, "multiple of 16"),
         ({"voices": 3}, "voice_names"),
     ],
@@ -164,7 +164,7 @@ def test_interval_features_are_the_exact_intervals_and_pass_gradients():
     (out[0, 2, 1 + 14, 2]).backward()  # the tenth at step 2 depends on both voices' notes
     assert x.grad[0, 0, :, 2].abs().sum() > 0 and x.grad[0, 1, :, 0].abs().sum() > 0
     D = Discriminator(replace(C, d_intervals=True))
-    prior = onehot(random_tokens(2, C.prior_steps, 6), C.vocab)
+    prior = onehot(random_tokens(2, C.context_steps, 6), C.vocab)
     assert D(prior, onehot(random_tokens(2, C.continuation_steps, 7), C.vocab)).shape == (2,)
 
 
@@ -200,7 +200,8 @@ def test_loading_never_unpickles(tmp_path: Path, monkeypatch):
     """Model folders, LSTM folders and checkpoints load with pickle and torch.load disabled."""
     import pickle
 
-    from segue.modelfile import baseline_model_dir, load_lstm
+    from segue.pipeline.lstm import load_lstm
+    from segue.pipeline.model import baseline_model_dir
     from segue.training.checkpoint import load_checkpoint, save_checkpoint
 
     SegueModel.create(C).save(tmp_path / "m")

@@ -12,7 +12,7 @@ from safetensors.torch import load_file, save_file
 
 from segue.cli import main
 from segue.data.chorales import load_chorales, split_indices
-from segue.data.windows import WindowSampler
+from segue.training.windows import WindowSampler
 from segue.errors import SegueError
 from segue.models.losses import GanLoss
 from segue.music.midi import read_midi
@@ -52,7 +52,7 @@ def test_tiny_training_through_the_cli_writes_the_whole_run_directory(tmp_path: 
     assert {p.suffix for p in samples} == {".mid", ".png"}
     midi = next(p for p in samples if p.suffix == ".mid")
     (piece,) = read_midi(midi).pieces
-    assert piece.complete_bars >= TINY_MODEL.prior_bars
+    assert piece.complete_bars >= TINY_MODEL.context_bars
     assert sorted(p.name for p in (run / "model").iterdir()) == ["config.json", "model.safetensors"]
 
 
@@ -186,7 +186,7 @@ def test_every_objective_and_option_trains(tmp_path: Path, pieces, options):
 
 
 def test_init_starts_g_from_a_model_folder_and_d_only_from_a_gan_with_the_same_d(tmp_path: Path, pieces):
-    from segue.modelfile import SegueModel
+    from segue.pipeline.model import SegueModel
 
     torch.manual_seed(123)
     start = SegueModel.create(TINY_MODEL, {"method": "cvae"}).save(tmp_path / "start")
@@ -215,7 +215,7 @@ def test_init_starts_g_from_a_model_folder_and_d_only_from_a_gan_with_the_same_d
 
 
 def test_the_trained_model_carries_a_line_prior_counted_on_its_data(tmp_path: Path, pieces):
-    from segue.modelfile import load_model
+    from segue.pipeline.model import load_model
 
     config = dataclasses.replace(TINY_TRAIN, steps=1, line_strength=0.5, parallels=2.0)
     Trainer(tmp_path / "a", TINY_MODEL, config, pieces[0], progress=False).run()

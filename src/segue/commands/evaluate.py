@@ -89,16 +89,18 @@ def run(args: argparse.Namespace) -> int:
             raise SegueError(f"{name} must be between {low} and {high}, not {value}")
     if args.run is not None and not (args.run / "metrics.csv").is_file():
         raise SegueError(f"{args.run}: no metrics.csv")  # before the work, so no report is half-written
-    from segue.continuation import check_temperature
+    from segue.pipeline.arguments import check_temperature
 
     check_temperature(args.temperature)
     from segue import load_model
     from segue.evaluation import Continuer, evaluate, lstm_system, model_system
-    from segue.modelfile import load_lstm
+    from segue.pipeline.lstm import load_lstm
+
+    from segue.sampler import PlainSampler, VoiceLeadingSampler
 
     model = load_model(args.model)
     if args.plain:
-        model.lines = None
+        model.sampler = PlainSampler()
     test, train, source = _pieces(args.data)
     others: dict[str, Continuer] = {}
     cvae = _baseline(args.cvae, "cvae")
@@ -141,12 +143,12 @@ def run(args: argparse.Namespace) -> int:
         "data": source,
         "temperature": args.temperature,
         "seed": args.seed,
-        "line_prior": None
-        if model.lines is None
+        "line_prior": None  # the voice-leading sampler, under the name earlier reports gave it
+        if not isinstance(model.sampler, VoiceLeadingSampler)
         else {
-            "strength": model.lines.strength,
-            "parallels": model.lines.parallels,
-            "calibrated": model.lines.calibration is not None,
+            "strength": model.sampler.strength,
+            "parallels": model.sampler.parallels,
+            "calibrated": model.sampler.calibration is not None,
         },
         "prime_bars": args.prime_bars,
         "bars": args.bars,
@@ -170,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _baseline(option: str | None, name: str) -> Path | None:
     """The baseline folder an option names: given, shipped (if present) or none."""
-    from segue.modelfile import baseline_model_dir
+    from segue.pipeline.model import baseline_model_dir
 
     if option == "none":
         return None
@@ -249,7 +251,7 @@ def render_markdown(document: dict) -> str:  # type: ignore[type-arg]
 
 def _pictures(report, model, out: Path) -> None:  # type: ignore[no-untyped-def]
     from segue.render import plot_histograms, plot_pianorolls
-    from segue.training.samples import tokens_to_piece
+    from segue.pipeline.pieces import tokens_to_piece
 
     # the first window of each of four different test pieces
     chosen = sorted(np.unique(report.owners, return_index=True)[1].tolist())[:4]

@@ -65,7 +65,8 @@ def numbered(path: Path, index: int, count: int) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     """Generate, then write the MIDI (and WAV and PNG) files and print their paths."""
-    from segue.continuation import check_arguments, continue_midi
+    from segue.pipeline.arguments import check_arguments
+    from segue.pipeline.continuation import continue_midi
 
     check_arguments(args.bars, args.samples, args.truncation, args.prime_bars, args.temperature)
     for flag, path, suffix in (
@@ -81,7 +82,9 @@ def run(args: argparse.Namespace) -> int:
 
     model = load_model(args.model)
     if args.plain:
-        model.lines = None
+        from segue.sampler import PlainSampler
+
+        model.sampler = PlainSampler()
     results = continue_midi(
         args.prime,
         args.bars,
@@ -125,11 +128,7 @@ def _write(results: list, args: argparse.Namespace) -> list[Path]:  # type: igno
 
 def draw_continuation(result, path: Path, name: str) -> Path:  # type: ignore[no-untyped-def]
     """A piano roll of a continuation's MIDI: every track, the seam marked."""
-    from segue.music.midi import read_midi
     from segue.render import plot_pianoroll
 
-    (piece, *_) = read_midi(result.midi, keep_drums=True).pieces
-    tpq, origin = int(piece.extra["ticks_per_beat"]), int(piece.extra["origin_step"])
-    seam = round(result.seam_tick * piece.steps_per_beat / tpq) - origin
     title = f"{name}: {result.prime_bars} bars of prime, then {result.bars} generated bars"
-    return plot_pianoroll(piece, path, title=title, seam=seam)
+    return plot_pianoroll(result.piece, path, title=title, seam=result.seam_step)

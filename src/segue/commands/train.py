@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from segue.config import ModelConfig, TrainConfig, from_dict, load_toml
+from segue.configfile import from_dict, load_toml
+from segue.models.config import ModelConfig
+from segue.sampler.config import SamplerConfig
+from segue.training.config import TrainConfig
 from segue.data.chorales import load_chorales, split_indices
 from segue.data.dataset import Dataset
 from segue.data.splits import split_of
@@ -19,24 +22,27 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     train.add_argument("--data", type=Path, metavar="DATASET", help="a dataset from `segue data build`")
     train.add_argument("--out", type=Path, required=True, metavar="RUN_DIR", help="the run directory")
     train.add_argument("--steps", type=int, help="generator updates (overrides the config)")
-    train.add_argument("--config", type=Path, metavar="FILE", help="TOML with [model] and [train] tables")
+    train.add_argument(
+        "--config", type=Path, metavar="FILE", help="TOML with [model], [train] and [sampler] tables"
+    )
     train.add_argument("--resume", action="store_true", help="continue RUN_DIR from its last checkpoint")
     train.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, mps")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(func=run)
 
 
-def load_configs(path: Path | None, steps: int | None) -> tuple[ModelConfig, TrainConfig]:
+def load_configs(path: Path | None, steps: int | None) -> tuple[ModelConfig, TrainConfig, SamplerConfig]:
     """Configs from a TOML file (missing tables and keys take defaults)."""
     tables = load_toml(path) if path is not None else {}
-    unknown = sorted(set(tables) - {"model", "train", "run"})
+    unknown = sorted(set(tables) - {"model", "train", "sampler", "run"})
     if unknown:
         raise SegueError(f"{path}: unknown table(s) {', '.join(unknown)}")
     model = from_dict(ModelConfig, tables.get("model", {}), f"{path} [model]")
     train_values = dict(tables.get("train", {}))
     if steps is not None:
         train_values["steps"] = steps
-    return model, from_dict(TrainConfig, train_values, f"{path} [train]")
+    train = from_dict(TrainConfig, train_values, f"{path} [train]")
+    return model, train, from_dict(SamplerConfig, tables.get("sampler", {}), f"{path} [sampler]")
 
 
 def training_pieces(data: Path | None) -> tuple[list[Piece], list[Piece], str]:
@@ -68,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         raise SegueError(f"{args.out}: already holds a run; use --resume to continue it, or another folder")
     if args.steps is not None and not 1 <= args.steps <= 10_000_000:
         raise SegueError(f"--steps must be between 1 and 10,000,000, not {args.steps}")
-    model_config, train_config = load_configs(config_path, args.steps)
+    model_config, train_config, sampler_config = load_configs(config_path, args.steps)
     train, valid, info = training_pieces(args.data)
     trainer = Trainer(
         args.out,
@@ -76,10 +82,12 @@ def run(args: argparse.Namespace) -> int:
         train_config,
         train,
         [p for p in valid if p.complete_bars >= 8][:4],
+        sampler_config=sampler_config,
         held_out=valid,
         device=args.device,
         progress=not args.quiet,
         data_info=info,
+        picture=_picture,
     )
     trainer.run(resume=args.resume)
     if trainer.dist.main:
@@ -88,3 +96,10 @@ def run(args: argparse.Namespace) -> int:
             f"({len(trainer.sampler)} windows); model in {args.out / 'model'}"
         )
     return 0
+
+
+def _picture(piece: Piece, path: Path, seam: int, title: str) -> object:
+    """A sample continuation's piano roll."""
+    from segue.render import plot_pianoroll
+
+    return plot_pianoroll(piece, path, title=title, seam=seam)

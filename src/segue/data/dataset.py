@@ -25,7 +25,7 @@ from typing import Any, TextIO, overload
 
 import numpy as np
 
-from segue import __version__
+from segue.version import __version__
 from segue.errors import SegueError
 from segue.files import make_ordinary
 from segue.music.piece import NOTE_DTYPE, KeySignature, Meter, Part, Piece

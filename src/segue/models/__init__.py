@@ -1,7 +1,8 @@
-"""The GAN's networks and objectives; no I/O and no configuration files here."""
+"""The GAN's networks and objective, and their configs; no I/O here."""
 
+from segue.models.config import LSTMConfig, ModelConfig
 from segue.models.discriminator import Discriminator
 from segue.models.generator import Conditioner, Generator
-from segue.models.losses import GanLoss, get_loss
+from segue.models.losses import HINGE, GanLoss
 
-__all__ = ["Conditioner", "Discriminator", "GanLoss", "Generator", "get_loss"]
+__all__ = ["HINGE", "Conditioner", "Discriminator", "GanLoss", "Generator", "LSTMConfig", "ModelConfig"]

@@ -65,7 +65,7 @@ class ResBlock(nn.Module):
 
 
 def straight_through_gumbel(
-    logits: torch.Tensor, tau: float, generator: torch.Generator | None = None
+    logits: torch.Tensor, tau: float, rng: torch.Generator | None = None
 ) -> torch.Tensor:
     """Sample one-hots from ``softmax(logits)`` along axis 2 (tokens), differentiably.
 
@@ -73,23 +73,29 @@ def straight_through_gumbel(
     values); the backward pass uses the gradient of the Gumbel-softmax relaxation at
     temperature ``tau`` (straight-through Gumbel-softmax, Jang et al. 2017).
     """
-    soft = torch.softmax((logits.float() + gumbel_noise(logits, generator)) / tau, dim=2)
+    soft = torch.softmax((logits.float() + gumbel_noise(logits, rng)) / tau, dim=2)
     hard = torch.zeros_like(soft).scatter_(
         2, soft.max(2, keepdim=True).indices, 1.0
     )  # max: faster than argmax
     return hard - soft.detach() + soft
 
 
-def gumbel_noise(like: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+def gumbel_noise(like: torch.Tensor, rng: torch.Generator | None = None) -> torch.Tensor:
     """Standard Gumbel noise of ``like``'s shape, float32, on its device."""
-    where = generator.device if generator is not None else like.device
-    uniform = torch.rand(like.shape, generator=generator, device=where).to(like.device)
+    where = rng.device if rng is not None else like.device
+    uniform = torch.rand(like.shape, generator=rng, device=where).to(like.device)
     return -torch.log((-torch.log(uniform.clamp_min(1e-10))).clamp_min(1e-10))
 
 
-def sample_tokens(logits: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+def sample_tokens(logits: torch.Tensor, rng: torch.Generator | None = None) -> torch.Tensor:
     """Draw tokens from ``softmax(logits)`` along axis 2 (the Gumbel-max trick): (B, V, K, S) -> (B, V, S).
 
     The same draw as the forward value of :func:`straight_through_gumbel`, without its gradient.
     """
-    return (logits.float() + gumbel_noise(logits, generator)).max(2).indices
+    return (logits.float() + gumbel_noise(logits, rng)).max(2).indices
+
+
+def onehot(tokens: torch.Tensor, vocab: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """(B, V, S) tokens -> (B, V, K, S) one-hots."""
+    out = torch.zeros(*tokens.shape[:2], vocab, tokens.shape[2], dtype=dtype, device=tokens.device)
+    return out.scatter_(2, tokens.unsqueeze(2), 1.0)

@@ -1,10 +1,10 @@
-"""The generator G(prior, z) -> continuation, and its conditioner.
+"""The generator G(context, z) -> continuation, and its conditioner.
 
-The conditioner encodes the prior bars at four resolutions (step, eighth, beat, bar)
+The conditioner encodes the context bars at four resolutions (step, eighth, beat, bar)
 and into one summary vector. G starts from z and the summary at bar resolution and
 upsamples to steps; at every resolution it concatenates the conditioner's features of
-the same resolution (as MidiNet does), so the prior shapes the continuation's
-harmony, rhythm and the seam, not only its start. The prior is aligned bar for bar
+the same resolution (as MidiNet does), so the context shapes the continuation's
+harmony, rhythm and the seam, not only its start. The context is aligned bar for bar
 with the continuation when P = C; otherwise its features are resampled in time.
 """
 
@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from segue.config import ModelConfig
+from segue.models.config import ModelConfig
 from segue.models.blocks import ConvBlock, ResBlock, VoiceEmbedding, conv, straight_through_gumbel
 
 
@@ -24,7 +24,7 @@ def _factors(config: ModelConfig) -> tuple[int, int, int]:
 
 
 class Conditioner(nn.Module):
-    """Encode the prior: (B, V, K, Sp) one-hots -> features at four resolutions and a summary."""
+    """Encode the context: (B, V, K, Sp) one-hots -> features at four resolutions and a summary."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -36,10 +36,10 @@ class Conditioner(nn.Module):
             [ConvBlock(c // 2, c // 2, 2 * f1, f1), ConvBlock(c // 2, c, 2 * f2, f2), ConvBlock(c, c, f3, f3)]
         )
         self.res = ResBlock(c)
-        self.summary = nn.Linear(c * config.prior_bars, c)
+        self.summary = nn.Linear(c * config.context_bars, c)
 
-    def forward(self, prior: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
-        x = self.stem(self.embed(prior))  # (B, c/2, Sp)
+    def forward(self, context: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
+        x = self.stem(self.embed(context))  # (B, c/2, Sp)
         features = [x]
         for layer in self.down:
             x = layer(x)
@@ -47,11 +47,11 @@ class Conditioner(nn.Module):
         bars = self.res(features[-1])  # (B, c, P)
         features[-1] = bars
         summary = F.leaky_relu(self.summary(bars.flatten(1)), 0.2)  # (B, c)
-        return features, summary  # lengths: steps, eighths, beats, bars of the prior
+        return features, summary  # lengths: steps, eighths, beats, bars of the context
 
 
 class Generator(nn.Module):
-    """G(prior, z) -> logits of the continuation's tokens, (B, V, K, Sc)."""
+    """G(context, z) -> logits of the continuation's tokens, (B, V, K, Sc)."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -61,7 +61,7 @@ class Generator(nn.Module):
         self.start = nn.Linear(config.z_dim + c, c * config.continuation_bars)
         f1, f2, f3 = _factors(config)
         self.factors = (f3, f2, f1)
-        # From bars up to steps; each stage sees G's features and the prior's at that resolution.
+        # From bars up to steps; each stage sees G's features and the context's at that resolution.
         self.stages = nn.ModuleList(
             [
                 nn.Sequential(ConvBlock(2 * c, c), ResBlock(c)),  # bars
@@ -72,10 +72,10 @@ class Generator(nn.Module):
         )
         self.out = conv(c // 2, config.voices * config.vocab, 1)
 
-    def logits(self, prior: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    def logits(self, context: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """Unnormalized log-probabilities of every token of the continuation."""
         cfg = self.config
-        features, summary = self.conditioner(prior)
+        features, summary = self.conditioner(context)
         x = self.start(torch.cat([z, summary], dim=1)).view(len(z), -1, cfg.continuation_bars)  # (B, c, C)
         for i, stage in enumerate(self.stages):
             if i > 0:
@@ -89,10 +89,10 @@ class Generator(nn.Module):
 
     def forward(
         self,
-        prior: torch.Tensor,
+        context: torch.Tensor,
         z: torch.Tensor,
         tau: float = 1.0,
-        generator: torch.Generator | None = None,
+        rng: torch.Generator | None = None,
     ) -> torch.Tensor:
         """A continuation as straight-through one-hots, (B, V, K, Sc)."""
-        return straight_through_gumbel(self.logits(prior, z), tau, generator)
+        return straight_through_gumbel(self.logits(context, z), tau, rng)

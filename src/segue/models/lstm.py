@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from segue.config import LSTMConfig
+from segue.models.config import LSTMConfig
 from segue.music.tokens import HOLD, REST
 
 __all__ = ["LSTMConfig", "TokenLSTM"]

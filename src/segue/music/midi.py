@@ -51,12 +51,47 @@ grids and piano rolls are sized from a file's note times, so a file past it is r
 DEFAULT_TEMPO = 500_000  # microseconds per quarter note: 120 bpm, the MIDI default
 
 
+@dataclass(frozen=True)
+class MidiFile:
+    """A MIDI file's bytes and its parsed score, parsed once for every reader."""
+
+    data: bytes
+    score: symusic.Score
+    label: str
+
+
+@dataclass(frozen=True)
+class FilePlace:
+    """Where a piece read from a file lies in it: the file's ticks per beat, the file step of
+    the piece's bar 0, and the file track of each of the piece's parts."""
+
+    ticks_per_beat: int
+    origin_step: int
+    source_tracks: tuple[int, ...]
+
+    def tick_of(self, step: int, steps_per_beat: int) -> int:
+        """The file tick of the piece's ``step``."""
+        return round((self.origin_step + step) * self.ticks_per_beat / steps_per_beat)
+
+    def step_of(self, tick: int, steps_per_beat: int) -> int:
+        """The piece's step at the file tick ``tick`` (rounded to the grid)."""
+        return round(tick * steps_per_beat / self.ticks_per_beat) - self.origin_step
+
+
 @dataclass
 class ReadResult:
-    """The pieces read from one file and counts of what the reading rules changed."""
+    """The pieces read from one file, where each lies in it, and counts of what the reading
+    rules changed."""
 
     pieces: list[Piece]
     counts: Counter[str] = field(default_factory=Counter)
+    places: list[FilePlace] = field(default_factory=list)
+
+
+def parse_midi(source: str | Path | bytes, label: str) -> MidiFile:
+    """Read and parse a MIDI file once (see :func:`load_midi_bytes` for what is refused)."""
+    data = load_midi_bytes(source, label)
+    return MidiFile(data, _parse(data, label), label)
 
 
 @dataclass(frozen=True)
@@ -69,7 +104,7 @@ class _Segment:
 
 
 def read_midi(
-    source: str | Path | bytes,
+    source: str | Path | bytes | MidiFile,
     *,
     name: str | None = None,
     steps_per_beat: int = 4,
@@ -84,9 +119,11 @@ def read_midi(
     MidiError
         If the file is not MIDI, is corrupt, or holds no complete bar of notes.
     """
-    label = name or (str(source) if not isinstance(source, bytes) else "<bytes>")
-    data = load_midi_bytes(source, label)
-    score = _parse(data, label)
+    if isinstance(source, MidiFile):
+        label, score = name or source.label, source.score
+    else:
+        label = name or (str(source) if not isinstance(source, bytes) else "<bytes>")
+        score = parse_midi(source, label).score
     counts: Counter[str] = Counter()
     notes, parts, sources = _collect_notes(score, steps_per_beat, lowest, highest, keep_drums, counts, label)
     if not len(notes):
@@ -100,21 +137,20 @@ def read_midi(
         steps_per_beat,
         lambda e: KeySignature(int(e.key), bool(e.tonality)),
     )
-    pieces = []
+    pieces, places = [], []
     segments = _segments(score, steps_per_beat, label, counts)
     for index, segment in enumerate(segments):
         piece_name = Path(label).stem if index == 0 else f"{Path(label).stem}#{index + 1}"
-        piece = _cut_segment(notes, parts, segment, steps_per_beat, tempos, keys, counts)
-        if piece is not None:
-            used = piece.extra.pop("used")
-            piece.extra.update(ticks_per_beat=score.tpq, source_tracks=[sources[i] for i in used])
-        if piece is None or piece.complete_bars == 0:
+        cut = _cut_segment(notes, parts, segment, steps_per_beat, tempos, keys, counts)
+        if cut is None or cut[0].complete_bars == 0:
             counts["segment_without_complete_bar"] += 1
             continue
+        piece, origin, used = cut
         pieces.append(replace(piece, name=piece_name))
+        places.append(FilePlace(score.tpq, origin, tuple(sources[i] for i in used)))
     if not pieces:
         raise MidiError(label, "no complete bar of notes")
-    return ReadResult(pieces, +counts)
+    return ReadResult(pieces, +counts, places)
 
 
 def load_midi_bytes(source: str | Path | bytes, label: str) -> bytes:
@@ -249,7 +285,8 @@ def _cut_segment(
     tempos: list[tuple[int, object]],
     keys: list[tuple[int, object]],
     counts: Counter[str],
-) -> Piece | None:
+) -> tuple[Piece, int, list[int]] | None:
+    """The segment as a piece, the file step of its bar 0 and the parts it uses; None if empty."""
     inside = notes["onset"] >= segment.start
     if segment.end is not None:
         inside &= notes["onset"] < segment.end
@@ -284,8 +321,7 @@ def _cut_segment(
         pickup=pickup,
         tempos=tuple(_map_in_segment(tempos, origin, max(segment.start, origin), segment.end, DEFAULT_TEMPO)),  # type: ignore[arg-type]
         keys=tuple(_map_in_segment(keys, origin, max(segment.start, origin), segment.end, None)),  # type: ignore[arg-type]
-        extra={"origin_step": origin, "used": used.tolist()},
-    )
+    ), origin, used.tolist()
 
 
 def _map_in_segment(
@@ -338,13 +374,13 @@ def midi_seconds(data: bytes) -> float:
     return float(symusic.Score.from_midi(data).to("second").end())
 
 
-def tempo_segments(data: bytes, steps_per_beat: int = 4) -> list[tuple[float, float, float]]:
+def tempo_segments(source: bytes | MidiFile, steps_per_beat: int = 4) -> list[tuple[float, float, float]]:
     """Where a MIDI file's time goes: ``(step, seconds, seconds per step)`` at its start and at
     each tempo change, the step counted from the file's start (``steps_per_beat`` to a beat),
     the seconds elapsed there, and the pace from there on. A span at a tempo of 0 takes no time,
     as synthesizers play it, and has no segment of its own; a file without tempo plays at 120
     beats per minute."""
-    score = symusic.Score.from_midi(data)
+    score = source.score if isinstance(source, MidiFile) else symusic.Score.from_midi(source)
     tpq = score.tpq
     changes = sorted(((int(t.time), max(int(t.mspq), 0)) for t in score.tempos), key=lambda c: c[0])
     if not changes or changes[0][0] > 0:
@@ -366,9 +402,12 @@ __all__ = [
     "MAX_FILE_BYTES",
     "MAX_STEPS",
     "NOTE_DTYPE",
+    "FilePlace",
+    "MidiFile",
     "ReadResult",
     "midi_bytes",
     "midi_seconds",
+    "parse_midi",
     "read_midi",
     "tempo_segments",
     "write_midi",

@@ -108,10 +108,9 @@ class Piece:
 
     ``tempos`` is a tempo map of ``(step, microseconds per quarter note)`` pairs;
     ``keys`` a list of ``(step, KeySignature)``; ``fermatas`` the steps where a
-    fermata ends a phrase (the bundled chorales only). ``extra`` holds where a piece
-    read from MIDI came from: ``ticks_per_beat``, ``origin_step`` (the file's step,
-    at ``steps_per_beat``, where bar 0 starts) and ``source_tracks`` (the file's track
-    index of each part).
+    fermata ends a phrase (the bundled chorales only). ``extra`` holds what a builder
+    keeps beside a piece while it works (never written to a dataset). Where a piece read from
+    MIDI lies in its file is :class:`segue.music.midi.FilePlace`.
     """
 
     notes: np.ndarray

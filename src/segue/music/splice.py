@@ -33,9 +33,10 @@ def _cut_events(events, cut: int):  # type: ignore[no-untyped-def]
     events.extend(kept)
 
 
-def splice(data: bytes, cut_tick: int, steps_per_beat: int, additions: list[Addition]) -> bytes:
-    """The original file ``data`` cut at ``cut_tick``, followed by ``additions``."""
-    score = symusic.Score.from_midi(data)
+def splice(original: symusic.Score, cut_tick: int, steps_per_beat: int, additions: list[Addition]) -> bytes:
+    """The original file's parsed score (left as it is) cut at ``cut_tick``, followed by
+    ``additions``, as MIDI bytes."""
+    score = original.copy()
     ticks_per_step = score.tpq / steps_per_beat
     for track in score.tracks:
         columns = track.notes.numpy()

@@ -96,3 +96,14 @@ def from_tokens(tokens: np.ndarray, lowest: int, velocity: int = 80) -> np.ndarr
     notes["velocity"] = velocity
     notes["track"] = voice
     return sort_notes(notes)
+
+
+def seam_tail(tokens: np.ndarray) -> int:
+    """How many of the last steps of (V, S) tokens decide what sounds at their end: from the
+    earliest of the voices' last non-hold tokens. Decoding only that tail followed by more
+    tokens gives the same notes from the seam on as decoding everything."""
+    tokens = np.asarray(tokens)
+    steps = tokens.shape[1]
+    struck = tokens != HOLD
+    last = np.where(struck.any(axis=1), steps - 1 - np.argmax(struck[:, ::-1], axis=1), 0)
+    return int(steps - last.min()) if steps else 0

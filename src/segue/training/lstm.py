@@ -13,9 +13,10 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from segue.config import ModelConfig
-from segue.data.windows import WindowSampler
-from segue.models.lstm import LSTMConfig, TokenLSTM
+from segue.models.config import ModelConfig
+from segue.training.windows import WindowSampler
+from segue.models.config import LSTMConfig
+from segue.models.lstm import TokenLSTM
 from segue.music.piece import Piece
 
 

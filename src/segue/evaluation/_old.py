@@ -19,10 +19,10 @@ import numpy as np
 import torch
 
 from segue import metrics
-from segue.baselines import VoiceMarkov, repeat_prime, transpose_tokens
-from segue.continuation import continue_primes
-from segue.data.windows import as_voices, piece_tokens
-from segue.modelfile import SegueModel
+from segue.evaluation.baselines import VoiceMarkov, repeat_prime, transpose_tokens
+from segue.pipeline.continuation import continue_primes
+from segue.training.windows import as_voices, piece_tokens
+from segue.pipeline.model import SegueModel
 from segue.models.lstm import TokenLSTM
 from segue.music.piece import Piece
 from segue.music.tokens import REST, from_tokens

@@ -1,4 +1,4 @@
-"""Training windows: (prior, continuation) token pairs cut from pieces, augmented per batch.
+"""Training windows: (context, continuation) token pairs cut from pieces, augmented per batch.
 
 Every piece in the model's meter becomes a (voices, steps) token grid (see
 :mod:`segue.music.tokens`) once; a batch is a set of windows of P + C bars that start
@@ -10,44 +10,38 @@ state a checkpoint stores, so a resumed run draws the same batches.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 import numpy as np
 import torch
 
-from segue.config import ModelConfig
-from segue.data.augment import voice_ranges
+from segue.models.config import ModelConfig
 from segue.errors import SegueError
 from segue.music.piece import Part, Piece
 from segue.music.tokens import FIRST_PITCH, to_tokens
-from segue.music.voices import split_voices
+from segue.pipeline.pieces import as_voices, piece_tokens
 
 
-def piece_tokens(piece: Piece, config: ModelConfig, counts: Counter[str] | None = None) -> np.ndarray:
-    """A piece's tokens, (V, bars * steps_per_bar), from its first bar line (pickup bar included)."""
-    n_steps = piece.n_bars * config.steps_per_bar
-    return to_tokens(piece.notes, config.voices, n_steps, config.lowest, config.highest, counts)
-
-
-def as_voices(piece: Piece, config: ModelConfig) -> Piece:
-    """The piece with one track per model voice: as it is if its tracks already are the
-    voices, else split by :func:`segue.music.voices.split_voices`."""
-    if len(piece.parts) == config.voices:
-        return piece
-    centres = np.linspace(config.highest - 8, config.lowest + 8, config.voices).tolist()
-    split = split_voices(piece.notes, config.voices, piece.n_bars * piece.bar_steps, centres)
-    parts = tuple(Part(name) for name in config.voice_names)
-    return replace(piece, notes=split.notes, parts=parts)
+def voice_ranges(pieces_notes: Iterable[np.ndarray], n_tracks: int) -> np.ndarray:
+    """The (lowest, highest) pitch of each track over many pieces' notes."""
+    ranges = np.array([[127, 0]] * n_tracks, dtype=np.int64)
+    for notes in pieces_notes:
+        for track in range(n_tracks):
+            pitches = notes["pitch"][notes["track"] == track]
+            if len(pitches):
+                ranges[track, 0] = min(ranges[track, 0], int(pitches.min()))
+                ranges[track, 1] = max(ranges[track, 1], int(pitches.max()))
+    return ranges
 
 
 class WindowSampler:
-    """Random windows of ``prior_bars + continuation_bars`` bars from many pieces."""
+    """Random windows of ``context_bars + continuation_bars`` bars from many pieces."""
 
     def __init__(self, pieces: Sequence[Piece], config: ModelConfig, max_transpose: int = 5) -> None:
         self.config = config
         bar = config.steps_per_bar
-        window_bars = config.prior_bars + config.continuation_bars
+        window_bars = config.context_bars + config.continuation_bars
         self.counts: Counter[str] = Counter()
         grids, starts, shifts, piece_starts = [], [], [], []
         offset = 0
@@ -104,7 +98,7 @@ class WindowSampler:
             low, high = self.shift_low[pick], self.shift_high[pick]
             shift = low + (torch.rand(len(pick), generator=generator) * (high - low + 1)).long()
             tokens = torch.where(tokens >= FIRST_PITCH, tokens + shift[:, None, None], tokens)
-        split = self.config.prior_steps
+        split = self.config.context_steps
         return tokens[..., :split], tokens[..., split:]
 
 
@@ -118,9 +112,3 @@ def _shift_range(piece: Piece, ranges: np.ndarray, max_shift: int, config: Model
         low = max(low, int(max(ranges[voice, 0], config.lowest) - pitches.min()))
         high = min(high, int(min(ranges[voice, 1], config.highest) - pitches.max()))
     return (low, high) if low <= high else (0, 0)
-
-
-def onehot(tokens: torch.Tensor, vocab: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """(B, V, S) tokens -> (B, V, K, S) one-hots."""
-    out = torch.zeros(*tokens.shape[:2], vocab, tokens.shape[2], dtype=dtype, device=tokens.device)
-    return out.scatter_(2, tokens.unsqueeze(2), 1.0)

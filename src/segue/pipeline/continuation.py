@@ -2,10 +2,10 @@
 
 The pipeline of ``segue generate`` and of :func:`continue_midi`:
 
-1. Read the file (:func:`segue.music.read_midi`); its first meter segment is the prime's
+1. Read the file once (:func:`segue.music.midi.parse_midi`); its first meter segment is the prime's
    source, and its meter must be the model's (a 7/8 file and a 4/4 model: an error).
 2. The prime is its first K complete bars (default: all of them); a pickup bar is kept
-   and not counted. A prime shorter than the model's prior is padded with silence in
+   and not counted. A prime shorter than the model's context is padded with silence in
    front.
 3. The prime's notes are split into the model's voices (:mod:`segue.music.voices`) and
    transposed by the shift that puts each voice best into the range that voice had in
@@ -15,33 +15,33 @@ The pipeline of ``segue generate`` and of :func:`continue_midi`:
 5. The output is the original file up to the end of bar K, as it was, followed by the
    generated notes in the instrument of each voice's source track
    (:mod:`segue.music.splice`). A note the generator holds over the seam is struck
-   again at the seam.
+   again at the seam. Each :class:`Continuation` carries what callers show: the seam in
+   steps, the tempo map and the answer as a piece.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from segue.errors import MidiError, SegueError
-from segue.modelfile import SegueModel
-from segue.music.midi import load_midi_bytes, read_midi
+from segue.music.midi import FilePlace, MidiFile, parse_midi, read_midi, tempo_segments
 from segue.music.piece import Part, Piece, sort_notes
 from segue.music.splice import Addition, splice
-from segue.music.tokens import REST, from_tokens, to_tokens
-from segue.music.voices import split_voices
-from segue.sampling import continue_tokens
-
-MAX_BARS = 10_000
-MAX_SAMPLES = 64
+from segue.music.tokens import REST, from_tokens, seam_tail
+from segue.pipeline.arguments import check_arguments
+from segue.pipeline.model import SegueModel
+from segue.pipeline.sampling import continue_tokens
+from segue.pipeline.voicing import prime_voices
 
 
 @dataclass(frozen=True)
 class Continuation:
-    """One continuation: the output MIDI file, and where the generated part starts."""
+    """One continuation: the output MIDI file, where the generated part starts, and the answer
+    as callers show it (read once, when first asked for)."""
 
     midi: bytes
     seam_tick: int
@@ -49,27 +49,33 @@ class Continuation:
     bars: int
     shift: int
     voicing: str
+    _drawn: list[object] = field(default_factory=list, repr=False, compare=False)
 
+    def _read(self) -> tuple[Piece, FilePlace, MidiFile]:
+        if not self._drawn:
+            answer = parse_midi(self.midi, "<continuation>")
+            result = read_midi(answer, keep_drums=True)
+            self._drawn.append((result.pieces[0], result.places[0], answer))
+        return self._drawn[0]  # type: ignore[return-value]
 
-def check_temperature(temperature: float) -> None:
-    """Refuse a sampling temperature outside (0, 10]."""
-    if not 0 < temperature <= 10:
-        raise SegueError(f"temperature must be in (0, 10], not {temperature}")
+    @property
+    def piece(self) -> Piece:
+        """The answer as a piece: every track of the file, drums included, on its bar grid."""
+        return self._read()[0]
 
+    @property
+    def seam_step(self) -> int:
+        """The step of :attr:`piece` where the generated part starts."""
+        piece, place, _ = self._read()
+        return place.step_of(self.seam_tick, piece.steps_per_beat)
 
-def check_arguments(
-    bars: int, samples: int, truncation: float | None, prime_bars: int | None, temperature: float = 1.0
-) -> None:
-    """Refuse absurd arguments before any work."""
-    check_temperature(temperature)
-    if not 1 <= bars <= MAX_BARS:
-        raise SegueError(f"bars must be between 1 and {MAX_BARS:,}, not {bars}")
-    if not 1 <= samples <= MAX_SAMPLES:
-        raise SegueError(f"samples must be between 1 and {MAX_SAMPLES}, not {samples}")
-    if truncation is not None and not 0 < truncation <= 10:
-        raise SegueError(f"truncation must be in (0, 10], not {truncation}")
-    if prime_bars is not None and prime_bars < 1:
-        raise SegueError(f"prime bars must be at least 1, not {prime_bars}")
+    @property
+    def tempo_map(self) -> list[tuple[float, float, float]]:
+        """``(step, seconds, seconds per step)`` at the answer's start and at each tempo change,
+        the step on :attr:`piece`'s grid (negative before its first bar)."""
+        piece, place, answer = self._read()
+        segments = tempo_segments(answer, piece.steps_per_beat)
+        return [(step - place.origin_step, seconds, pace) for step, seconds, pace in segments]
 
 
 def continue_midi(
@@ -94,32 +100,29 @@ def continue_midi(
     """
     check_arguments(bars, samples, truncation, prime_bars, temperature)
     if model is None:
-        from segue import load_model
-
-        model = load_model()
+        model = _default_model()
     label = name or (str(source) if not isinstance(source, bytes) else "<bytes>")
-    data = load_midi_bytes(source, label)
-    pieces = read_midi(data, name=label, steps_per_beat=model.config.steps_per_beat).pieces
-    piece = _prime_piece(pieces, model, label)
+    original = parse_midi(source, label)
+    read = read_midi(original, name=label, steps_per_beat=model.config.steps_per_beat)
+    piece, place = _prime_piece(read.pieces, model, label), read.places[0]
     k = piece.complete_bars if prime_bars is None else prime_bars
     if k > piece.complete_bars:
         raise MidiError(label, f"has {piece.complete_bars} complete bars, fewer than the {k} asked for")
     cut_step = (piece.first_bar + k) * piece.bar_steps
-    voices, sources, shift, rule = prime_voices(piece, cut_step, model)
+    voices, sources, shift, rule = prime_voices(piece, place, cut_step, model)
     generated = continue_voices(
         voices, bars, model, seed=seed, samples=samples, truncation=truncation, temperature=temperature
     )
-    origin, tpq = int(piece.extra["origin_step"]), int(piece.extra["ticks_per_beat"])
-    cut_tick = round((origin + cut_step) * tpq / piece.steps_per_beat)
+    cut_tick = place.tick_of(cut_step, piece.steps_per_beat)
     velocities = _velocities(piece, cut_step)
+    tail = voices[:, voices.shape[1] - seam_tail(voices) :]  # the prime's end: what sounds at the seam
     out = []
     for tokens in generated:
-        whole = np.concatenate([voices, tokens], axis=1)
-        notes = from_tokens(whole, model.config.lowest)
-        notes = _after_seam(notes, voices.shape[1])
+        notes = from_tokens(np.concatenate([tail, tokens], axis=1), model.config.lowest)
+        notes = _after_seam(notes, tail.shape[1])
         notes["pitch"] = notes["pitch"].astype(np.int64) - shift
-        additions = _additions(notes, sources, piece, velocities, model)
-        midi = splice(data, cut_tick, piece.steps_per_beat, additions)
+        additions = _additions(notes, sources, piece, place, velocities, model)
+        midi = splice(original.score, cut_tick, piece.steps_per_beat, additions)
         out.append(Continuation(midi, cut_tick, k, bars, shift, rule))
     return out
 
@@ -131,52 +134,6 @@ def _prime_piece(pieces: list[Piece], model: SegueModel, label: str) -> Piece:
     if piece.steps_per_beat != model.config.steps_per_beat:
         raise SegueError("the file was read at another grid resolution than the model's")
     return piece
-
-
-def voice_centres(model: SegueModel) -> list[float]:
-    """The middle pitch of each voice's range (from training, else the model's range)."""
-    return [(low + high) / 2 for low, high in voice_ranges(model)]
-
-
-def voice_ranges(model: SegueModel) -> list[tuple[int, int]]:
-    """Each voice's (lowest, highest) pitch in the training data, else the model's range."""
-    config = model.config
-    ranges = model.info.get("voice_ranges")
-    if isinstance(ranges, list) and len(ranges) == config.voices:
-        return [(int(low), int(high)) for low, high in ranges]
-    return [(config.lowest, config.highest)] * config.voices
-
-
-def best_shift(notes: np.ndarray, ranges: list[tuple[int, int]]) -> int:
-    """The transposition in [-11, 12] that puts the voices' notes best into their ranges."""
-    costs = []
-    for shift in range(-11, 13):
-        cost = 0
-        for voice, (low, high) in enumerate(ranges):
-            pitch = notes["pitch"][notes["track"] == voice].astype(np.int64) + shift
-            cost += int(np.maximum(low - pitch, 0).sum() + np.maximum(pitch - high, 0).sum())
-        costs.append((cost, abs(shift), shift))
-    return min(costs)[2]
-
-
-def prime_voices(
-    piece: Piece, cut_step: int, model: SegueModel
-) -> tuple[np.ndarray, tuple[int, ...], int, str]:
-    """The prime as (V, cut_step) model tokens, each voice's source track, the shift, the rule."""
-    config = model.config
-    split = split_voices(piece.notes, config.voices, cut_step, voice_centres(model))
-    if not len(split.notes):
-        raise SegueError(f"{piece.name}: the prime has no notes to continue")
-    shift = best_shift(split.notes, voice_ranges(model))
-    notes = split.notes.copy()
-    pitch = notes["pitch"].astype(np.int64) + shift
-    while (pitch < config.lowest).any() or (pitch > config.highest).any():  # fold by octaves
-        pitch = np.where(pitch < config.lowest, pitch + 12, pitch)
-        pitch = np.where(pitch > config.highest, pitch - 12, pitch)
-    notes["pitch"] = pitch
-    tokens = to_tokens(notes, config.voices, cut_step, config.lowest, config.highest)
-    sources = tuple(piece.extra["source_tracks"][s] if s >= 0 else -1 for s in split.sources)
-    return tokens, sources, shift, split.rule
 
 
 def continue_voices(
@@ -207,15 +164,13 @@ def continue_primes(
     Only the last P bars of each prime are read; a shorter prime gets silence in front.
     """
     config = model.config
-    prior = primes[:, :, -config.prior_steps :]
-    if prior.shape[2] < config.prior_steps:  # a short prime: silence in front
-        pad = np.full((*prior.shape[:2], config.prior_steps - prior.shape[2]), REST, dtype=prior.dtype)
-        prior = np.concatenate([pad, prior], axis=2)
-    batch = torch.from_numpy(np.ascontiguousarray(prior)).long()
-    generator = torch.Generator().manual_seed(seed)
-    return continue_tokens(
-        model.generator, batch, bars, generator, truncation, temperature, model.lines
-    ).numpy()
+    context = primes[:, :, -config.context_steps :]
+    if context.shape[2] < config.context_steps:  # a short prime: silence in front
+        pad = np.full((*context.shape[:2], config.context_steps - context.shape[2]), REST, dtype=context.dtype)
+        context = np.concatenate([pad, context], axis=2)
+    batch = torch.from_numpy(np.ascontiguousarray(context)).long()
+    rng = torch.Generator().manual_seed(seed)
+    return continue_tokens(model.generator, batch, bars, rng, truncation, temperature, model.sampler).numpy()
 
 
 def continue_roll(
@@ -231,9 +186,7 @@ def continue_roll(
     """Continue voices given as (V, S) tokens in memory; returns (samples, V, bars * steps_per_bar)."""
     check_arguments(bars, samples, truncation, None, temperature)
     if model is None:
-        from segue import load_model
-
-        model = load_model()
+        model = _default_model()
     roll = np.asarray(roll)
     if roll.ndim != 2 or roll.shape[0] != model.config.voices:
         raise SegueError(f"expected tokens of shape ({model.config.voices}, steps), got {roll.shape}")
@@ -264,9 +217,14 @@ def _velocities(piece: Piece, cut_step: int) -> dict[int, int]:
 
 
 def _additions(
-    notes: np.ndarray, sources: tuple[int, ...], piece: Piece, velocities: dict[int, int], model: SegueModel
+    notes: np.ndarray,
+    sources: tuple[int, ...],
+    piece: Piece,
+    place: FilePlace,
+    velocities: dict[int, int],
+    model: SegueModel,
 ) -> list[Addition]:
-    file_tracks = list(piece.extra["source_tracks"])
+    file_tracks = list(place.source_tracks)
     out = []
     for voice, source in enumerate(sources):
         chunk = notes[notes["track"] == voice].copy()
@@ -278,6 +236,12 @@ def _additions(
         else:
             out.append(Addition(chunk, -1, Part(model.config.voice_names[voice], 52)))
     return out
+
+
+def _default_model() -> SegueModel:
+    from segue.pipeline.model import default_model_dir, load_model
+
+    return load_model(default_model_dir())
 
 
 __all__ = ["Continuation", "continue_midi", "continue_roll"]

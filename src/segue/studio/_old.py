@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -40,8 +40,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from segue import __version__
+from segue.version import __version__
 from segue.errors import SegueError
+
+if TYPE_CHECKING:
+    from segue.pipeline.continuation import Continuation
 
 log = logging.getLogger("segue.studio")
 
@@ -196,7 +199,7 @@ class Studio:
 
     def continue_upload(self, data: bytes, label: str, options: dict[str, Any]) -> list[Any]:
         """Continue the uploaded file; variation i uses seed + i (so each can be redrawn alone)."""
-        from segue.continuation import continue_midi
+        from segue.pipeline.continuation import continue_midi
 
         seed, samples = options.pop("seed"), options.pop("samples")
         results = []
@@ -209,7 +212,7 @@ class Studio:
         """The JSON answer: the prime's and every variation's notes, and each variation's MIDI."""
         variations = []
         for i, result in enumerate(results):
-            notes, timing = notes_of(result.midi, result.seam_tick)
+            notes, timing = notes_of(result)
             variations.append(
                 {"seed": seed + i, "midi": base64.b64encode(result.midi).decode(), "notes": notes}
             )
@@ -252,7 +255,7 @@ class Studio:
         return wav_bytes(load_midi_bytes(data, label), max_seconds=600, label=label)
 
 
-def notes_of(midi: bytes, seam_tick: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def notes_of(result: Continuation) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The notes of a continuation's MIDI for drawing, and its grid and tempo.
 
     Each note: pitch, start and length in steps, its track, and whether it was generated
@@ -261,11 +264,7 @@ def notes_of(midi: bytes, seam_tick: int) -> tuple[list[dict[str, Any]], dict[st
     so negative before its first bar), the seconds of audio elapsed there and the seconds per
     step from there on: the page's play head follows it.
     """
-    from segue.music.midi import read_midi, tempo_segments
-
-    (piece, *_) = read_midi(midi, keep_drums=True).pieces
-    tpq, origin = int(piece.extra["ticks_per_beat"]), int(piece.extra["origin_step"])
-    seam = round(seam_tick * piece.steps_per_beat / tpq) - origin
+    piece, seam = result.piece, result.seam_step
     notes = [
         {
             "pitch": int(n["pitch"]),
@@ -284,8 +283,8 @@ def notes_of(midi: bytes, seam_tick: int) -> tuple[list[dict[str, Any]], dict[st
         "end": piece.end,
         "seconds_per_step": first_tempo / 1e6 / piece.steps_per_beat,
         "tempo_map": [
-            {"step": step - origin, "seconds": seconds, "seconds_per_step": pace}
-            for step, seconds, pace in tempo_segments(midi, piece.steps_per_beat)
+            {"step": step, "seconds": seconds, "seconds_per_step": pace}
+            for step, seconds, pace in result.tempo_map
         ],
         "tracks": [part.name for part in piece.parts],
     }
@@ -334,7 +333,7 @@ def build_app(model: Any, limits: Limits | None = None) -> Any:
             "model": {
                 "meter": config.meter,
                 "voices": list(config.voice_names),
-                "prior_bars": config.prior_bars,
+                "context_bars": config.context_bars,
                 "continuation_bars": config.continuation_bars,
             },
             "limits": asdict(limits),

@@ -1,0 +1,58 @@
+"""Pieces and the model's tokens: a piece on the model's grid, its first context, and a piece
+made back from tokens in the model's meter."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+import numpy as np
+
+from segue.models import Generator
+from segue.models.config import ModelConfig
+from segue.music.piece import Meter, Part, Piece
+from segue.music.tokens import from_tokens, to_tokens
+from segue.music.voices import split_voices
+
+
+def piece_tokens(piece: Piece, config: ModelConfig, counts: Counter[str] | None = None) -> np.ndarray:
+    """A piece's tokens, (V, bars * steps_per_bar), from its first bar line (pickup bar included)."""
+    n_steps = piece.n_bars * config.steps_per_bar
+    return to_tokens(piece.notes, config.voices, n_steps, config.lowest, config.highest, counts)
+
+
+def as_voices(piece: Piece, config: ModelConfig) -> Piece:
+    """The piece with one track per model voice: as it is if its tracks already are the
+    voices, else split by :func:`segue.music.voices.split_voices`."""
+    if len(piece.parts) == config.voices:
+        return piece
+    centres = np.linspace(config.highest - 8, config.lowest + 8, config.voices).tolist()
+    split = split_voices(piece.notes, config.voices, piece.n_bars * piece.bar_steps, centres)
+    parts = tuple(Part(name) for name in config.voice_names)
+    return replace(piece, notes=split.notes, parts=parts)
+
+
+def prime_tokens(piece: Piece, generator: Generator) -> np.ndarray | None:
+    """The first P complete bars of ``piece`` as (V, Sp) tokens, or None if it is too short."""
+    config = generator.config
+    grid = piece_tokens(piece, config)
+    start = piece.first_bar * config.steps_per_bar
+    context = grid[:, start : start + config.context_steps]
+    return context if context.shape[1] == config.context_steps else None
+
+
+def tokens_to_piece(
+    tokens: np.ndarray, generator: Generator, like: Piece | None = None, name: str = ""
+) -> Piece:
+    """A piece from (V, S) tokens, in the model's meter, with ``like``'s tempo and key."""
+    config = generator.config
+    numerator, denominator = (int(x) for x in config.meter.split("/"))
+    return Piece(
+        notes=from_tokens(tokens, config.lowest),
+        parts=tuple(Part(n, 52) for n in config.voice_names),
+        meter=Meter(numerator, denominator),
+        steps_per_beat=config.steps_per_beat,
+        tempos=like.tempos if like is not None else ((0, 750_000),),
+        keys=like.keys if like is not None else (),
+        name=name,
+    )

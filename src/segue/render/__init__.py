@@ -1,0 +1,1 @@
+from segue.render._old import *  # noqa: F401,F403  (temporary)

@@ -1,0 +1,46 @@
+"""What every sampler does, and the plain one.
+
+A sampler turns the generator's (B, V, K, S) logits into (B, V, S) tokens. The plain sampler
+draws every (voice, step) cell on its own from the softmax (the forward value of the
+straight-through estimator G is trained with); :class:`segue.sampler.voiceleading.VoiceLeadingSampler`
+draws each voice's line as a whole. Samplers are swapped by assigning ``model.sampler``.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import torch
+
+from segue.models.blocks import sample_tokens
+
+
+class Sampler(Protocol):
+    """Draws tokens from the generator's logits."""
+
+    def draw(
+        self,
+        logits: torch.Tensor,
+        context: torch.Tensor,
+        rng: torch.Generator,
+        temperature: float = 1.0,
+        history: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """(B, V, S) tokens from (B, V, K, S) logits written from the (B, V, S') ``context``;
+        ``history``: every token before the drawn ones (default: the context)."""
+        ...
+
+
+class PlainSampler:
+    """Every cell drawn on its own from softmax(logits / temperature)."""
+
+    def draw(
+        self,
+        logits: torch.Tensor,
+        context: torch.Tensor,
+        rng: torch.Generator,
+        temperature: float = 1.0,
+        history: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """(B, V, S) tokens, each cell drawn alone; the context is not read."""
+        return sample_tokens(logits.float() / temperature, rng)

@@ -1,0 +1,223 @@
+"""The voice-leading sampler's calibration: log-weights that make its draws match statistics
+of the data it would otherwise get wrong, fitted by moment matching (:func:`calibrate`).
+
+The weights (:class:`Calibration`) act on each class of move (rest, entry, hold, stop, or a new
+note a given interval away) at each position of the bar, and on striking a note at all there
+(rhythm, pooled over the classes); on each new note by how common its pitch class is in the
+context the generator was given (its rank in the context's pitch-class profile) and by its
+distance from the voice's mean pitch there; on each token that repeats the context's token at
+the same step; and on the move from the context's last step into the first drawn one (the seam).
+Moment matching: draw continuations of real windows, compare how often each class occurs with
+how often it occurs in the real continuations, and add part of the log ratio, a few times over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from segue.music.tokens import FIRST_PITCH
+from segue.sampler.states import (
+    MAX_INTERVAL,
+    MOVE_CLASSES,
+    REGISTER_CLASSES,
+    STRIKING,
+    TONAL_CLASSES,
+    last_states,
+    move_classes,
+    sounding_pitches,
+    to_states,
+)
+
+if TYPE_CHECKING:
+    from segue.sampler.chain import VoiceLeadingSampler
+
+
+MAX_WEIGHT = 4.0
+"""The calibration's weights stay within ±MAX_WEIGHT (a factor of about 55)."""
+PSEUDO_COUNT = 10.0
+"""Added to every class's count, real and drawn, before their shares are compared: a class seen
+a few times moves its weight a little, not to the limit."""
+GROUPS = ("moves", "tonal", "register", "echo", "onsets", "seam")
+"""The groups of weights, in the order they are stored."""
+
+
+@dataclass(frozen=True, eq=False)
+class Calibration:
+    """Log-weights that make the sampler's draws match the data's statistics (fitted by
+    :func:`calibrate`), for V voices and M positions in the bar."""
+
+    moves: torch.Tensor
+    """(V, M, MOVE_CLASSES): each class of move into each position of the bar."""
+    tonal: torch.Tensor
+    """(V, TONAL_CLASSES): a new note by the rank of its pitch class in the context."""
+    register: torch.Tensor
+    """(V, REGISTER_CLASSES): a new note by its distance from the voice's mean pitch in the context."""
+    echo: torch.Tensor
+    """(V,): a token equal to the context's token at the same step (P bars earlier)."""
+    onsets: torch.Tensor
+    """(V, M): a new note (or an entry after a rest) at each position of the bar, whatever its
+    interval: rhythm, pooled over the move classes, which are too many for rare positions."""
+    seam: torch.Tensor
+    """(V, MOVE_CLASSES): the move from the context's last step into the first drawn one."""
+
+    def check(self, voices: int, positions: int) -> None:
+        """Raise ValueError unless every tensor is floating point, shaped for ``voices`` and
+        ``positions``, and within ±MAX_WEIGHT."""
+        shapes = {
+            "moves": (voices, positions, MOVE_CLASSES),
+            "tonal": (voices, TONAL_CLASSES),
+            "register": (voices, REGISTER_CLASSES),
+            "echo": (voices,),
+            "onsets": (voices, positions),
+            "seam": (voices, MOVE_CLASSES),
+        }
+        for name, shape in shapes.items():
+            weights = getattr(self, name)
+            if tuple(weights.shape) != shape:
+                raise ValueError(f"calibration {name} must have shape {shape}, not {tuple(weights.shape)}")
+            if not weights.is_floating_point():
+                raise ValueError(f"calibration {name} must be floating point, not {weights.dtype}")
+            if not bool((weights.abs() <= MAX_WEIGHT).all()):  # also false for NaN
+                raise ValueError(f"calibration {name} must be finite and within ±{MAX_WEIGHT:g}")
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        """The tensors by name."""
+        return {name: getattr(self, name) for name in GROUPS}
+
+
+SHARE_OF_STEP = {"moves": 1.0, "tonal": 0.5, "register": 0.5, "echo": 1.0, "onsets": 0.5, "seam": 0.5}
+"""The share of the calibration's step each group of weights takes (tonal and register weights
+both act on the pitch of every new note, so each takes half; onsets and the seam act on moves
+that the move weights weigh too)."""
+
+
+def move_counts(start: np.ndarray, states: np.ndarray, pitches: int, positions: int) -> np.ndarray:
+    """(V, M, MOVE_CLASSES) counts of the classes of moves into each position of the bar, in
+    (B, V, S) state lines that continue from (B, V) ``start`` states."""
+    batch, voices, steps = states.shape
+    full = np.concatenate([start[:, :, None], states], axis=2)
+    classes = move_classes(pitches).numpy()[full[:, :, :-1], full[:, :, 1:]]  # (B, V, S)
+    where = np.broadcast_to(np.arange(steps) % positions, (batch, steps))
+    counts = np.zeros((voices, positions, MOVE_CLASSES))
+    for v in range(voices):
+        np.add.at(counts[v], (where, classes[:, v]), 1)
+    return counts
+
+
+def tonal_ranks(context: np.ndarray, pitches: int, sounding: np.ndarray | None = None) -> np.ndarray:
+    """(B, P) tonal class of each pitch index given (B, V, S) context tokens: the rank of its
+    pitch class among the context's pitch classes, by how many steps they sound (``sounding``:
+    the context's :func:`sounding_pitches`, if already known)."""
+    pitch = sounding_pitches(context, pitches) if sounding is None else sounding
+    batch = len(pitch)
+    sounding = pitch >= 0
+    rows = np.broadcast_to(np.arange(batch)[:, None, None], pitch.shape)[sounding]
+    profile = np.zeros((batch, 12))
+    np.add.at(profile, (rows, pitch[sounding] % 12), 1)  # index mod 12: a pitch class, up to an offset
+    order = np.argsort(-profile, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    rank[np.arange(batch)[:, None], order] = np.arange(12)
+    rank = np.where(profile > 0, rank, 12)
+    return rank[:, np.arange(pitches) % 12]
+
+
+def register_classes(context: np.ndarray, pitches: int, sounding: np.ndarray | None = None) -> np.ndarray:
+    """(B, V, P) register class of each pitch index for each voice of (B, V, S) context tokens:
+    its distance in semitones from the voice's mean sounding pitch there (clipped to ±12),
+    or the last class if the voice is silent in the context."""
+    pitch = (sounding_pitches(context, pitches) if sounding is None else sounding).astype(np.float64)
+    sounding = pitch >= 0
+    steps = sounding.sum(2)
+    mean = np.where(sounding, pitch, 0).sum(2) / np.maximum(steps, 1)  # (B, V)
+    distance = np.rint(np.arange(pitches)[None, None] - mean[..., None]).astype(np.int64)
+    classes = np.clip(distance, -MAX_INTERVAL, MAX_INTERVAL) + MAX_INTERVAL
+    return np.where(steps[..., None] > 0, classes, REGISTER_CLASSES - 1)
+
+
+def onset_counts(classes: np.ndarray, tokens: np.ndarray, size: int) -> np.ndarray:
+    """(V, size) counts of the new notes in (B, V, S) ``tokens`` by the class of their pitch,
+    ``classes`` being (B, P) or (B, V, P)."""
+    voices = tokens.shape[1]
+    counts = np.zeros((voices, size))
+    for v in range(voices):
+        rows, steps = np.nonzero(tokens[:, v] >= FIRST_PITCH)
+        pitch = tokens[rows, v, steps] - FIRST_PITCH
+        found = classes[rows, pitch] if classes.ndim == 2 else classes[rows, v, pitch]
+        np.add.at(counts[v], found, 1)
+    return counts
+
+
+def echo_counts(context: np.ndarray, tokens: np.ndarray) -> np.ndarray:
+    """(V, 2) counts of the tokens equal and not equal to the context's token at the same step."""
+    steps = min(tokens.shape[2], context.shape[2])
+    same = np.asarray(tokens)[:, :, :steps] == np.asarray(context)[:, :, :steps]
+    return np.stack([same.sum((0, 2)), (~same).sum((0, 2))], axis=1).astype(np.float64)
+
+
+def calibrate(
+    sampler: VoiceLeadingSampler,
+    draw: Callable[[VoiceLeadingSampler, int], np.ndarray],
+    contexts: np.ndarray,
+    reals: np.ndarray,
+    rounds: int = 10,
+    rate: float = 0.5,
+    report: Callable[[int, float], None] | None = None,
+) -> VoiceLeadingSampler:
+    """``sampler`` with a :class:`Calibration` fitted by moment matching.
+
+    ``contexts`` (B, V, S') are real contexts and ``reals`` (B, V, S) what follows them; ``draw``
+    (sampler, round) continues ``contexts`` with a sampler. Each round adds ``rate`` × log(real
+    share / drawn share) of every class of move (per voice and position in the bar), half
+    that for every tonal and register class of new notes (per voice: the two describe the
+    same notes, and full steps on both overshoot), ``rate`` × the gap in log-odds for
+    the tokens that echo the context, half that gap for striking a note at each position of
+    the bar, and half the log ratio for each class of move at the seam (these two act on
+    moves that the move weights weigh too). ``report`` gets the round and the mean gap, in nats,
+    between the real and drawn shares of the moves before that round.
+    """
+    pitches, positions = sampler.pitches, sampler.positions
+    contexts = np.ascontiguousarray(contexts)
+    start = last_states(torch.from_numpy(contexts), pitches).numpy()
+    sounding = sounding_pitches(contexts, pitches)
+    ranks = tonal_ranks(contexts, pitches, sounding)
+    registers = register_classes(contexts, pitches, sounding)
+
+    def log_shares(tokens: np.ndarray) -> dict[str, np.ndarray]:
+        states = to_states(tokens, pitches)
+        moves = move_counts(start, states, pitches, positions)
+        struck = moves[..., STRIKING].sum(-1)
+        counts = {
+            "moves": moves,
+            "tonal": onset_counts(ranks, tokens, TONAL_CLASSES),
+            "register": onset_counts(registers, tokens, REGISTER_CLASSES),
+            "echo": echo_counts(contexts, tokens),
+            "onsets": np.stack([struck, moves.sum(-1) - struck], axis=-1),  # (V, M, 2)
+            "seam": move_counts(start, states[:, :, :1], pitches, 1)[:, 0],
+        }
+        smoothed = {name: c + PSEUDO_COUNT for name, c in counts.items()}
+        shares = {name: np.log(c / c.sum(-1, keepdims=True)) for name, c in smoothed.items()}
+        for name in ("echo", "onsets"):  # log-odds of echoing, of striking a note
+            shares[name] = shares[name][..., 0] - shares[name][..., 1]
+        return shares
+
+    real = log_shares(np.asarray(reals))
+    weights = {name: np.zeros_like(value) for name, value in real.items()}
+    drawn_with = sampler
+    for round_ in range(rounds):
+        drawn = log_shares(draw(drawn_with, round_))
+        if report is not None:
+            gap = np.abs(real["moves"] - drawn["moves"]) * np.exp(real["moves"])
+            report(round_, float(gap.sum(2).mean()))
+        for name in weights:
+            step = rate * SHARE_OF_STEP[name]
+            moved = weights[name] + step * (real[name] - drawn[name])
+            weights[name] = np.clip(moved, -MAX_WEIGHT, MAX_WEIGHT)
+        weights["register"][:, -1] = 0.0  # a voice silent in the context: too rare to weigh
+        calibration = Calibration(**{name: torch.from_numpy(w).float() for name, w in weights.items()})
+        drawn_with = sampler.with_calibration(calibration)
+    return drawn_with

@@ -1,0 +1,43 @@
+"""How tokens are drawn from the generator's output (:class:`SamplerConfig`); saved in the
+``sampler/`` section of every model folder that has a voice-leading sampler, and read from the
+``[sampler]`` table of a training config, since the sampler is fitted at the end of training."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from segue.configfile import require
+
+
+@dataclass(frozen=True)
+class SamplerConfig:
+    """The voice-leading sampler's settings: how strongly it weighs each voice's line and
+    parallel motion, and how its calibration is fitted."""
+
+    strength: float = 1.0
+    """Weight of the line chain counted on the training data (each voice's step-to-step moves);
+    0 with ``parallels`` 0: no voice-leading sampler (every cell drawn on its own)."""
+    parallels: float = 5.0
+    """How strongly parallel fifths and octaves between voices are avoided (the weight of such a
+    move is divided by e^parallels)."""
+    calibration_rounds: int = 16
+    """Rounds of moment matching that fit the calibration (how often each class of move, each new
+    note by its pitch class's rank and its register in the context, echoes of the context, notes
+    struck at each position of the bar and each move at the seam should occur; see
+    :func:`segue.sampler.calibration.calibrate`); 0: none."""
+    calibration_windows: int = 1000
+    """How many training windows the calibration continues in each round (besides every window
+    of the validation pieces)."""
+
+    def __post_init__(self) -> None:
+        require(0 <= self.strength <= 10, "strength must be between 0 and 10")
+        require(0 <= self.parallels <= 100, "parallels must be between 0 and 100")
+        require(0 <= self.calibration_rounds <= 100, "calibration_rounds must be between 0 and 100")
+        require(
+            1 <= self.calibration_windows <= 100_000, "calibration_windows must be between 1 and 100,000"
+        )
+
+    @property
+    def enabled(self) -> bool:
+        """Whether training fits a voice-leading sampler at all."""
+        return self.strength > 0 or self.parallels > 0

@@ -1,0 +1,78 @@
+"""Fitting the sampler at the end of training: the chain counted on the training pieces, then
+the calibration on continuations that this model writes of training and validation windows.
+The sampler's own code (:mod:`segue.sampler`) does the fitting; this module gives it the data
+and a way to draw."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from segue.errors import SegueError
+from segue.models import Generator
+from segue.models.config import ModelConfig
+from segue.music.piece import Piece
+from segue.pipeline.sampling import continue_tokens
+from segue.sampler import SamplerConfig, VoiceLeadingSampler, calibrate
+from segue.training.windows import WindowSampler
+
+
+def fit_sampler(
+    windows: WindowSampler, config: ModelConfig, settings: SamplerConfig, max_transpose: int
+) -> VoiceLeadingSampler:
+    """The voice-leading sampler with its chain counted on the training pieces (moves into each
+    position of the bar, in every transposition up to ``max_transpose``), not yet calibrated."""
+    return VoiceLeadingSampler.fit(
+        windows.piece_grids(),
+        config.voices,
+        config.vocab - 2,
+        max_transpose,
+        positions=config.steps_per_bar,
+        strength=settings.strength,
+        parallels=settings.parallels,
+    )
+
+
+def calibrate_sampler(
+    sampler: VoiceLeadingSampler,
+    generator: Generator,
+    windows: WindowSampler,
+    held_out: Sequence[Piece],
+    settings: SamplerConfig,
+    seed: int,
+    progress: bool = True,
+) -> VoiceLeadingSampler:
+    """The sampler calibrated on continuations of ``calibration_windows`` training windows and of
+    every held-out window (the generator writes differently for music it has not seen, as
+    users' music will be), untransposed."""
+    from tqdm import tqdm
+
+    config = generator.config
+    order = torch.randperm(len(windows), generator=torch.Generator().manual_seed(seed))
+    contexts, reals = windows.windows(order[: settings.calibration_windows])
+    try:
+        held = WindowSampler(held_out, config, 0)
+    except SegueError:  # no held-out piece is long enough
+        held = None
+    if held is not None:
+        more, more_reals = held.windows(torch.arange(len(held)))
+        contexts, reals = torch.cat([contexts, more]), torch.cat([reals, more_reals])
+
+    def draw(candidate: VoiceLeadingSampler, round_: int) -> np.ndarray:
+        rng = torch.Generator().manual_seed(seed + 1 + round_)
+        chunks = [
+            continue_tokens(generator, contexts[i : i + 256], config.continuation_bars, rng, sampler=candidate)
+            for i in range(0, len(contexts), 256)
+        ]
+        return torch.cat(chunks).numpy()
+
+    rounds = settings.calibration_rounds
+    with tqdm(total=rounds, disable=not progress, desc="calibrating", unit="round") as bar:
+
+        def report(round_: int, gap: float) -> None:
+            bar.update()
+            bar.set_postfix({"gap": f"{gap:.3f}"}, refresh=False)
+
+        return calibrate(sampler, draw, contexts.numpy(), reals.numpy(), rounds, report=report)
