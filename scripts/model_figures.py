@@ -17,11 +17,11 @@ import torch
 
 from segue import load_model
 from segue.data.chorales import load_chorales, split_indices
-from segue.training.windows import piece_tokens
 from segue.music.tokens import from_tokens
-from segue.render import plot_pianorolls, plot_training_curves
-from segue.pipeline.sampling import continue_tokens
 from segue.pipeline.pieces import prime_tokens, tokens_to_piece
+from segue.pipeline.sampling import continue_tokens
+from segue.render import plot_pianorolls, plot_training_curves
+from segue.training.windows import piece_tokens
 
 
 def note_lengths(tokens: np.ndarray, lowest: int) -> np.ndarray:
@@ -57,17 +57,18 @@ def main() -> None:
     tests = [chorales[i] for i in split_indices(chorales, "test")]
     usable = [p for p in tests if str(p.meter) == config.meter and p.complete_bars >= 12]
     primes = [(p, t) for p in usable if (t := prime_tokens(p, net)) is not None]
-    prior = torch.from_numpy(np.stack([t for _, t in primes]))
+    context = torch.from_numpy(np.stack([t for _, t in primes]))
     bars = 2 * config.continuation_bars
-    generator = torch.Generator().manual_seed(args.seed)
-    out = continue_tokens(net, prior, bars, generator, lines=model.lines).numpy()
+    rng = torch.Generator().manual_seed(args.seed)
+    out = continue_tokens(net, context, bars, rng, sampler=model.sampler).numpy()
     shown = [0, len(primes) // 2, len(primes) - 1]
     pieces = [
         tokens_to_piece(np.concatenate([primes[i][1], out[i]], axis=1), net, primes[i][0], primes[i][0].name)
         for i in shown
     ]
     titles = [
-        f"{p.name} (test split): {config.context_bars} bars of Bach, then {bars} generated bars" for p in pieces
+        f"{p.name} (test split): {config.context_bars} bars of Bach, then {bars} generated bars"
+        for p in pieces
     ]
     path = plot_pianorolls(
         pieces, args.out / "continuations.png", titles=titles, seams=[config.context_steps] * 3

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from segue import load_model
 from segue.data.chorales import load_chorales, split_indices
+from segue.models.lstm import LSTMConfig
 from segue.pipeline.lstm import save_lstm
 from segue.pipeline.model import baseline_model_dir
-from segue.models.lstm import LSTMConfig
 from segue.training.lstm import train_lstm
 
 

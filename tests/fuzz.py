@@ -12,11 +12,11 @@ import struct
 
 import numpy as np
 
-from segue.models.config import ModelConfig
-from segue.training.windows import as_voices, piece_tokens
 from segue.errors import MidiError
+from segue.models.config import ModelConfig
 from segue.music.midi import midi_bytes, read_midi
 from segue.music.pianoroll import from_pianoroll, to_pianoroll
+from segue.pipeline.pieces import as_voices, piece_tokens
 from tests.smf import TrackBuilder, smf, varlen
 
 CONFIG = ModelConfig()

@@ -5,13 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from segue.evaluation.baselines import VoiceMarkov, repeat_prime, transpose_tokens
 from segue.cli import main
 from segue.evaluation import SYSTEMS, classifier_accuracy, pair_features, repetition_features, telltales
-from segue.pipeline.lstm import save_lstm
-from segue.pipeline.model import SegueModel
+from segue.evaluation.baselines import VoiceMarkov, repeat_prime, transpose_tokens
 from segue.models.lstm import LSTMConfig, TokenLSTM
 from segue.music.tokens import FIRST_PITCH, HOLD, REST
+from segue.pipeline.lstm import save_lstm
 from tests.tiny import TINY_MODEL
 
 
@@ -38,12 +37,6 @@ def test_markov_chain_continues_a_pattern_it_has_learned():
     markov = VoiceMarkov(order=4).fit([pattern])
     out = markov.continue_tokens(pattern[:, :12], 12, np.random.default_rng(0))
     assert out.tolist() == pattern[:, 12:24].tolist()
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory) -> Path:
-    torch.manual_seed(0)
-    return SegueModel.create(TINY_MODEL).save(tmp_path_factory.mktemp("m") / "tiny")
 
 
 @pytest.fixture(scope="module")

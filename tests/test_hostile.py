@@ -12,13 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 from segue.cli import main
-from segue.pipeline.model import SegueModel
 from segue.music.midi import read_midi
 from tests.hostile import BIG, CORPUS, HERE, write_corpus
-from tests.tiny import TINY_MODEL
 
 # name -> the start of the error after "<name>: ", or None where the file is continued
 EXPECTED: dict[str, str | None] = {
@@ -44,13 +41,6 @@ EXPECTED: dict[str, str | None] = {
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
     return write_corpus(tmp_path_factory.mktemp("hostile"))[0].parent
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory) -> Path:
-    torch.manual_seed(0)
-    model = SegueModel.create(TINY_MODEL, {"voice_ranges": [[60, 81], [53, 74], [48, 69], [36, 62]]})
-    return model.save(tmp_path_factory.mktemp("model") / "tiny")
 
 
 def test_the_committed_corpus_is_what_the_generator_writes(corpus):

@@ -12,8 +12,8 @@ import torch
 from fastapi.testclient import TestClient
 
 from segue.data.chorales import load_chorales, split_indices
-from segue.pipeline.model import SegueModel
 from segue.music.midi import midi_bytes, read_midi
+from segue.pipeline.model import SegueModel
 from segue.studio import Limits, build_app, safe_label
 from tests.smf import TrackBuilder, smf
 from tests.tiny import TINY_MODEL

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+from segue.version import __version__
 
 if TYPE_CHECKING:
     from segue.pipeline.model import SegueModel
@@ -16,10 +16,9 @@ if TYPE_CHECKING:
 
 def load_model(path: str | Path | None = None, device: str = "cpu") -> SegueModel:
     """Load a model folder (``config.json`` + ``model.safetensors``); the shipped model by default."""
-    from segue.pipeline.model import default_model_dir
     from segue.pipeline.model import load_model as load
 
-    return load(path if path is not None else default_model_dir(), device)
+    return load(path, device)
 
 
 def continue_midi(source, bars: int = 8, **options):  # type: ignore[no-untyped-def]

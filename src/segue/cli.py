@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from segue.version import __version__
 from segue.commands import data, demo, evaluate, generate, serve, train
 from segue.errors import SegueError
+from segue.version import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:

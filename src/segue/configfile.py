@@ -24,6 +24,7 @@ else:  # pragma: no cover
 
 T = TypeVar("T")
 
+
 def require(condition: bool, message: str) -> None:
     """Raise a one-line config error unless ``condition`` holds."""
     if not condition:

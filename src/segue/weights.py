@@ -41,4 +41,6 @@ def write_weights(path: Path, tensors: dict[str, torch.Tensor]) -> None:
     """Write tensors (moved to the CPU, made contiguous) as a safetensors file."""
     from safetensors.torch import save_file
 
-    save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(path), metadata={"format": "pt"})
+    save_file(
+        {k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(path), metadata={"format": "pt"}
+    )

@@ -11,20 +11,13 @@ import segue
 from segue import load_model
 from segue.cli import main
 from segue.data.chorales import load_chorales, split_indices
-from segue.pipeline.model import SegueModel
 from segue.music.midi import midi_bytes, read_midi
+from segue.pipeline.model import SegueModel
 from segue.render import wav_stats
 from tests.smf import TrackBuilder, smf
 from tests.tiny import TINY_MODEL
 
 BAR = 1920  # ticks per 4/4 bar at 480 per quarter
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory) -> Path:
-    torch.manual_seed(0)
-    model = SegueModel.create(TINY_MODEL, {"voice_ranges": [[60, 81], [53, 74], [48, 69], [36, 62]]})
-    return model.save(tmp_path_factory.mktemp("model") / "tiny")
 
 
 @pytest.fixture(scope="module")
@@ -183,17 +176,18 @@ def test_temperature_sharpens_the_draw(tiny_model):
     assert np.array_equal(same, segue.continue_roll(voices, bars=2, model=model, seed=0, samples=8))
 
 
-def test_the_voice_leading_prior_is_used_unless_plain(band, tmp_path):
+def test_the_voice_leading_sampler_is_used_unless_plain(band, tmp_path):
     import math
 
-    from segue.models.lineprior import LinePrior, allowed_moves
+    from segue.sampler import VoiceLeadingSampler
+    from segue.sampler.states import allowed_moves
 
     torch.manual_seed(0)
     model = SegueModel.create(TINY_MODEL, {"voice_ranges": [[60, 81], [53, 74], [48, 69], [36, 62]]})
     pitches = TINY_MODEL.vocab - 2
-    potentials = torch.randn(TINY_MODEL.voices, 2 * pitches + 1, 2 * pitches + 1)
-    model.lines = LinePrior(potentials.masked_fill(~allowed_moves(pitches), -math.inf), 1.0, 5.0)
-    folder = model.save(tmp_path / "with-lines")
+    potentials = torch.randn(TINY_MODEL.voices, 1, 2 * pitches + 1, 2 * pitches + 1)
+    model.sampler = VoiceLeadingSampler(potentials.masked_fill(~allowed_moves(pitches), -math.inf), 1.0, 5.0)
+    folder = model.save(tmp_path / "with-sampler")
     outs = {}
     for name, extra in (("a", []), ("b", []), ("plain", ["--plain"])):
         out = tmp_path / f"{name}.mid"

@@ -70,13 +70,13 @@ def test_nothing_usable_writes_nothing(tmp_path: Path):
 
 
 def _build(source: Path, out: Path, *extra: str, fault_after: int = 0):
-    import os
     import subprocess
     import sys
 
-    env = {**os.environ, "SEGUE_FAULT_AFTER_FILES": str(fault_after)}
-    command = [sys.executable, "-m", "segue", "data", "build", str(source), "--out", str(out), *extra]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    command = [sys.executable, "-m", "tests.faults", "build", str(fault_after)]
+    command += ["data", "build", str(source), "--out", str(out), *extra]
+    root = Path(__file__).resolve().parents[2]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=root)
 
 
 def test_a_build_killed_with_sigkill_leaves_no_dataset_and_a_rerun_completes(tmp_path: Path):

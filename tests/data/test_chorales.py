@@ -4,10 +4,11 @@ from collections import Counter
 
 import pytest
 
-from segue.data.augment import allowed_shifts, voice_ranges
 from segue.data.chorales import base_name, chorales_dir, load_chorales, load_splits, split_indices
 from segue.music.midi import midi_bytes, read_midi
 from segue.music.pianoroll import from_pianoroll, to_pianoroll
+from segue.training.windows import voice_ranges
+from tests.shifts import allowed_shifts
 from tests.strategies import note_tuples
 
 

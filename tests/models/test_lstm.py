@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from segue.errors import SegueError
-from segue.pipeline.lstm import load_lstm, save_lstm
-from segue.pipeline.model import load_model
 from segue.models.lstm import LSTMConfig, TokenLSTM
 from segue.music.tokens import FIRST_PITCH, HOLD, REST
+from segue.pipeline.lstm import load_lstm, save_lstm
+from segue.pipeline.model import load_model
 from segue.training.lstm import lstm_loss
 from tests.tiny import TINY_MODEL
 

@@ -12,13 +12,16 @@ from safetensors.torch import load_file, save_file
 
 from segue.cli import main
 from segue.data.chorales import load_chorales, split_indices
-from segue.training.windows import WindowSampler
 from segue.errors import SegueError
 from segue.models.losses import GanLoss
 from segue.music.midi import read_midi
 from segue.training.checkpoint import list_checkpoints
 from segue.training.trainer import Trainer, TrainingDiverged
-from tests.tiny import TINY_MODEL, TINY_TRAIN, tiny_toml
+from segue.training.windows import WindowSampler
+from tests.ports import free_port
+from tests.tiny import TINY_MODEL, TINY_SAMPLER, TINY_TRAIN, tiny_toml
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -53,15 +56,20 @@ def test_tiny_training_through_the_cli_writes_the_whole_run_directory(tmp_path: 
     midi = next(p for p in samples if p.suffix == ".mid")
     (piece,) = read_midi(midi).pieces
     assert piece.complete_bars >= TINY_MODEL.context_bars
-    assert sorted(p.name for p in (run / "model").iterdir()) == ["config.json", "model.safetensors"]
+    assert sorted(p.name for p in (run / "model").iterdir()) == [
+        "config.json",
+        "model.safetensors",
+        "sampler",
+    ]
 
 
 def _train_subprocess(run: Path, config: Path, *extra: str, fault_at: int | None = None) -> int:
-    env = {**os.environ, "SEGUE_FAULT_AT_STEP": str(fault_at or 0)}
     cmd = [
         sys.executable,
         "-m",
-        "segue",
+        "tests.faults",
+        "train",
+        str(fault_at or 0),
         "train",
         "--out",
         str(run),
@@ -70,7 +78,7 @@ def _train_subprocess(run: Path, config: Path, *extra: str, fault_at: int | None
         "--quiet",
         *extra,
     ]
-    return subprocess.run(cmd, env=env, capture_output=True, timeout=300).returncode
+    return subprocess.run(cmd, capture_output=True, timeout=300, cwd=ROOT).returncode
 
 
 def test_resume_after_sigkill_reproduces_the_uninterrupted_run(tmp_path: Path):
@@ -91,15 +99,17 @@ def test_resume_after_sigkill_reproduces_the_uninterrupted_run(tmp_path: Path):
     assert [r.split(",")[0] for r in rows[1:]] == [str(s) for s in range(1, 9)]
 
 
-def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path: Path, pieces):
+def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path: Path, pieces, monkeypatch):
+    from segue.training import gan
+
     train, _ = pieces
-    trainer = Trainer(tmp_path, TINY_MODEL, TINY_TRAIN, train, progress=False)
-    hinge = trainer.loss
+    trainer = Trainer(tmp_path, TINY_MODEL, TINY_TRAIN, train, sampler_config=TINY_SAMPLER, progress=False)
+    hinge = gan.HINGE
 
     def g_loss(scores: torch.Tensor) -> torch.Tensor:
         return hinge.g(scores) * (float("nan") if trainer.step >= 3 else 1.0)
 
-    trainer.loss = GanLoss("broken", hinge.d_real, hinge.d_fake, g_loss)
+    monkeypatch.setattr(gan, "HINGE", GanLoss("broken", hinge.d_real, hinge.d_fake, g_loss))
     with pytest.raises(TrainingDiverged, match="at step 4"):
         trainer.run()
     assert [p.name for p in list_checkpoints(tmp_path / "checkpoints")] == ["step-0000002.safetensors"]
@@ -111,7 +121,9 @@ def _ddp_worker(rank: int, world: int, folder: str, port: int) -> None:
     torch.set_num_threads(1)
     chorales = load_chorales()
     train = [chorales[i] for i in split_indices(chorales, "train")[:30]]
-    trainer = Trainer(Path(folder) / "run", TINY_MODEL, TINY_TRAIN, train, progress=False)
+    trainer = Trainer(
+        Path(folder) / "run", TINY_MODEL, TINY_TRAIN, train, progress=False, sampler_config=TINY_SAMPLER
+    )
     for _ in range(3):
         trainer.train_step()
         trainer.step += 1
@@ -126,13 +138,9 @@ def _ddp_worker(rank: int, world: int, folder: str, port: int) -> None:
 
 
 def test_distributed_data_parallel_keeps_replicas_identical(tmp_path: Path):
-    import socket
-
     import torch.multiprocessing as mp
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     mp.spawn(_ddp_worker, args=(2, str(tmp_path), port), nprocs=2, join=True)
     a, b = (load_file(tmp_path / f"rank{r}.safetensors") for r in (0, 1))
     seeds = [safe_open(str(tmp_path / f"rank{r}.safetensors"), "pt").metadata()["seed"] for r in (0, 1)]
@@ -159,20 +167,11 @@ def test_a_used_run_directory_needs_resume_and_the_same_model(tmp_path: Path, ca
     assert main(resume) == 1 and "another model config" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(
-    "options",
-    [
-        {"loss": "wgan-gp"},
-        {"loss": "nonsaturating", "r1_gamma": 1.0, "feature_matching": 1.0},
-        {"loss": "hinge", "d_steps": 2, "mismatch": 0.0},
-        {"method": "cvae"},
-        {"loss": "hinge", "reconstruction": 0.5, "d_intervals": True},
-    ],
-)
-def test_every_objective_and_option_trains(tmp_path: Path, pieces, options):
-    model = dataclasses.replace(TINY_MODEL, d_intervals=options.pop("d_intervals", False))
+@pytest.mark.parametrize("options", [{"mismatch": 0.0}, {"method": "cvae"}, {"reconstruction": 0.5}])
+def test_every_method_and_option_trains(tmp_path: Path, pieces, options):
+    model = TINY_MODEL
     config = dataclasses.replace(TINY_TRAIN, steps=2, **options)
-    trainer = Trainer(tmp_path, model, config, pieces[0], progress=False)
+    trainer = Trainer(tmp_path, model, config, pieces[0], progress=False, sampler_config=TINY_SAMPLER)
     before = [p.detach().clone() for p in trainer.G.parameters()]
     values = trainer.train_step()
     assert all(math.isfinite(v) for v in values.values())
@@ -180,7 +179,7 @@ def test_every_objective_and_option_trains(tmp_path: Path, pieces, options):
     if config.reconstruction > 0:
         assert values["reconstruction"] > 0 and trainer.E is not None
         assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in trainer.E.parameters())
-        Trainer(tmp_path / "run", model, config, pieces[0], progress=False).run()
+        Trainer(tmp_path / "run", model, config, pieces[0], progress=False, sampler_config=TINY_SAMPLER).run()
         header = (tmp_path / "run" / "metrics.csv").read_text().splitlines()[0].split(",")
         assert {"loss_g", "reconstruction", "kl"} <= set(header)
 
@@ -191,7 +190,7 @@ def test_init_starts_g_from_a_model_folder_and_d_only_from_a_gan_with_the_same_d
     torch.manual_seed(123)
     start = SegueModel.create(TINY_MODEL, {"method": "cvae"}).save(tmp_path / "start")
     trainer = Trainer(tmp_path / "a", TINY_MODEL, dataclasses.replace(TINY_TRAIN, init=str(start)), pieces[0])
-    fresh = Trainer(tmp_path / "b", TINY_MODEL, TINY_TRAIN, pieces[0])
+    fresh = Trainer(tmp_path / "b", TINY_MODEL, TINY_TRAIN, pieces[0], sampler_config=TINY_SAMPLER)
     saved = load_file(str(start / "model.safetensors"))
     for name, value in trainer.G.state_dict().items():
         assert torch.equal(value, saved[f"generator.{name}"])
@@ -199,8 +198,8 @@ def test_init_starts_g_from_a_model_folder_and_d_only_from_a_gan_with_the_same_d
     assert not all(torch.equal(a, b) for a, b in zip(trainer.G.parameters(), fresh.G.parameters()))
     # a CVAE's D was never trained: D starts fresh
     assert all(torch.equal(a, b) for a, b in zip(trainer.D.parameters(), fresh.D.parameters()))
-    # another D (the interval view) may start from the same G
-    other_d = dataclasses.replace(TINY_MODEL, d_intervals=True)
+    # another D may start from the same G
+    other_d = dataclasses.replace(TINY_MODEL, d_channels=32)
     Trainer(tmp_path / "c", other_d, dataclasses.replace(TINY_TRAIN, init=str(start)), pieces[0])
     # a GAN with the same settings brings its D along
     gan = SegueModel.create(TINY_MODEL, {"method": "gan"}).save(tmp_path / "gan")
@@ -214,43 +213,51 @@ def test_init_starts_g_from_a_model_folder_and_d_only_from_a_gan_with_the_same_d
         Trainer(tmp_path / "e", wider, dataclasses.replace(TINY_TRAIN, init=str(start)), pieces[0])
 
 
-def test_the_trained_model_carries_a_line_prior_counted_on_its_data(tmp_path: Path, pieces):
+def test_the_trained_model_carries_a_sampler_counted_on_its_data(tmp_path: Path, pieces):
     from segue.pipeline.model import load_model
+    from segue.sampler import PlainSampler, VoiceLeadingSampler
 
-    config = dataclasses.replace(TINY_TRAIN, steps=1, line_strength=0.5, parallels=2.0)
-    Trainer(tmp_path / "a", TINY_MODEL, config, pieces[0], progress=False).run()
-    lines = load_model(tmp_path / "a" / "model").lines
-    assert lines is not None and (lines.strength, lines.parallels) == (0.5, 2.0)
+    config = dataclasses.replace(TINY_TRAIN, steps=1)
+    settings = dataclasses.replace(TINY_SAMPLER, strength=0.5, parallels=2.0)
+    Trainer(tmp_path / "a", TINY_MODEL, config, pieces[0], sampler_config=settings, progress=False).run()
+    sampler = load_model(tmp_path / "a" / "model").sampler
+    assert isinstance(sampler, VoiceLeadingSampler) and (sampler.strength, sampler.parallels) == (0.5, 2.0)
+    assert (tmp_path / "a" / "model" / "sampler" / "sampler.safetensors").is_file()
     pitches = TINY_MODEL.vocab - 2
     size = 2 * pitches + 1
-    assert lines.potentials.shape == (TINY_MODEL.voices, TINY_MODEL.steps_per_bar, size, size)
-    assert lines.calibration is not None and lines.calibration.moves.abs().sum() > 0
-    plain = dataclasses.replace(config, line_strength=0.0, parallels=0.0)
-    Trainer(tmp_path / "b", TINY_MODEL, plain, pieces[0], progress=False).run()
-    assert load_model(tmp_path / "b" / "model").lines is None
-    uncalibrated = dataclasses.replace(config, calibration_rounds=0)
-    Trainer(tmp_path / "c", TINY_MODEL, uncalibrated, pieces[0], progress=False).run()
-    lines = load_model(tmp_path / "c" / "model").lines
-    assert lines is not None and lines.calibration is None
+    assert sampler.potentials.shape == (TINY_MODEL.voices, TINY_MODEL.steps_per_bar, size, size)
+    assert sampler.calibration is not None and sampler.calibration.moves.abs().sum() > 0
+    plain = dataclasses.replace(settings, strength=0.0, parallels=0.0)
+    Trainer(tmp_path / "b", TINY_MODEL, config, pieces[0], sampler_config=plain, progress=False).run()
+    assert isinstance(load_model(tmp_path / "b" / "model").sampler, PlainSampler)
+    assert not (tmp_path / "b" / "model" / "sampler").exists()
+    uncalibrated = dataclasses.replace(settings, calibration_rounds=0)
+    Trainer(tmp_path / "c", TINY_MODEL, config, pieces[0], sampler_config=uncalibrated, progress=False).run()
+    sampler = load_model(tmp_path / "c" / "model").sampler
+    assert isinstance(sampler, VoiceLeadingSampler) and sampler.calibration is None
 
 
 def test_calibration_reads_the_held_out_pieces_and_is_reproducible(tmp_path: Path, pieces, monkeypatch):
-    from segue.models.lineprior import LinePrior
+    from segue.sampler import VoiceLeadingSampler
+    from segue.training import calibration
 
     seen: list[int] = []
-    calibrate = LinePrior.calibrate
+    calibrate = calibration.calibrate
 
-    def spy(self, draw, windows, reals, *args, **kwargs):  # type: ignore[no-untyped-def]
-        seen.append(len(windows))
-        return calibrate(self, draw, windows, reals, *args, **kwargs)
+    def spy(sampler, draw, contexts, reals, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(len(contexts))
+        return calibrate(sampler, draw, contexts, reals, *args, **kwargs)
 
-    monkeypatch.setattr(LinePrior, "calibrate", spy)
-    config = dataclasses.replace(TINY_TRAIN, steps=1, calibration_windows=5)
-    first = Trainer(tmp_path / "a", TINY_MODEL, config, pieces[0], progress=False).run()
-    again = Trainer(tmp_path / "b", TINY_MODEL, config, pieces[0], progress=False).run()
-    held = Trainer(tmp_path / "c", TINY_MODEL, config, pieces[0], held_out=pieces[1], progress=False)
+    monkeypatch.setattr(calibration, "calibrate", spy)
+    config = dataclasses.replace(TINY_TRAIN, steps=1)
+    settings = dataclasses.replace(TINY_SAMPLER, calibration_windows=5)
+    kwargs = {"sampler_config": settings, "progress": False}
+    first = Trainer(tmp_path / "a", TINY_MODEL, config, pieces[0], **kwargs).run()
+    again = Trainer(tmp_path / "b", TINY_MODEL, config, pieces[0], **kwargs).run()
+    held = Trainer(tmp_path / "c", TINY_MODEL, config, pieces[0], held_out=pieces[1], **kwargs)
     held.run()
     assert seen[0] == seen[1] == 5 and seen[2] == 5 + len(WindowSampler(pieces[1], TINY_MODEL, 0))
-    assert first.lines is not None and again.lines is not None
-    for name, weights in first.lines.calibration.tensors().items():
-        assert torch.equal(weights, again.lines.calibration.tensors()[name])
+    assert isinstance(first.sampler, VoiceLeadingSampler) and isinstance(again.sampler, VoiceLeadingSampler)
+    assert first.sampler.calibration is not None and again.sampler.calibration is not None
+    for name, weights in first.sampler.calibration.tensors().items():
+        assert torch.equal(weights, again.sampler.calibration.tensors()[name])

@@ -25,9 +25,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 def run(args: argparse.Namespace) -> int:
     """Continue the first test chorale after 4 bars by 8 bars; print the paths written."""
-    from segue import load_model
     from segue.commands.generate import draw_continuation
     from segue.pipeline.continuation import continue_midi
+    from segue.pipeline.model import load_model
     from segue.render import render_wav
 
     dataset = load_chorales()

@@ -92,10 +92,9 @@ def run(args: argparse.Namespace) -> int:
     from segue.pipeline.arguments import check_temperature
 
     check_temperature(args.temperature)
-    from segue import load_model
-    from segue.evaluation import Continuer, evaluate, lstm_system, model_system
+    from segue.evaluation import Continuer, evaluate, lstm_system, model_system, render_markdown
     from segue.pipeline.lstm import load_lstm
-
+    from segue.pipeline.model import load_model
     from segue.sampler import PlainSampler, VoiceLeadingSampler
 
     model = load_model(args.model)
@@ -201,57 +200,9 @@ def _pieces(data: Path | None):  # type: ignore[no-untyped-def]
     return test, train, f"{data}, test split by name hash"
 
 
-def render_markdown(document: dict) -> str:  # type: ignore[type-arg]
-    """The report as Markdown: tables with a row per system and a column per metric."""
-    from segue.evaluation import METRICS, TABLES
-
-    table = document["table"]
-    columns: list[str] = []
-    for row in table.values():
-        columns += [c for c in row if c not in columns]
-    lines = [
-        f"# segue evaluate: {document['model']} model",
-        "",
-        f"{document['windows']} windows from {document['pieces']} pieces of {document['data']}; "
-        f"{document['prime_bars']} bars of prime, {document['bars']} bars continued; "
-        f"the GAN sampled at temperature {document.get('temperature', 1.0):g}, "
-        + _lines_text(document.get("line_prior"))
-        + (f"; seed {document['seed']}" if document.get("seed") else "")
-        + ".",
-        "",
-    ]
-    for key, title in [*TABLES.items(), ("other", "Other")]:
-        chosen = [c for c in columns if METRICS.get(c, ("other", ""))[0] == key]
-        if not chosen:
-            continue
-        lines += [
-            f"## {title}",
-            "",
-            "| system | " + " | ".join(chosen) + " |",
-            "| --- | " + " | ".join("---:" for _ in chosen) + " |",
-        ]
-        for system, row in table.items():
-            cells = [f"{row[c]:.3f}" if c in row else "" for c in chosen]
-            lines.append(f"| {system} | " + " | ".join(cells) + " |")
-        lines.append("")
-    if document.get("telltales"):
-        lines += [
-            "## What gives each system away",
-            "",
-            "The features that weigh most in the classifier telling the system from Bach "
-            "(higher or lower than in Bach's continuations):",
-            "",
-        ]
-        lines += [f"- **{system}**: {'; '.join(tells)}" for system, tells in document["telltales"].items()]
-        lines.append("")
-    lines += ["## What the columns are", ""]
-    lines += [f"- **{name}**: {METRICS[name][1]}" for name in columns if name in METRICS]
-    return "\n".join(lines) + "\n"
-
-
 def _pictures(report, model, out: Path) -> None:  # type: ignore[no-untyped-def]
-    from segue.render import plot_histograms, plot_pianorolls
     from segue.pipeline.pieces import tokens_to_piece
+    from segue.render import plot_histograms, plot_pianorolls
 
     # the first window of each of four different test pieces
     chosen = sorted(np.unique(report.owners, return_index=True)[1].tolist())[:4]
@@ -267,13 +218,3 @@ def _pictures(report, model, out: Path) -> None:  # type: ignore[no-untyped-def]
     titles = [p.name + ": prime, then the GAN" for p in pieces]
     plot_pianorolls(pieces, out / "samples.png", titles=titles, seams=seams)
     plot_histograms(report.bar_stats, out / "histograms.png", reference="Bach (real)")
-
-
-def _lines_text(lines: object) -> str:
-    if not isinstance(lines, dict):
-        return "every note drawn on its own (no voice-leading prior)"
-    calibrated = ", calibrated" if lines.get("calibrated") else ""
-    return (
-        f"each voice's line drawn with the voice-leading prior (strength {lines['strength']:g}, "
-        f"parallel fifths and octaves weighed down by e^{lines['parallels']:g}{calibrated})"
-    )

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
             raise SegueError(f"{flag} {path}: expected a {suffix} file")
     if not args.prime.is_file():
         raise SegueError(f"{args.prime}: no such file")
-    from segue import load_model
+    from segue.pipeline.model import load_model
 
     model = load_model(args.model)
     if args.plain:

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
     import uvicorn
 
-    from segue import load_model
+    from segue.pipeline.model import load_model
     from segue.studio import build_app
 
     # Each worker thread runs its own forward pass: share the cores between them.

@@ -6,14 +6,14 @@ import argparse
 from pathlib import Path
 
 from segue.configfile import from_dict, load_toml
-from segue.models.config import ModelConfig
-from segue.sampler.config import SamplerConfig
-from segue.training.config import TrainConfig
 from segue.data.chorales import load_chorales, split_indices
 from segue.data.dataset import Dataset
 from segue.data.splits import split_of
 from segue.errors import SegueError
+from segue.models.config import ModelConfig
 from segue.music.piece import Piece
+from segue.sampler.config import SamplerConfig
+from segue.training.config import TrainConfig
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -14,7 +14,7 @@ import re
 import signal
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,8 +99,10 @@ def build_dataset(
     overwrite: bool = False,
     progress: bool = True,
     shard_notes: int = DEFAULT_SHARD_NOTES,
+    on_file: Callable[[int], None] | None = None,
 ) -> BuildSummary:
-    """Read every MIDI file under ``sources`` into a new dataset at ``out``."""
+    """Read every MIDI file under ``sources`` into a new dataset at ``out``; ``on_file`` is
+    called with the count of files done after each one (tests use it to kill a build midway)."""
     files = [str(p) for p in find_midi_files(sources)]
     if not files:
         raise SegueError("no MIDI files found in " + ", ".join(str(s) for s in sources))
@@ -110,10 +112,9 @@ def build_dataset(
         DatasetWriter(out, overwrite=overwrite, shard_notes=shard_notes) as writer,
         writer.open_text("skipped.tsv") as skipped_log,
     ):
-        fault_after = int(os.environ.get("SEGUE_FAULT_AFTER_FILES", "0"))  # tests: die mid-build
         for done, (path, pieces, reason, counts) in enumerate(_results(files, options, workers, progress), 1):
-            if done == fault_after:
-                os.kill(os.getpid(), signal.SIGKILL)
+            if on_file is not None:
+                on_file(done)
             if reason is not None:
                 summary.skipped[reason_kind(reason)] += 1
                 skipped_log.write(f"{path}\t{reason}\n")

@@ -25,10 +25,10 @@ from typing import Any, TextIO, overload
 
 import numpy as np
 
-from segue.version import __version__
 from segue.errors import SegueError
 from segue.files import make_ordinary
 from segue.music.piece import NOTE_DTYPE, KeySignature, Meter, Part, Piece
+from segue.version import __version__
 
 FORMAT = "segue-dataset"
 VERSION = 1

@@ -40,6 +40,7 @@ class ModelConfig:
     """Spectral normalization of the discriminator's layers."""
     minibatch_std: bool = True
     """Give the discriminator the batch's standard deviation (helps against mode collapse)."""
+
     def __post_init__(self) -> None:
         require(1 <= self.voices <= 16, "voices must be between 1 and 16")
         require(len(self.voice_names) == self.voices, "voice_names must name every voice")
@@ -82,7 +83,6 @@ class ModelConfig:
         return self.continuation_bars * self.steps_per_bar
 
 
-
 @dataclass(frozen=True)
 class LSTMConfig:
     """Sizes of the autoregressive LSTM baseline (:class:`segue.models.lstm.TokenLSTM`)."""
@@ -103,5 +103,7 @@ class LSTMConfig:
     def __post_init__(self) -> None:
         for name, high in (("voices", 16), ("vocab", 256), ("embed", 1024), ("hidden", 2048), ("layers", 8)):
             value = getattr(self, name)
-            require(isinstance(value, int) and 1 <= value <= high, f"lstm {name} must be between 1 and {high}")
+            require(
+                isinstance(value, int) and 1 <= value <= high, f"lstm {name} must be between 1 and {high}"
+            )
         require(0.0 <= self.dropout < 1.0, "lstm dropout must be in [0, 1)")

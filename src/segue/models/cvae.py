@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from segue.models.config import ModelConfig
 from segue.models.blocks import ConvBlock, VoiceEmbedding
+from segue.models.config import ModelConfig
 
 
 class ContinuationEncoder(nn.Module):

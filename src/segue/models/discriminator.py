@@ -12,8 +12,8 @@ import math
 import torch
 from torch import nn
 
-from segue.models.config import ModelConfig
 from segue.models.blocks import ResBlock, VoiceEmbedding, conv
+from segue.models.config import ModelConfig
 
 
 class Discriminator(nn.Module):

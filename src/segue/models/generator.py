@@ -14,8 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from segue.models.config import ModelConfig
 from segue.models.blocks import ConvBlock, ResBlock, VoiceEmbedding, conv, straight_through_gumbel
+from segue.models.config import ModelConfig
 
 
 def _factors(config: ModelConfig) -> tuple[int, int, int]:

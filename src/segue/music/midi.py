@@ -313,15 +313,21 @@ def _cut_segment(
     remap = np.zeros(len(parts), dtype=np.int64)
     remap[used] = np.arange(len(used))
     chunk["track"] = remap[chunk["track"]]
-    return Piece(
-        notes=sort_notes(chunk),
-        parts=tuple(parts[i] for i in used),
-        meter=segment.meter,
-        steps_per_beat=steps_per_beat,
-        pickup=pickup,
-        tempos=tuple(_map_in_segment(tempos, origin, max(segment.start, origin), segment.end, DEFAULT_TEMPO)),  # type: ignore[arg-type]
-        keys=tuple(_map_in_segment(keys, origin, max(segment.start, origin), segment.end, None)),  # type: ignore[arg-type]
-    ), origin, used.tolist()
+    return (
+        Piece(
+            notes=sort_notes(chunk),
+            parts=tuple(parts[i] for i in used),
+            meter=segment.meter,
+            steps_per_beat=steps_per_beat,
+            pickup=pickup,
+            tempos=tuple(  # type: ignore[arg-type]
+                _map_in_segment(tempos, origin, max(segment.start, origin), segment.end, DEFAULT_TEMPO)
+            ),
+            keys=tuple(_map_in_segment(keys, origin, max(segment.start, origin), segment.end, None)),  # type: ignore[arg-type]
+        ),
+        origin,
+        used.tolist(),
+    )
 
 
 def _map_in_segment(

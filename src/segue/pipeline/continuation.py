@@ -166,7 +166,9 @@ def continue_primes(
     config = model.config
     context = primes[:, :, -config.context_steps :]
     if context.shape[2] < config.context_steps:  # a short prime: silence in front
-        pad = np.full((*context.shape[:2], config.context_steps - context.shape[2]), REST, dtype=context.dtype)
+        pad = np.full(
+            (*context.shape[:2], config.context_steps - context.shape[2]), REST, dtype=context.dtype
+        )
         context = np.concatenate([pad, context], axis=2)
     batch = torch.from_numpy(np.ascontiguousarray(context)).long()
     rng = torch.Generator().manual_seed(seed)
@@ -239,9 +241,9 @@ def _additions(
 
 
 def _default_model() -> SegueModel:
-    from segue.pipeline.model import default_model_dir, load_model
+    from segue.pipeline.model import load_model
 
-    return load_model(default_model_dir())
+    return load_model()
 
 
 __all__ = ["Continuation", "continue_midi", "continue_roll"]

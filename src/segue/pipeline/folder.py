@@ -26,9 +26,7 @@ Files = tuple[dict[str, torch.Tensor], dict[str, Any]]
 """The tensors and the JSON document of one part of a folder."""
 
 
-def write_model_folder(
-    path: Path, main: Files, sections: dict[str, tuple[str, Files]] | None = None
-) -> Path:
+def write_model_folder(path: Path, main: Files, sections: dict[str, tuple[str, Files]] | None = None) -> Path:
     """Write config.json and model.safetensors into ``path`` as a whole, atomically, with each
     section (name -> (weights file name, files)) in a subfolder of that name.
 

@@ -18,7 +18,8 @@ from segue.models import Discriminator, Generator
 from segue.models.config import ModelConfig
 from segue.pipeline.folder import CONFIG_NAME, WEIGHTS_NAME, load_into, with_prefix, write_model_folder
 from segue.sampler import PlainSampler, Sampler
-from segue.sampler.folder import SECTION, WEIGHTS_NAME as SAMPLER_WEIGHTS, load_sampler, sampler_files
+from segue.sampler.folder import SECTION, load_sampler, sampler_files
+from segue.sampler.folder import WEIGHTS_NAME as SAMPLER_WEIGHTS
 from segue.version import __version__
 from segue.weights import read_document, read_weights
 
@@ -96,9 +97,9 @@ def read_config(path: Path) -> tuple[ModelConfig, dict[str, Any]]:
     return config, document
 
 
-def load_model(path: str | Path, device: str | torch.device = "cpu") -> SegueModel:
-    """Load a model folder written by :meth:`SegueModel.save`."""
-    path = Path(path)
+def load_model(path: str | Path | None = None, device: str | torch.device = "cpu") -> SegueModel:
+    """Load a model folder written by :meth:`SegueModel.save` (default: the shipped model)."""
+    path = Path(path) if path is not None else default_model_dir()
     config, info = read_config(path)
     if "baseline" in info and info["baseline"] != "cvae":
         raise SegueError(f"{path}: holds the {info['baseline']} baseline, not a GAN or CVAE generator")

@@ -34,7 +34,7 @@ from segue.sampler.states import (
 )
 
 if TYPE_CHECKING:
-    from segue.sampler.chain import VoiceLeadingSampler
+    from segue.sampler.voiceleading import VoiceLeadingSampler
 
 
 MAX_WEIGHT = 4.0

@@ -58,7 +58,6 @@ def fit_chain(
     return torch.from_numpy(out)
 
 
-
 def _potentials(
     counts: np.ndarray,
     allowed: np.ndarray,
@@ -85,5 +84,3 @@ def _potentials(
         potentials = np.log(transition) - np.log(token_marginal)[:, None, :]
     potentials[:, ~allowed] = -np.inf
     return transition, potentials
-
-

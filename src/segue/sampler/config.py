@@ -33,9 +33,7 @@ class SamplerConfig:
         require(0 <= self.strength <= 10, "strength must be between 0 and 10")
         require(0 <= self.parallels <= 100, "parallels must be between 0 and 100")
         require(0 <= self.calibration_rounds <= 100, "calibration_rounds must be between 0 and 100")
-        require(
-            1 <= self.calibration_windows <= 100_000, "calibration_windows must be between 1 and 100,000"
-        )
+        require(1 <= self.calibration_windows <= 100_000, "calibration_windows must be between 1 and 100,000")
 
     @property
     def enabled(self) -> bool:

@@ -15,7 +15,7 @@ from segue.sampler.calibration import Calibration, register_classes, tonal_ranks
 from segue.sampler.states import move_classes, sounding_pitches, state_pitches, state_tokens
 
 if TYPE_CHECKING:
-    from segue.sampler.chain import VoiceLeadingSampler
+    from segue.sampler.voiceleading import VoiceLeadingSampler
 
 
 def sample_lines(

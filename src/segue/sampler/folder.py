@@ -52,7 +52,9 @@ def load_sampler(folder: Path, voices: int, positions: int, pitches: int) -> Sam
         raise SegueError(f"{weights_path}: potentials must have shape {shapes[1]}, not {found}")
     groups = {k.removeprefix("calibration."): v for k, v in tensors.items()}
     if groups and set(groups) != set(GROUPS):
-        raise SegueError(f"{weights_path}: the calibration needs {', '.join(GROUPS)}, has {', '.join(sorted(groups))}")
+        raise SegueError(
+            f"{weights_path}: the calibration needs {', '.join(GROUPS)}, has {', '.join(sorted(groups))}"
+        )
     try:
         calibration = Calibration(**groups) if groups else None
         return VoiceLeadingSampler(

@@ -117,5 +117,3 @@ def shift_states(states: np.ndarray, shift: int, pitches: int) -> np.ndarray | N
     if ((moved < 0) | (moved >= pitches))[sounding].any():
         return None
     return np.where(~sounding, 0, np.where(states > pitches, 1 + pitches + moved, 1 + moved))
-
-

@@ -35,7 +35,11 @@ class VoiceLeadingSampler:
         parallels: float = 5.0,
         calibration: Calibration | None = None,
     ) -> None:
-        if potentials.dim() != 4 or potentials.shape[2] != potentials.shape[3] or potentials.shape[2] % 2 != 1:
+        if (
+            potentials.dim() != 4
+            or potentials.shape[2] != potentials.shape[3]
+            or potentials.shape[2] % 2 != 1
+        ):
             raise ValueError("potentials must have shape (voices, positions, 2P+1, 2P+1)")
         if not (0 <= strength <= 10 and 0 <= parallels <= 100):
             raise ValueError("need 0 <= strength <= 10 and 0 <= parallels <= 100")

@@ -63,7 +63,9 @@ def calibrate_sampler(
     def draw(candidate: VoiceLeadingSampler, round_: int) -> np.ndarray:
         rng = torch.Generator().manual_seed(seed + 1 + round_)
         chunks = [
-            continue_tokens(generator, contexts[i : i + 256], config.continuation_bars, rng, sampler=candidate)
+            continue_tokens(
+                generator, contexts[i : i + 256], config.continuation_bars, rng, sampler=candidate
+            )
             for i in range(0, len(contexts), 256)
         ]
         return torch.cat(chunks).numpy()

@@ -13,11 +13,10 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from segue.models.config import ModelConfig
-from segue.training.windows import WindowSampler
-from segue.models.config import LSTMConfig
+from segue.models.config import LSTMConfig, ModelConfig
 from segue.models.lstm import TokenLSTM
 from segue.music.piece import Piece
+from segue.training.windows import WindowSampler
 
 
 def lstm_loss(net: TokenLSTM, grid: torch.Tensor) -> torch.Tensor:

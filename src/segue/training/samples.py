@@ -11,11 +11,9 @@ import torch
 
 from segue.models import Generator
 from segue.music.midi import write_midi
-from segue.music.piece import Meter, Part, Piece
-from segue.music.tokens import from_tokens
+from segue.music.piece import Piece
 from segue.pipeline.pieces import prime_tokens, tokens_to_piece
 from segue.pipeline.sampling import continue_tokens
-
 
 Picture = Callable[[Piece, Path, int, str], object]
 """Draws a piece into a file, the seam at a step, with a title."""
@@ -42,9 +40,7 @@ def write_samples(
     generator.train(was_training)
     written = []
     for (piece, tokens), continuation in zip(primes, out):
-        whole = tokens_to_piece(
-            np.concatenate([tokens, continuation], axis=1), generator, piece, piece.name
-        )
+        whole = tokens_to_piece(np.concatenate([tokens, continuation], axis=1), generator, piece, piece.name)
         written.append(write_midi(whole, folder / f"{piece.name}.mid"))
         if picture is not None:
             title = f"{piece.name}: {config.context_bars} bars of prime, {bars} generated"

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 
 import numpy as np
 import torch
 
-from segue.models.config import ModelConfig
 from segue.errors import SegueError
-from segue.music.piece import Part, Piece
-from segue.music.tokens import FIRST_PITCH, to_tokens
+from segue.models.config import ModelConfig
+from segue.music.piece import Piece
+from segue.music.tokens import FIRST_PITCH
 from segue.pipeline.pieces import as_voices, piece_tokens
 
 

@@ -1,0 +1,112 @@
+"""The columns of the report and the per-window scores of one system.
+
+:data:`METRICS` names every column with its table and definition (:data:`TABLES`);
+:func:`score_system` measures each window's continuation against its prime (see
+:mod:`segue.metrics`) and collects the per-bar statistics the overlap columns compare.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from segue import metrics
+from segue.evaluation.windows import Windows, continuation_notes
+from segue.music.tokens import from_tokens
+
+METRICS: dict[str, tuple[str, str]] = {
+    # name: (table it belongs to, what it is and where it comes from)
+    "empty bars": ("notes", "share of bars in which nothing sounds (MuseGAN's EB, Dong et al. 2018)"),
+    "notes per bar": ("notes", "notes starting per bar, all voices"),
+    "in scale": ("notes", "share of notes in the scale of the prime's key (MusPy's scale consistency)"),
+    "PCP correlation": (
+        "notes",
+        "correlation of the pitch-class profiles of prime and continuation (duration-weighted)",
+    ),
+    "key agreement": (
+        "notes",
+        "share of windows whose continuation has the prime's key (Krumhansl-Schmuckler)",
+    ),
+    "tonal distance": (
+        "notes",
+        "distance of the tonal centroids of prime and continuation (Harte et al. 2006; MuseGAN's TD)",
+    ),
+    "voice-leading faults per bar": (
+        "notes",
+        "parallel fifths and octaves, voice crossings and leaps beyond a major sixth (not octaves), per bar",
+    ),
+    "overlap: UPC": ("overlap", "used pitch classes per bar (MuseGAN's UPC)"),
+    "overlap: pitch range": ("overlap", "pitch range per bar (MusPy)"),
+    "overlap: polyphony": ("overlap", "mean number of sounding notes per bar (MusPy)"),
+    "overlap: notes": ("overlap", "notes per bar"),
+    "copied bars": (
+        "novelty",
+        "share of bars equal to a training bar, in any transposition, that is not a common formula",
+    ),
+    "formula bars": (
+        "novelty",
+        "share of bars equal to a common formula: a bar found in 3 or more training chorales "
+        "(cadences, held chords); not counted as copies",
+    ),
+    "longest copied span": ("novelty", "most consecutive bars also consecutive in one training piece"),
+    "distinct bars": ("novelty", "distinct bars over all bars of non-overlapping windows (mode collapse)"),
+    "differs across seeds": ("novelty", "share of primes whose continuations differ between two seeds"),
+    "seed difference": ("novelty", "share of (voice, step) tokens that differ between two seeds"),
+    "classifier accuracy": (
+        "novelty",
+        "held-out accuracy of a classifier telling (prime, real) from (prime, this system) pairs "
+        "(logistic regression on hand-made features, folds by piece; 0.5 = indistinguishable; "
+        "Lopez-Paz & Oquab 2017)",
+    ),
+}
+"""Every column of the report: the table it belongs to and its definition."""
+
+TABLES = {
+    "notes": "Notes and tonality (prime vs continuation)",
+    "overlap": "Overlap with Bach's per-bar distributions (Yang & Lerch 2020: 1 = the same distribution)",
+    "novelty": "Novelty, diversity and the classifier two-sample test",
+}
+
+
+@dataclass
+class SystemScores:
+    """Per-window values of every metric for one system."""
+
+    values: dict[str, list[float]] = field(default_factory=dict)
+    bar_stats: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, name: str, value: float) -> None:
+        self.values.setdefault(name, []).append(float(value))
+
+    def mean(self, name: str) -> float:
+        return float(np.mean(self.values[name]))
+
+
+def score_system(windows: Windows, continuations: np.ndarray, lowest: int) -> SystemScores:
+    """Every per-window metric of one system's continuations."""
+    scores = SystemScores()
+    voices = continuations.shape[1]
+    n_bars = continuations.shape[2] // windows.bar_steps
+    for prime, continuation in zip(windows.primes, continuations):
+        prime_notes = from_tokens(prime, lowest)
+        notes = continuation_notes(prime, continuation, lowest)
+        tonic, minor = metrics.estimate_key(prime_notes)
+        prime_profile, profile = metrics.pitch_class_profile(prime_notes), metrics.pitch_class_profile(notes)
+        scores.add("empty bars", metrics.empty_bar_rate(notes, windows.bar_steps, n_bars))
+        scores.add("notes per bar", len(notes) / n_bars)
+        scores.add("in scale", metrics.in_scale_rate(notes, tonic, minor))
+        scores.add("PCP correlation", metrics.profile_correlation(prime_profile, profile))
+        scores.add("key agreement", float(len(notes) > 0 and metrics.estimate_key(notes) == (tonic, minor)))
+        scores.add("tonal distance", metrics.tonal_distance(prime_profile, profile))
+        faults = metrics.voice_leading_faults(notes, voices, continuation.shape[1])
+        scores.add("voice-leading faults per bar", sum(faults.values()) / n_bars)
+        for bar in metrics.bars_of(notes, windows.bar_steps, n_bars):
+            for name, value in (
+                ("UPC", metrics.used_pitch_classes(bar)),
+                ("pitch range", metrics.pitch_range(bar)),
+                ("polyphony", metrics.polyphony(bar)),
+                ("notes", len(bar)),
+            ):
+                scores.bar_stats.setdefault(name, []).append(float(value))
+    return scores
