@@ -58,7 +58,8 @@ def test_upload_continue_download_in_chromium(server, tmp_path):
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium): no browser to drive")
     from segue.data.chorales import load_chorales, split_indices
-    from segue.music.midi import midi_bytes, read_midi, tempo_segments
+    from segue.music.midi import midi_bytes, read_midi
+    from segue.music.timing import tempo_segments
 
     dataset = load_chorales()
     piece = [dataset[i] for i in split_indices(dataset, "test") if str(dataset[i].meter) == "4/4"][1]

@@ -4,8 +4,9 @@ import torch
 
 from segue import load_model
 from segue.data.chorales import load_chorales, split_indices
+from segue.models.blocks import onehot
 from segue.pipeline.model import default_model_dir
-from segue.training.windows import WindowSampler, onehot
+from segue.training.windows import WindowSampler
 
 
 def test_the_shipped_model_is_a_small_safetensors_folder():

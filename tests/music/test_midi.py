@@ -6,8 +6,9 @@ from hypothesis import given, settings
 
 from segue.errors import MidiError
 from segue.music import midi as midi_module
-from segue.music.midi import midi_bytes, read_midi, tempo_segments, write_midi
+from segue.music.midi import midi_bytes, read_midi, write_midi
 from segue.music.piece import KeySignature, Meter, Part, Piece, make_notes
+from segue.music.timing import tempo_segments
 from tests.smf import TrackBuilder, smf
 from tests.strategies import note_tuples, pieces
 

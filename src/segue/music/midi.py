@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import symusic
@@ -313,21 +314,19 @@ def _cut_segment(
     remap = np.zeros(len(parts), dtype=np.int64)
     remap[used] = np.arange(len(used))
     chunk["track"] = remap[chunk["track"]]
-    return (
-        Piece(
-            notes=sort_notes(chunk),
-            parts=tuple(parts[i] for i in used),
-            meter=segment.meter,
-            steps_per_beat=steps_per_beat,
-            pickup=pickup,
-            tempos=tuple(  # type: ignore[arg-type]
-                _map_in_segment(tempos, origin, max(segment.start, origin), segment.end, DEFAULT_TEMPO)
-            ),
-            keys=tuple(_map_in_segment(keys, origin, max(segment.start, origin), segment.end, None)),  # type: ignore[arg-type]
-        ),
-        origin,
-        used.tolist(),
+    start = max(segment.start, origin)
+    piece_tempos: Any = tuple(_map_in_segment(tempos, origin, start, segment.end, DEFAULT_TEMPO))
+    piece_keys: Any = tuple(_map_in_segment(keys, origin, start, segment.end, None))
+    piece = Piece(
+        notes=sort_notes(chunk),
+        parts=tuple(parts[i] for i in used),
+        meter=segment.meter,
+        steps_per_beat=steps_per_beat,
+        pickup=pickup,
+        tempos=piece_tempos,
+        keys=piece_keys,
     )
+    return piece, origin, used.tolist()
 
 
 def _map_in_segment(
@@ -375,35 +374,6 @@ def write_midi(piece: Piece, path: str | Path, ticks_per_beat: int = 480) -> Pat
     return atomic_write_bytes(path, midi_bytes(piece, ticks_per_beat))
 
 
-def midi_seconds(data: bytes) -> float:
-    """How long a MIDI file plays, in seconds (to the end of its last note)."""
-    return float(symusic.Score.from_midi(data).to("second").end())
-
-
-def tempo_segments(source: bytes | MidiFile, steps_per_beat: int = 4) -> list[tuple[float, float, float]]:
-    """Where a MIDI file's time goes: ``(step, seconds, seconds per step)`` at its start and at
-    each tempo change, the step counted from the file's start (``steps_per_beat`` to a beat),
-    the seconds elapsed there, and the pace from there on. A span at a tempo of 0 takes no time,
-    as synthesizers play it, and has no segment of its own; a file without tempo plays at 120
-    beats per minute."""
-    score = source.score if isinstance(source, MidiFile) else symusic.Score.from_midi(source)
-    tpq = score.tpq
-    changes = sorted(((int(t.time), max(int(t.mspq), 0)) for t in score.tempos), key=lambda c: c[0])
-    if not changes or changes[0][0] > 0:
-        changes.insert(0, (0, DEFAULT_TEMPO))
-    segments: list[tuple[float, float, float]] = []
-    seconds, last_tick, pace = 0.0, 0, changes[0][1]
-    for tick, mspq in changes:
-        seconds += (tick - last_tick) / tpq * pace / 1e6
-        step = tick * steps_per_beat / tpq
-        if segments and segments[-1][0] == step:
-            segments.pop()  # two tempos at one tick: the last one holds
-        if mspq > 0:
-            segments.append((step, seconds, mspq / 1e6 / steps_per_beat))
-        last_tick, pace = tick, mspq
-    return segments or [(0.0, 0.0, DEFAULT_TEMPO / 1e6 / steps_per_beat)]
-
-
 __all__ = [
     "MAX_FILE_BYTES",
     "MAX_STEPS",
@@ -412,9 +382,7 @@ __all__ = [
     "MidiFile",
     "ReadResult",
     "midi_bytes",
-    "midi_seconds",
     "parse_midi",
     "read_midi",
-    "tempo_segments",
     "write_midi",
 ]

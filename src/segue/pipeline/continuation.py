@@ -28,9 +28,10 @@ import numpy as np
 import torch
 
 from segue.errors import MidiError, SegueError
-from segue.music.midi import FilePlace, MidiFile, parse_midi, read_midi, tempo_segments
+from segue.music.midi import FilePlace, MidiFile, parse_midi, read_midi
 from segue.music.piece import Part, Piece, sort_notes
 from segue.music.splice import Addition, splice
+from segue.music.timing import tempo_segments
 from segue.music.tokens import REST, from_tokens, seam_tail
 from segue.pipeline.arguments import check_arguments
 from segue.pipeline.model import SegueModel

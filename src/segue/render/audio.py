@@ -63,7 +63,7 @@ def wav_bytes(
 
 def _checked(midi: bytes, soundfont: str | Path | None, max_seconds: float, label: str) -> tuple[float, Path]:
     """The MIDI's length, refused past ``max_seconds``, and the SoundFont to use."""
-    from segue.music.midi import midi_seconds
+    from segue.music.timing import midi_seconds
 
     seconds = midi_seconds(midi)
     if seconds > max_seconds:
