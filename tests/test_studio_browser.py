@@ -92,11 +92,12 @@ def test_upload_continue_download_in_chromium(server, tmp_path):
         finally:
             browser.close()
 
-    (result, *_) = read_midi(downloaded).pieces
+    read = read_midi(downloaded)
+    result, place = read.pieces[0], read.places[0]
     assert result.n_bars > uploaded_bars
     # the play head sits where the file's tempo map puts 42 s of audio, on the drawn grid
     step, seconds, pace = [s for s in tempo_segments(downloaded.read_bytes()) if s[1] <= 42][-1]
-    expected = step - result.extra["origin_step"] + (42 - seconds) / pace
+    expected = step - place.origin_step + (42 - seconds) / pace
     assert abs(head - expected) < 0.05, (head, expected)
     assert shot.stat().st_size > 10_000
     if os.environ.get("SEGUE_SCREENSHOT"):

@@ -8,7 +8,7 @@ from segue.errors import MidiError
 from segue.music import midi as midi_module
 from segue.music.midi import midi_bytes, read_midi, write_midi
 from segue.music.piece import KeySignature, Meter, Part, Piece, make_notes
-from segue.music.timing import tempo_segments
+from segue.music.timing import midi_seconds, tempo_segments
 from tests.smf import TrackBuilder, smf
 from tests.strategies import note_tuples, pieces
 
@@ -88,7 +88,7 @@ def test_tempo_segments_say_when_each_step_sounds():
     segments = tempo_segments(data, steps_per_beat=4)
     assert segments == [(0.0, 0.0, 0.125), (16.0, 1.0, 0.25)]  # 8 steps of 1/8 s, 8 of none, then 1/4 s each
     step, seconds, pace = segments[-1]
-    assert seconds + (32 - step) * pace == pytest.approx(midi_module.midi_seconds(data))  # as it sounds
+    assert seconds + (32 - step) * pace == pytest.approx(midi_seconds(data))  # as it sounds
     # the last tempo of two at one tick holds; a file without tempo plays at 120 bpm
     both = TrackBuilder().tempo(0, 1_000_000).tempo(0, 250_000).note(0, 480, 60)
     assert tempo_segments(four_four(both), steps_per_beat=2) == [(0.0, 0.0, 0.125)]
