@@ -15,7 +15,7 @@ from segue.errors import SegueError
 def read_document(path: Path) -> dict[str, Any]:
     """A JSON object from ``path``, or a one-line error."""
     if not path.is_file():
-        raise SegueError(f"{path.parent}: not a segue model folder (no {path.name})")
+        raise SegueError(f"{path.parent}: no {path.name}")
     try:
         document = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as error:

@@ -92,8 +92,8 @@ def run(args: argparse.Namespace) -> int:
     trainer.run(resume=args.resume)
     if trainer.dist.main:
         print(
-            f"trained {trainer.step} steps on {trainer.sampler.pieces} pieces "
-            f"({len(trainer.sampler)} windows); model in {args.out / 'model'}"
+            f"trained {trainer.step} steps on {trainer.windows.pieces} pieces "
+            f"({len(trainer.windows)} windows); model in {args.out / 'model'}"
         )
     return 0
 

@@ -21,7 +21,8 @@ The pipeline of ``segue generate`` and of :func:`continue_midi`:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -50,31 +51,30 @@ class Continuation:
     bars: int
     shift: int
     voicing: str
-    _drawn: list[object] = field(default_factory=list, repr=False, compare=False)
 
-    def _read(self) -> tuple[Piece, FilePlace, MidiFile]:
-        if not self._drawn:
-            answer = parse_midi(self.midi, "<continuation>")
-            result = read_midi(answer, keep_drums=True)
-            self._drawn.append((result.pieces[0], result.places[0], answer))
-        return self._drawn[0]  # type: ignore[return-value]
+    @functools.cached_property
+    def _answer(self) -> tuple[Piece, FilePlace, MidiFile]:
+        """The answer parsed and read, once (a cached property may be set on a frozen dataclass)."""
+        answer = parse_midi(self.midi, "<continuation>")
+        result = read_midi(answer, keep_drums=True)
+        return result.pieces[0], result.places[0], answer
 
     @property
     def piece(self) -> Piece:
         """The answer as a piece: every track of the file, drums included, on its bar grid."""
-        return self._read()[0]
+        return self._answer[0]
 
     @property
     def seam_step(self) -> int:
         """The step of :attr:`piece` where the generated part starts."""
-        piece, place, _ = self._read()
+        piece, place, _ = self._answer
         return place.step_of(self.seam_tick, piece.steps_per_beat)
 
     @property
     def tempo_map(self) -> list[tuple[float, float, float]]:
         """``(step, seconds, seconds per step)`` at the answer's start and at each tempo change,
         the step on :attr:`piece`'s grid (negative before its first bar)."""
-        piece, place, answer = self._read()
+        piece, place, answer = self._answer
         segments = tempo_segments(answer, piece.steps_per_beat)
         return [(step - place.origin_step, seconds, pace) for step, seconds, pace in segments]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +27,23 @@ Files = tuple[dict[str, torch.Tensor], dict[str, Any]]
 """The tensors and the JSON document of one part of a folder."""
 
 
-def write_model_folder(path: Path, main: Files, sections: dict[str, tuple[str, Files]] | None = None) -> Path:
+def write_model_folder(
+    path: Path,
+    main: Files,
+    sections: dict[str, tuple[str, Files]] | None = None,
+    section_names: Iterable[str] = (),
+) -> Path:
     """Write config.json and model.safetensors into ``path`` as a whole, atomically, with each
     section (name -> (weights file name, files)) in a subfolder of that name.
 
     Everything is written into a temporary folder beside ``path``, which then replaces ``path``;
-    an existing folder is replaced only if it holds nothing but a model's files.
+    an existing folder is replaced only if it holds nothing but a model's files and the
+    subfolders of its sections (``section_names``: every section this kind of folder may have,
+    written now or not).
     """
     sections = sections or {}
     names = {p.name for p in path.iterdir()} if path.is_dir() else set()
-    known = {CONFIG_NAME, WEIGHTS_NAME, *sections, "sampler"}
+    known = {CONFIG_NAME, WEIGHTS_NAME, *sections, *section_names}
     if path.exists() and (not path.is_dir() or names - known):
         raise SegueError(f"{path}: exists and is not a model folder; refusing to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -73,7 +73,7 @@ class SegueModel:
             document["voice_ranges"] = [list(r) for r in self.voice_ranges]
         files = sampler_files(self.sampler)
         sections = {SECTION: (SAMPLER_WEIGHTS, files)} if files is not None else {}
-        return write_model_folder(Path(path), (tensors, document), sections)
+        return write_model_folder(Path(path), (tensors, document), sections, section_names=(SECTION,))
 
     def to(self, device: torch.device | str) -> SegueModel:
         """Move both networks to ``device``."""
@@ -90,6 +90,8 @@ class SegueModel:
 
 def read_config(path: Path) -> tuple[ModelConfig, dict[str, Any]]:
     """The model config of a folder (checked), and the rest of config.json."""
+    if not (path / CONFIG_NAME).is_file():
+        raise SegueError(f"{path}: not a segue model folder (no {CONFIG_NAME})")
     document = read_document(path / CONFIG_NAME)
     if "model" not in document:
         raise SegueError(f"{path / CONFIG_NAME}: no model settings")

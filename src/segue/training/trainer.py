@@ -70,7 +70,7 @@ class Trainer:
         self.dist = init_distributed(self.device)
         self.progress = progress and self.dist.main
         self.data_info = data_info
-        self.sampler = WindowSampler(train_pieces, model_config, train_config.max_transpose)
+        self.windows = WindowSampler(train_pieces, model_config, train_config.max_transpose)
         self.sample_pieces = list(sample_pieces)
         self.held_out = list(held_out)
         if train_config.deterministic:
@@ -187,15 +187,16 @@ class Trainer:
             "method": self.tc.method,
             "data": self.data_info,
             "train": to_dict(self.tc),
+            "sampler": to_dict(self.sc),
         }
         ema, disc = copy.deepcopy(self.ema).cpu(), copy.deepcopy(self.D).cpu().eval()
         model = SegueModel(self.mc, ema, disc, info)
-        model.voice_ranges = tuple((int(lo), int(hi)) for lo, hi in self.sampler.voice_ranges.tolist())
+        model.voice_ranges = tuple((int(lo), int(hi)) for lo, hi in self.windows.voice_ranges.tolist())
         if self.sc.enabled:
-            sampler: VoiceLeadingSampler = fit_sampler(self.sampler, self.mc, self.sc, self.tc.max_transpose)
+            sampler: VoiceLeadingSampler = fit_sampler(self.windows, self.mc, self.sc, self.tc.max_transpose)
             if self.sc.calibration_rounds > 0 and self.dist.main:  # only the main process saves the model
                 sampler = calibrate_sampler(
-                    sampler, ema, self.sampler, self.held_out, self.sc, self.tc.seed, self.progress
+                    sampler, ema, self.windows, self.held_out, self.sc, self.tc.seed, self.progress
                 )
             model.sampler = sampler
         return model
@@ -223,7 +224,7 @@ class Trainer:
 
     def batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """A batch: context tokens (B, V, Sp), and context and real continuation one-hots."""
-        context, real = self.sampler.sample(self.tc.batch_size, self.data_rng)
+        context, real = self.windows.sample(self.tc.batch_size, self.data_rng)
         vocab = self.mc.vocab
         return context, onehot(context, vocab).to(self.device), onehot(real, vocab).to(self.device)
 
