@@ -22,6 +22,7 @@ TINY_TRAIN = TrainConfig(
     checkpoint_every=2,
     sample_every=3,
     deterministic=True,
+    precision="fp32",  # the same numbers on every CPU, and no measurement at start
 )
 TINY_SAMPLER = SamplerConfig(calibration_rounds=2, calibration_windows=32)
 

@@ -89,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
         data_info=info,
         picture=_picture,
     )
+    if trainer.dist.main:
+        print(f"precision: {trainer.precision}", flush=True)
     trainer.run(resume=args.resume)
     if trainer.dist.main:
         print(

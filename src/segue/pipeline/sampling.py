@@ -19,13 +19,13 @@ from segue.sampler import PlainSampler, Sampler
 
 def latent(batch: int, dim: int, rng: torch.Generator, truncation: float | None = None) -> torch.Tensor:
     """Normal noise z of shape (batch, dim); with ``truncation`` T, values beyond ±T are redrawn."""
-    z = torch.randn(batch, dim, generator=rng)
+    z = torch.randn(batch, dim, generator=rng, device=rng.device)  # on the generator's device
     if truncation is not None:
         if truncation <= 0:
             raise ValueError("truncation must be positive")
         outside = z.abs() > truncation
         while outside.any():
-            z[outside] = torch.randn(int(outside.sum()), generator=rng)
+            z[outside] = torch.randn(int(outside.sum()), generator=rng, device=rng.device)
             outside = z.abs() > truncation
     return z
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from segue.configfile import require
 
 METHODS = ("gan", "cvae")
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("auto", "fp32", "bf16")
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,10 @@ class TrainConfig:
     """cvae: the share of the steps over which the KL weight rises from 0 to 1."""
     max_transpose: int = 5
     """Largest random transposition, in semitones, that keeps every voice in its range."""
-    precision: str = "bf16"
-    """fp32 or bf16 (autocast; CUDA always uses bf16 autocast where supported)."""
+    precision: str = "auto"
+    """auto, fp32 or bf16 (autocast). auto: bf16 on a CUDA GPU that computes in bf16 and on a CPU
+    with native bf16 (AVX-512 BF16 or AMX) where a short measurement at start finds it faster;
+    fp32 elsewhere. The run's config.toml records the choice and why."""
     seed: int = 0
     """Seed of every random choice in training."""
     deterministic: bool = False

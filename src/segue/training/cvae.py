@@ -29,7 +29,7 @@ def reconstruction_terms(
     beta = min(1.0, t.step / max(1.0, t.tc.kl_warmup * t.tc.steps))
     with t.autocast():
         mu, logvar = t.E(context, real)
-        noise = torch.randn(mu.shape, generator=t.noise_rng).to(t.device)
+        noise = torch.randn(mu.shape, generator=t.noise_rng, device=t.noise_rng.device).to(t.device)
         logits = t.G.logits(context, mu + noise * (0.5 * logvar).exp())
     targets = real.argmax(2)  # (B, V, Sc)
     reconstruction = torch.nn.functional.cross_entropy(logits.float().transpose(1, 2), targets)

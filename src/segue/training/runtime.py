@@ -57,9 +57,10 @@ def init_distributed(device: torch.device) -> Distributed:
 
 
 def autocast(device: torch.device, precision: str) -> torch.autocast:
-    """bf16 autocast on CUDA always, on the CPU when ``precision`` is bf16."""
+    """bf16 autocast on CUDA or the CPU when ``precision`` is bf16 (see
+    :mod:`segue.training.precision`); fp32 otherwise, and on other devices."""
     kind = device.type if device.type in ("cuda", "cpu") else "cpu"
-    enabled = device.type == "cuda" or precision == "bf16"
+    enabled = precision == "bf16" and device.type in ("cuda", "cpu")
     return torch.autocast(kind, dtype=torch.bfloat16, enabled=enabled)
 
 

@@ -7,6 +7,7 @@ CPU, CUDA or Apple MPS, and with DistributedDataParallel under ``torchrun``.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -32,6 +33,7 @@ from segue.training.calibration import calibrate_sampler, fit_sampler
 from segue.training.checkpoint import list_checkpoints, load_checkpoint, read_checkpoint, save_checkpoint
 from segue.training.config import TrainConfig
 from segue.training.metrics import TrainingDiverged
+from segue.training.precision import Choice, choose_precision, time_step
 from segue.training.runlog import RunLog
 from segue.training.runtime import autocast, git_commit, init_distributed, pick_device
 from segue.training.samples import Picture, write_samples
@@ -70,7 +72,10 @@ class Trainer:
         self.dist = init_distributed(self.device)
         self.progress = progress and self.dist.main
         self.data_info = data_info
+        # on CUDA the windows are cut and the noise drawn on the GPU, from CUDA generators
+        self.rng_device = self.device if self.device.type == "cuda" else torch.device("cpu")
         self.windows = WindowSampler(train_pieces, model_config, train_config.max_transpose)
+        self.windows.to(self.rng_device)
         self.sample_pieces = list(sample_pieces)
         self.held_out = list(held_out)
         if train_config.deterministic:
@@ -89,8 +94,12 @@ class Trainer:
             g_params += list(self.E.parameters())
         self.opt_g = torch.optim.Adam(g_params, lr=train_config.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=train_config.lr_d, betas=betas)
-        self.data_rng = torch.Generator().manual_seed(train_config.seed * 7919 + self.dist.rank)
-        self.noise_rng = torch.Generator().manual_seed(train_config.seed * 104729 + self.dist.rank + 1)
+        self.data_rng = torch.Generator(self.rng_device).manual_seed(
+            train_config.seed * 7919 + self.dist.rank
+        )
+        self.noise_rng = torch.Generator(self.rng_device).manual_seed(
+            train_config.seed * 104729 + self.dist.rank + 1
+        )
         self.G_train: torch.nn.Module = self.G
         self.D_train: torch.nn.Module = self.D
         if self.dist.world > 1:
@@ -103,6 +112,29 @@ class Trainer:
             self.D_train = DistributedDataParallel(self.D, device_ids=ids)
         self.step = 0
         self.group = math.gcd(train_config.batch_size, 4)  # minibatch-spread groups never mix batches
+        self.precision: Choice = choose_precision(train_config.precision, self.device, self._probe)
+        self.tc = dataclasses.replace(train_config, precision=self.precision.precision)
+
+    def _probe(self, precision: str) -> float:
+        """Seconds of one forward and backward pass of G and D in ``precision``, on copies of
+        both (the run's weights, random states and data draws are left as they were)."""
+        G, D = copy.deepcopy(self.G), copy.deepcopy(self.D)
+        rng = torch.Generator(self.rng_device).manual_seed(0)
+        tokens, real_tokens = self.windows.sample(self.tc.batch_size, rng)
+        context = onehot(tokens, self.mc.vocab).to(self.device)
+        real = onehot(real_tokens, self.mc.vocab).to(self.device)
+        z = latent(self.tc.batch_size, self.mc.z_dim, rng).to(self.device)
+
+        def step() -> None:
+            with autocast(self.device, precision):
+                fake = G(context, z, 1.0, rng)
+                scores = D(context.repeat(2, 1, 1, 1), torch.cat([real, fake]), group=self.group)
+            scores.float().mean().backward()
+            G.zero_grad(set_to_none=True)
+            D.zero_grad(set_to_none=True)
+
+        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+            return time_step(step)
 
     def _initialize(self, folder: str) -> None:
         """Start G from a model folder; D too when that model was trained as a GAN with this D."""
@@ -210,6 +242,7 @@ class Trainer:
                 "data": self.data_info,
                 "device": str(self.device),
                 "world_size": self.dist.world,
+                "precision": str(self.precision),
             },
             "model": to_dict(self.mc),
             "train": to_dict(self.tc),
@@ -230,7 +263,7 @@ class Trainer:
 
     def z(self) -> torch.Tensor:
         """A batch of latent noise from the run's noise generator."""
-        return latent(self.tc.batch_size, self.mc.z_dim, self.noise_rng).to(self.device)
+        return latent(self.tc.batch_size, self.mc.z_dim, self.noise_rng).to(self.device)  # on its device
 
     def train_step(self) -> dict[str, float]:
         """One step of the run's method."""

@@ -73,6 +73,21 @@ class WindowSampler:
         self.shift_high = torch.tensor([s[1] for s in shifts])
         self.window = window_bars * bar
         self.pieces = len(grids)
+        self._copies: dict[torch.device, tuple[torch.Tensor, ...]] = {}
+
+    def to(self, device: torch.device) -> WindowSampler:
+        """Keep a copy of the windows on ``device`` too, where generators on that device cut them."""
+        if device.type != "cpu":
+            self._copies[device] = tuple(
+                t.to(device) for t in (self.tokens, self.starts, self.shift_low, self.shift_high)
+            )
+        return self
+
+    def _on(self, device: torch.device) -> tuple[torch.Tensor, ...]:
+        """(tokens, starts, shift_low, shift_high) on ``device``."""
+        if device.type == "cpu":
+            return self.tokens, self.starts, self.shift_low, self.shift_high
+        return self._copies.get(device) or self.to(device)._copies[device]
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -84,18 +99,21 @@ class WindowSampler:
 
     def sample(self, batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """(prior, continuation) token batches, (B, V, Sp) and (B, V, Sc)."""
-        pick = torch.randint(len(self.starts), (batch,), generator=generator)
+        pick = torch.randint(len(self.starts), (batch,), generator=generator, device=generator.device)
         return self.windows(pick, generator)
 
     def windows(
         self, pick: torch.Tensor, generator: torch.Generator | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The windows ``pick`` (indices), transposed at random when a generator is given."""
-        index = self.starts[pick, None] + torch.arange(self.window)  # (B, W)
-        tokens = self.tokens[:, index].transpose(0, 1)  # (B, V, W)
+        """The windows ``pick`` (indices), transposed at random when a generator is given; cut
+        on the device of ``pick``."""
+        all_tokens, starts, shift_low, shift_high = self._on(pick.device)
+        index = starts[pick, None] + torch.arange(self.window, device=pick.device)  # (B, W)
+        tokens = all_tokens[:, index].transpose(0, 1)  # (B, V, W)
         if generator is not None:
-            low, high = self.shift_low[pick], self.shift_high[pick]
-            shift = low + (torch.rand(len(pick), generator=generator) * (high - low + 1)).long()
+            low, high = shift_low[pick], shift_high[pick]
+            uniform = torch.rand(len(pick), generator=generator, device=generator.device).to(pick.device)
+            shift = low + (uniform * (high - low + 1)).long()
             tokens = torch.where(tokens >= FIRST_PITCH, tokens + shift[:, None, None], tokens)
         split = self.config.context_steps
         return tokens[..., :split], tokens[..., split:]
