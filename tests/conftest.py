@@ -23,6 +23,7 @@ MARKS = {
     "browser": ("test_studio_browser.py",),
     "subprocess": (
         "commands/test_serve.py",
+        "commands/test_startup.py",
         "data/test_build.py",
         "training/test_trainer.py",
         "test_demo.py",

@@ -6,12 +6,14 @@ import argparse
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
+from typing import TYPE_CHECKING
 
-from segue.data.build import ReadOptions, build_dataset
-from segue.data.dataset import Dataset
 from segue.errors import SegueError
-from segue.render import pitch_name
+
+if TYPE_CHECKING:  # imported where used: the CLI starts without them
+    import numpy as np
+
+    from segue.data.dataset import Dataset
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -42,6 +44,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 def run_build(args: argparse.Namespace) -> int:
     """Build a dataset and print its summary."""
+    from segue.data.build import ReadOptions, build_dataset
+
     if args.workers is not None and not 1 <= args.workers <= 256:
         raise SegueError(f"--workers must be between 1 and 256, not {args.workers}")
     if not 1 <= args.steps_per_beat <= 96:
@@ -72,6 +76,8 @@ def run_build(args: argparse.Namespace) -> int:
 
 def run_info(args: argparse.Namespace) -> int:
     """Print what a dataset holds."""
+    from segue.data.dataset import Dataset
+
     dataset = Dataset(args.dataset)
     for line in describe(dataset):
         print(line)
@@ -80,6 +86,8 @@ def run_info(args: argparse.Namespace) -> int:
 
 def describe(dataset: Dataset) -> list[str]:
     """Lines describing a dataset: counts, meters, tracks and a pitch histogram."""
+    import numpy as np
+
     metas = dataset.metas
     meters = Counter(m["meter"] for m in metas)
     tracks = Counter(len(m["parts"]) for m in metas)
@@ -104,6 +112,10 @@ def describe(dataset: Dataset) -> list[str]:
 
 def pitch_histogram(histogram: np.ndarray, width: int = 50) -> list[str]:
     """A text histogram of note counts per octave of pitches."""
+    import numpy as np
+
+    from segue.render import pitch_name
+
     used = np.nonzero(histogram)[0]
     if not len(used):
         return ["pitches   none"]

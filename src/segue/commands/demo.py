@@ -5,10 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from segue.data.chorales import load_chorales, split_indices
-from segue.files import atomic_write_bytes
-from segue.music.midi import midi_bytes
-
 PRIME_BARS = 4
 BARS = 8
 
@@ -26,6 +22,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 def run(args: argparse.Namespace) -> int:
     """Continue the first test chorale after 4 bars by 8 bars; print the paths written."""
     from segue.commands.generate import draw_continuation
+    from segue.data.chorales import load_chorales, split_indices
+    from segue.files import atomic_write_bytes
+    from segue.music.midi import midi_bytes
     from segue.pipeline.continuation import continue_midi
     from segue.pipeline.model import load_model
     from segue.render import render_wav

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from segue.configfile import from_dict, load_toml
-from segue.data.chorales import load_chorales, split_indices
-from segue.data.dataset import Dataset
-from segue.data.splits import split_of
 from segue.errors import SegueError
-from segue.models.config import ModelConfig
-from segue.music.piece import Piece
-from segue.sampler.config import SamplerConfig
-from segue.training.config import TrainConfig
+
+if TYPE_CHECKING:  # imported where used, so that `segue generate` does not load training
+    from segue.models.config import ModelConfig
+    from segue.music.piece import Piece
+    from segue.sampler.config import SamplerConfig
+    from segue.training.config import TrainConfig
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -33,6 +32,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 def load_configs(path: Path | None, steps: int | None) -> tuple[ModelConfig, TrainConfig, SamplerConfig]:
     """Configs from a TOML file (missing tables and keys take defaults)."""
+    from segue.configfile import from_dict, load_toml
+    from segue.models.config import ModelConfig
+    from segue.sampler.config import SamplerConfig
+    from segue.training.config import TrainConfig
+
     tables = load_toml(path) if path is not None else {}
     unknown = sorted(set(tables) - {"model", "train", "sampler", "run"})
     if unknown:
@@ -47,6 +51,10 @@ def load_configs(path: Path | None, steps: int | None) -> tuple[ModelConfig, Tra
 
 def training_pieces(data: Path | None) -> tuple[list[Piece], list[Piece], str]:
     """(train pieces, validation pieces, a description of the data)."""
+    from segue.data.chorales import load_chorales, split_indices
+    from segue.data.dataset import Dataset
+    from segue.data.splits import split_of
+
     if data is None:
         dataset = load_chorales()
         train = [dataset[i] for i in split_indices(dataset, "train")]
