@@ -1,5 +1,6 @@
 """`segue generate` loads at start only what it needs: no training code, no plotting library
-unless --png, no audio renderer unless --wav, no web server (PyTorch itself imports tqdm, so it is not counted)."""
+unless --png, no audio renderer unless --wav, no web server
+(PyTorch itself imports tqdm, so it is not counted)."""
 
 import json
 import subprocess
@@ -48,7 +49,11 @@ def test_generate_loads_neither_training_nor_plotting_nor_audio(prime, tmp_path)
 
 
 def test_generate_loads_the_plotting_library_for_png_and_the_renderer_for_wav(prime, tmp_path):
-    png = loaded_by("generate", str(prime), "--out", str(tmp_path / "b.mid"), "--png", str(tmp_path / "b.png"))
+    png = loaded_by(
+        "generate", str(prime), "--out", str(tmp_path / "b.mid"), "--png", str(tmp_path / "b.png")
+    )
     assert "matplotlib" in png and "midirenderer" not in png
-    wav = loaded_by("generate", str(prime), "--out", str(tmp_path / "c.mid"), "--wav", str(tmp_path / "c.wav"))
+    wav = loaded_by(
+        "generate", str(prime), "--out", str(tmp_path / "c.mid"), "--wav", str(tmp_path / "c.wav")
+    )
     assert "midirenderer" in wav and "matplotlib" not in wav

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from segue.errors import SegueError
