@@ -1,5 +1,6 @@
 """`segue generate` loads at start only what it needs: no training code, no plotting library
-unless --png, no audio renderer unless --wav, no web server
+unless --png, no audio renderer unless --wav, no web server, no compiler of the sampler's
+kernel (a short continuation's whole draw costs less than loading it)
 (PyTorch itself imports tqdm, so it is not counted)."""
 
 import json
@@ -12,7 +13,7 @@ import pytest
 from segue.data.chorales import load_chorales, split_indices
 from segue.music.midi import midi_bytes
 
-HEAVY = ("matplotlib", "midirenderer", "fastapi", "uvicorn", "tensorboard", "segue.training")
+HEAVY = ("matplotlib", "midirenderer", "fastapi", "uvicorn", "tensorboard", "segue.training", "numba")
 
 PROGRAM = """
 import json, sys

@@ -30,6 +30,25 @@ def test_states_follow_the_sounding_pitch():
     assert last_states(torch.from_numpy(tokens), pitches).tolist() == [held + 1]
 
 
+def test_states_of_random_lines_match_a_walk_along_them():
+    rng = np.random.default_rng(1)
+    pitches = 6
+    tokens = rng.choice([REST, HOLD, HOLD, HOLD, *range(P0, P0 + pitches)], size=(30, 3, 20))
+    tokens[0, 0, :3] = HOLD  # holds before anything was struck
+    walked = np.zeros(tokens.shape, dtype=np.int64)
+    for index in np.ndindex(tokens.shape[:-1]):
+        sounding = -1
+        for t, token in enumerate(tokens[index]):
+            if token >= P0:
+                sounding = token - P0
+                walked[(*index, t)] = 1 + sounding
+            elif token == REST:
+                sounding = -1
+            elif sounding >= 0:
+                walked[(*index, t)] = 1 + pitches + sounding
+    assert (to_states(tokens, pitches) == walked).all()
+
+
 def test_last_states_are_the_states_at_the_last_step():
     rng = np.random.default_rng(0)
     pitches = 6

@@ -22,6 +22,8 @@ def test_same_seed_same_lines_and_bad_settings_refused():
     one = sampler.draw(logits, context, torch.Generator().manual_seed(5))
     two = sampler.draw(logits, context, torch.Generator().manual_seed(5))
     assert torch.equal(one, two)
+    with pytest.raises(ValueError, match="not allowed"):
+        VoiceLeadingSampler(torch.zeros(2, 1, 7, 7))  # a hold after a rest, or after another note
     with pytest.raises(ValueError):
         VoiceLeadingSampler(torch.zeros(2, 1, 6, 6))
     with pytest.raises(ValueError):

@@ -49,7 +49,12 @@ def run(args: argparse.Namespace) -> int:
 
     # Each worker thread runs its own forward pass: share the cores between them.
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // limits.workers))
-    app = build_app(load_model(args.model), limits)
+    model = load_model(args.model)
+    from segue.sampler import kernel
+
+    if kernel.AVAILABLE:  # a server runs long: its sampler draws compiled from the first request
+        kernel.load()
+    app = build_app(model, limits)
     if not _loopback(args.host):
         print(f"segue serve: listening on {args.host}, reachable from other machines")
     print(f"segue studio on http://{_url_host(args.host)}:{args.port}/ (API docs at /docs); Ctrl+C stops it")

@@ -1,6 +1,9 @@
 """The voice-leading sampler's draw: each voice's line drawn exactly, by forward filtering and
 backward sampling, from the generator's per-cell softmax times the sampler's move weights, voices
 drawn top down with parallel fifths and octaves against the voices already drawn weighed down.
+
+The draw runs compiled (:mod:`segue.sampler.kernel`) where Numba is installed; the NumPy code
+here is the reference it is tested against, with the same random numbers, and runs elsewhere.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from segue.sampler import kernel
 from segue.sampler.calibration import Calibration, register_classes, tonal_ranks
 from segue.sampler.states import move_classes, sounding_pitches, state_pitches, state_tokens
 
@@ -27,6 +31,7 @@ def sample_lines(
     strength: float = 1.0,
     parallels: float = 0.0,
     context: torch.Tensor | np.ndarray | None = None,
+    compiled: bool = False,
 ) -> torch.Tensor:
     """Draw (B, V, S) tokens from (B, V, K, S) logits with the voice-leading sampler, each voice's
     line continuing from its ``start`` state (B, V). With the sampler's calibration and the
@@ -39,21 +44,41 @@ def sample_lines(
     With ``parallels`` > 0 the voices are drawn one after another from the top, and a move
     that makes parallel fifths or octaves (unisons) with a voice already drawn has its
     weight divided by e^parallels; with 0 every voice is drawn at once.
+
+    ``compiled``: draw with the compiled kernel (:mod:`segue.sampler.kernel`, Numba) instead of
+    the NumPy reference here; both give the same draws from the same ``rng``.
     """
     batch, voices, _, steps = logits.shape
     tokens_of = state_tokens(sampler.pitches)
-    emission = torch.log_softmax(logits.float() / temperature, dim=2)[:, :, tokens_of, :]  # (B, V, N, S)
-    if sampler.calibration is not None and context is not None:
-        tokens = context.cpu().numpy() if isinstance(context, torch.Tensor) else np.asarray(context)
-        emission = emission + _context_weights(sampler.calibration, tokens, tokens_of, steps)
-    if sampler.calibration is not None:
-        # (B, V, N): the class of the move from the start into each state; an impossible move
-        # (class -1) takes class 0's weight, harmless since the moves give it no weight at all
-        into = move_classes(sampler.pitches)[start].clamp_min(0)
-        seam = sampler.calibration.seam[torch.arange(voices)[None, :, None], into]
-        emission = torch.cat([emission[..., :1] + seam[..., None], emission[..., 1:]], dim=3)
-    moves = sampler.move_weights(strength)
-    size = moves.shape[2]  # moves: (V, M, N, N)
+    log_weights = _log_emission(logits, start, sampler, temperature, context)  # (B, V, N, S)
+    if compiled:
+        log_emission = torch.from_numpy(log_weights)
+        weights = torch.exp(log_emission - log_emission.amax(dim=2, keepdim=True)).numpy()
+        states = kernel.draw_states(
+            weights,  # (B, V, N, S) float32
+            *sampler.kernel_weights(strength),
+            start.numpy(),
+            _uniforms(batch, voices, steps, parallels, rng),
+            _pairs(sampler.pitches),
+            parallels,
+            threads=torch.get_num_threads(),
+        )
+        return tokens_of[torch.from_numpy(states)]
+    moves = sampler.move_weights(strength)  # (V, M, N, N)
+    return _reference_draw(torch.from_numpy(log_weights), moves, start, rng, parallels, sampler.pitches)
+
+
+def _reference_draw(
+    emission: torch.Tensor,
+    moves: np.ndarray,
+    start: torch.Tensor,
+    rng: torch.Generator,
+    parallels: float,
+    pitches: int,
+) -> torch.Tensor:
+    """(B, V, S) tokens from (B, V, N, S) log-weights by the NumPy reference draw."""
+    batch, voices, size, steps = emission.shape
+    tokens_of = state_tokens(pitches)
     if parallels <= 0:  # every (window, voice) line is its own chain
         chains = _ffbs(
             emission.reshape(batch * voices, size, steps),
@@ -62,14 +87,14 @@ def sample_lines(
             rng,
         )
         return tokens_of[chains.view(batch, voices, steps)]
-    pitch_of = state_pitches(sampler.pitches)
+    pitch_of = state_pitches(pitches)
     states = torch.empty(batch, voices, steps, dtype=torch.long)
-    chunk = 16  # windows at a time
+    chunk = CHUNK
     for v in range(voices):
         for first in range(0, batch, chunk):
             rows = slice(first, first + chunk)
             above = pitch_of[torch.cat([start[rows, :v, None], states[rows, :v]], dim=2)]  # (b, v, S + 1)
-            blocks = _parallel_factors(above, sampler.pitches, parallels)
+            blocks = _parallel_factors(above, pitches, parallels)
             states[rows, v] = _ffbs(
                 emission[rows, v],
                 moves[v][None],  # shared by the chunk's windows
@@ -80,24 +105,79 @@ def sample_lines(
     return tokens_of[states]
 
 
-def _context_weights(
-    calibration: Calibration, context: np.ndarray, tokens_of: torch.Tensor, steps: int
-) -> torch.Tensor:
-    """(B, V, N, S) log-weights of each state at each step from the (B, V, S') context: the tonal
-    and register weights of the new note it starts, the echo weight if its token is the context's."""
-    batch, voices, _ = context.shape
+CHUNK = 16
+"""Windows drawn at a time by the reference draw with parallels (their random numbers come in
+that order)."""
+
+
+def _uniforms(batch: int, voices: int, steps: int, parallels: float, rng: torch.Generator) -> np.ndarray:
+    """(B, V, S) the random numbers of the backward picks, drawn in the reference draw's order:
+    all lines at once without parallels; with them, voice after voice, CHUNK windows at a time."""
+    if parallels <= 0:
+        return (
+            torch.rand(batch * voices, steps, 1, generator=rng)
+            .numpy()
+            .astype(np.float64)
+            .reshape(batch, voices, steps)
+        )
+    uniform = np.empty((batch, voices, steps))
+    for v in range(voices):
+        for first in range(0, batch, CHUNK):
+            rows = min(CHUNK, batch - first)
+            drawn = torch.rand(rows, steps, 1, generator=rng).numpy().astype(np.float64)
+            uniform[first : first + rows, v] = drawn[..., 0]
+    return uniform
+
+
+@functools.lru_cache(maxsize=4)
+def _pairs(pitches: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The parallel moves of :func:`_parallel_table` as the kernel's lists."""
+    return kernel.parallel_pairs(_parallel_table(pitches).numpy())
+
+
+def _log_emission(
+    logits: torch.Tensor,
+    start: torch.Tensor,
+    sampler: VoiceLeadingSampler,
+    temperature: float,
+    context: torch.Tensor | np.ndarray | None,
+) -> np.ndarray:
+    """(B, V, N, S) float32 log-weights of each state at each step: the generator's log-softmax
+    at ``temperature``, plus the calibration's context weights (with a ``context``) and its seam
+    weights on the move from ``start`` into the first step."""
+    tokens_of = state_tokens(sampler.pitches)
+    emission = torch.log_softmax(logits.float() / temperature, dim=2)[:, :, tokens_of, :].numpy()
+    calibration = sampler.calibration
+    if calibration is None:
+        return emission
+    if context is not None:
+        tokens = context.cpu().numpy() if isinstance(context, torch.Tensor) else np.asarray(context)
+        _add_context_weights(emission, calibration, tokens, tokens_of)
+    # (B, V, N): the class of the move from the start into each state; an impossible move
+    # (class -1) takes class 0's weight, harmless since the moves give it no weight at all
+    into = move_classes(sampler.pitches)[start].clamp_min(0).numpy()
+    seam = calibration.seam.numpy()[np.arange(emission.shape[1])[None, :, None], into]
+    emission[..., 0] += seam
+    return emission
+
+
+def _add_context_weights(
+    emission: np.ndarray, calibration: Calibration, context: np.ndarray, tokens_of: torch.Tensor
+) -> None:
+    """Add to (B, V, N, S) log-weights of each state at each step the weights from the (B, V, S')
+    context: the tonal and register weights of the new note a state starts, the echo weight if
+    its token is the context's at the same step."""
+    voices = context.shape[1]
     pitches = (len(tokens_of) - 1) // 2
     sounding = sounding_pitches(context, pitches)
-    ranks = torch.from_numpy(tonal_ranks(context, pitches, sounding))  # (B, P)
-    registers = torch.from_numpy(register_classes(context, pitches, sounding))  # (B, V, P)
-    onset = calibration.tonal[:, ranks].transpose(0, 1)  # (B, V, P)
-    onset = onset + calibration.register[torch.arange(voices)[None, :, None], registers]
-    weights = torch.zeros(batch, voices, len(tokens_of), steps)
-    weights[:, :, 1 : 1 + pitches] = onset[..., None]
-    overlap = min(steps, context.shape[2])
-    echoed = tokens_of[None, None, :, None] == torch.from_numpy(context[:, :, None, :overlap]).long()
-    weights[..., :overlap] += echoed * calibration.echo[None, :, None, None]
-    return weights
+    ranks = tonal_ranks(context, pitches, sounding)  # (B, P)
+    registers = register_classes(context, pitches, sounding)  # (B, V, P)
+    onset = calibration.tonal.numpy()[:, ranks].transpose(1, 0, 2)  # (B, V, P)
+    onset = onset + calibration.register.numpy()[np.arange(voices)[None, :, None], registers]
+    emission[:, :, 1 : 1 + pitches] += onset[..., None]
+    overlap = min(emission.shape[3], context.shape[2])
+    echoed = tokens_of.numpy()[None, None, :, None] == context[:, :, None, :overlap]
+    emission[..., :overlap] += echoed * calibration.echo.numpy()[None, :, None, None]
 
 
 @functools.lru_cache(maxsize=4)

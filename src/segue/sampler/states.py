@@ -9,12 +9,15 @@ a new note a given interval away), which the calibration weighs.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 
 from segue.music.tokens import FIRST_PITCH, HOLD, REST
 
 
+@functools.lru_cache(maxsize=8)  # shared: read it, never write to it
 def state_tokens(pitches: int) -> torch.Tensor:
     """The token of each state: rest, then ``pitches`` onsets, then ``pitches`` holds."""
     return torch.cat(
@@ -33,12 +36,14 @@ REGISTER_CLASSES = 2 * MAX_INTERVAL + 2
 there (that class is not weighed: too few windows have a silent voice to learn from)."""
 
 
+@functools.lru_cache(maxsize=8)  # shared: read it, never write to it
 def state_pitches(pitches: int) -> torch.Tensor:
     """The pitch index sounding in each state (-1 for rest)."""
     index = torch.arange(pitches)
     return torch.cat([torch.tensor([-1]), index, index]).long()
 
 
+@functools.lru_cache(maxsize=8)  # shared: read it, never write to it
 def allowed_moves(pitches: int) -> torch.Tensor:
     """(2P+1, 2P+1) bool: "pitch p goes on" follows only "p starts" or "p goes on"."""
     size = 2 * pitches + 1
@@ -50,6 +55,7 @@ def allowed_moves(pitches: int) -> torch.Tensor:
     return allowed
 
 
+@functools.lru_cache(maxsize=8)  # shared: read it, never write to it
 def move_classes(pitches: int) -> torch.Tensor:
     """(2P+1, 2P+1) class of each move between states (see MOVE_CLASSES), -1 where impossible."""
     pitch = state_pitches(pitches)
@@ -67,6 +73,7 @@ STRIKING = np.isin(np.arange(MOVE_CLASSES), (0, 2, 3), invert=True)  # not rest,
 STRIKING.flags.writeable = False
 
 
+@functools.lru_cache(maxsize=8)  # shared: read it, never write to it
 def onset_moves(pitches: int) -> torch.Tensor:
     """(2P+1, 2P+1) bool: the moves that strike a note."""
     classes = move_classes(pitches)
@@ -75,16 +82,14 @@ def onset_moves(pitches: int) -> torch.Tensor:
 
 def to_states(tokens: np.ndarray, pitches: int) -> np.ndarray:
     """(..., S) tokens -> (..., S) states; a hold carries the pitch sounding before it (rest after a rest)."""
-    tokens = np.asarray(tokens)
-    states = np.zeros(tokens.shape, dtype=np.int64)
-    sounding = np.full(tokens.shape[:-1], -1, dtype=np.int64)  # pitch index, -1 for silence
-    for t in range(tokens.shape[-1]):
-        token = tokens[..., t]
-        onset = token >= FIRST_PITCH
-        sounding = np.where(onset, token - FIRST_PITCH, np.where(token == REST, -1, sounding))
-        held = (token == HOLD) & (sounding >= 0)
-        states[..., t] = np.where(onset, 1 + sounding, np.where(held, 1 + pitches + sounding, 0))
-    return states
+    tokens = np.asarray(tokens).astype(np.int64, copy=False)
+    onset = tokens >= FIRST_PITCH
+    struck = onset | (tokens == REST)  # where what sounds changes
+    last = np.maximum.accumulate(np.where(struck, np.arange(tokens.shape[-1]), -1), axis=-1)
+    before = np.take_along_axis(tokens, np.maximum(last, 0), axis=-1)  # the last onset or rest
+    sounding = np.where((last >= 0) & (before >= FIRST_PITCH), before - FIRST_PITCH, -1)
+    held = (tokens == HOLD) & (sounding >= 0)
+    return np.where(onset, 1 + tokens - FIRST_PITCH, np.where(held, 1 + pitches + sounding, 0))
 
 
 def sounding_pitches(tokens: np.ndarray, pitches: int) -> np.ndarray:

@@ -10,15 +10,20 @@ drawn weighed down. Strength 0 and no parallels is the plain independent draw.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 
+from segue.sampler import kernel
 from segue.sampler.calibration import Calibration
 from segue.sampler.chain import fit_chain
 from segue.sampler.draw import sample_lines
-from segue.sampler.states import last_states, move_classes, onset_moves
+from segue.sampler.states import allowed_moves, last_states, move_classes, onset_moves
+
+LOAD_AFTER = 0.4
+"""Seconds of drawing with the NumPy reference after which a sampler loads the compiled kernel."""
 
 
 class VoiceLeadingSampler:
@@ -41,6 +46,10 @@ class VoiceLeadingSampler:
             or potentials.shape[2] % 2 != 1
         ):
             raise ValueError("potentials must have shape (voices, positions, 2P+1, 2P+1)")
+        if torch.isfinite(potentials[..., ~allowed_moves((potentials.shape[2] - 1) // 2)]).any():
+            raise ValueError(
+                "potentials must be -inf where a move is not allowed (a hold follows only its note)"
+            )
         if not (0 <= strength <= 10 and 0 <= parallels <= 100):
             raise ValueError("need 0 <= strength <= 10 and 0 <= parallels <= 100")
         if calibration is not None:
@@ -48,7 +57,13 @@ class VoiceLeadingSampler:
         self.potentials = potentials.float()  # (V, M, N, N): M positions in the bar (1: any)
         self.strength, self.parallels = float(strength), float(parallels)
         self.calibration = calibration
-        self._move_weights: tuple[tuple[float, int, int], np.ndarray] | None = None
+        self._move_weights: tuple[tuple[float, int, int], np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.compiled: bool | None = None
+        """Draw with the compiled kernel (True), the NumPy reference (False), or decide (None):
+        the compiled kernel where Numba is installed and the kernel is loaded in this process, or
+        once this sampler has spent LOAD_AFTER seconds in the reference draw (loading it costs
+        about that much, which a short continuation never wins back). Both draw the same."""
+        self._reference_seconds = 0.0
 
     @classmethod
     def fit(
@@ -92,9 +107,23 @@ class VoiceLeadingSampler:
         """
         device = logits.device
         start = last_states(context if history is None else history, self.pitches)
+        compiled = self.compiled
+        if compiled is None:
+            compiled = kernel.AVAILABLE and (kernel.loaded() or self._reference_seconds >= LOAD_AFTER)
+        began = time.perf_counter()
         tokens = sample_lines(
-            logits.float().cpu(), start, self, rng, temperature, self.strength, self.parallels, context.cpu()
+            logits.float().cpu(),
+            start,
+            self,
+            rng,
+            temperature,
+            self.strength,
+            self.parallels,
+            context.cpu(),
+            compiled=compiled,
         )
+        if not compiled:
+            self._reference_seconds += time.perf_counter() - began
         return tokens.to(device)
 
     def log_moves(self, strength: float) -> torch.Tensor:
@@ -110,11 +139,19 @@ class VoiceLeadingSampler:
         """(V, M, N, N) the moves' weights, exp(log-weights), each (voice, position) scaled so that
         its largest is 1 (0 where a move is impossible); kept for the last strength, potentials and
         calibration asked for (the same for every chunk of a continuation)."""
+        return self._weights(strength)[0]
+
+    def kernel_weights(self, strength: float) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`move_weights` in the compiled draw's layout: (V, M, to, from), contiguous,
+        and the moves into the holds (see :func:`segue.sampler.kernel.hold_weights`)."""
+        return self._weights(strength)[1:]
+
+    def _weights(self, strength: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         key = (strength, id(self.potentials), id(self.calibration))
-        if self._move_weights is not None and self._move_weights[0] == key:
-            return self._move_weights[1]
-        moves = self.log_moves(strength)
-        scale = moves.amax(dim=(2, 3), keepdim=True).clamp_min(-1e30)
-        weights = torch.exp(moves - scale).numpy().astype(np.float64)
-        self._move_weights = (key, weights)
-        return weights
+        if self._move_weights is None or self._move_weights[0] != key:
+            moves = self.log_moves(strength)
+            scale = moves.amax(dim=(2, 3), keepdim=True).clamp_min(-1e30)
+            weights = torch.exp(moves - scale).numpy().astype(np.float64)
+            inward = np.ascontiguousarray(weights.transpose(0, 1, 3, 2))
+            self._move_weights = (key, weights, inward, kernel.hold_weights(inward))
+        return self._move_weights[1:]

@@ -1,0 +1,301 @@
+"""The voice-leading sampler's draw compiled with Numba: forward filtering, backward sampling of
+every voice's line, voices top down, in one call per stretch of steps.
+
+The same arithmetic as the NumPy reference in :mod:`segue.sampler.draw`, with the same random
+numbers, using the structure of the state space: "pitch p goes on" follows only "p starts" or
+"p goes on", so the moves into the P hold states cost 2P products instead of N·P, and the
+parallel-motion factors are applied only to the moves they touch. The windows of a step are
+filtered together, four at a time, so that each weight read serves four. The kernel releases
+the GIL, so that a batch's windows are shared among threads.
+
+Numba is imported, and the kernel loaded from its cache (compiled on first use), only by
+:func:`load`: that costs about 0.4 s, more than a short continuation's whole draw, so the
+sampler decides when to (see :attr:`segue.sampler.voiceleading.VoiceLeadingSampler.compiled`).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import itertools
+import threading
+from collections.abc import Callable
+
+import numpy as np
+
+AVAILABLE = importlib.util.find_spec("numba") is not None
+"""Whether the compiled draw can run here (Numba is installed)."""
+
+
+def _draw_windows(
+    weights: np.ndarray,
+    inward: np.ndarray,
+    holds: np.ndarray,
+    start: np.ndarray,
+    uniform: np.ndarray,
+    pair_start: np.ndarray,
+    pair_x: np.ndarray,
+    pair_y: np.ndarray,
+    factor: float,
+    parallels: bool,
+    out: np.ndarray,
+) -> None:  # pragma: no cover - compiled; run through draw_states
+    """Draw (B, V, S) states into ``out``.
+
+    weights (B, V, N, S): emission weights of each state at each step; inward (V, M, N, N): the
+    weights of the moves into each position of the bar, as [to, from] (rows read whole);
+    holds (V, M, 2, P): the weights of "p starts" -> "p goes on" and "p goes on" -> "p goes on"
+    (the only moves into a hold); start (B, V): each line's state before the first step;
+    uniform (B, V, S): the random numbers of the backward picks; pair_start, pair_x, pair_y: for
+    an upper voice moving from pitch a to c, pairs pair_start[a * P + c] to pair_start[a * P + c
+    + 1] list the moves x -> y of this voice that make parallels with it; factor: e^-parallels,
+    applied once per upper voice to a move that makes parallels with it (if ``parallels``).
+    """
+    windows, voices, size, steps = weights.shape
+    positions = inward.shape[1]
+    pitches = (size - 1) // 2
+    alphas = np.empty((windows, steps, size))  # the forward messages of the voice being drawn
+    column = np.empty(size)
+    counts = np.zeros((pitches, pitches), dtype=np.int64)
+    most = 1  # the most parallel moves one upper move can make
+    for key in range(pitches * pitches):
+        most = max(most, pair_start[key + 1] - pair_start[key])
+    touched = np.empty(most * max(voices - 1, 1), dtype=np.int64)
+    # the distinct moves x -> y into each step that make parallels, and with how many voices
+    found = np.zeros((windows, steps), dtype=np.int64)
+    found_x = np.empty((windows, steps, touched.shape[0]), dtype=np.int64)
+    found_y = np.empty_like(found_x)
+    found_k = np.empty_like(found_x)
+    powers = factor ** np.arange(voices + 1).astype(np.float64)
+    for v in range(voices):
+        upper = v if parallels else 0
+        # forward filtering, step by step for all windows at once, so that the moves into a
+        # step (``into[s, r]``: from state r into state s) are read once and used for every window
+        for t in range(steps):
+            into = inward[v, t % positions]  # (N, N) to, from
+            hold = holds[v, t % positions]  # (2, P)
+            if t == 0:
+                for b in range(windows):
+                    for s in range(size):
+                        alphas[b, 0, s] = into[s, start[b, v]]
+            else:
+                first = 0
+                while first + 4 <= windows:  # four windows at a time share each weight read
+                    for s in range(pitches + 1):  # into rest and the onsets: from every state
+                        a0 = a1 = a2 = a3 = 0.0
+                        for r in range(size):
+                            w = into[s, r]
+                            a0 += alphas[first, t - 1, r] * w
+                            a1 += alphas[first + 1, t - 1, r] * w
+                            a2 += alphas[first + 2, t - 1, r] * w
+                            a3 += alphas[first + 3, t - 1, r] * w
+                        alphas[first, t, s], alphas[first + 1, t, s] = a0, a1
+                        alphas[first + 2, t, s], alphas[first + 3, t, s] = a2, a3
+                    first += 4
+                for b in range(first, windows):
+                    for s in range(pitches + 1):
+                        acc = 0.0
+                        for r in range(size):
+                            acc += alphas[b, t - 1, r] * into[s, r]
+                        alphas[b, t, s] = acc
+                for b in range(windows):
+                    for p in range(pitches):  # into the holds: only from p's onset or hold
+                        alphas[b, t, 1 + pitches + p] = (
+                            alphas[b, t - 1, 1 + p] * hold[0, p]
+                            + alphas[b, t - 1, 1 + pitches + p] * hold[1, p]
+                        )
+            for b in range(windows):
+                alpha = alphas[b, t]
+                if upper > 0:  # weigh down the moves that make parallels with an upper voice
+                    n = _count_pairs(
+                        b, t, upper, out, start, pitches, pair_start, pair_x, pair_y, counts, touched
+                    )
+                    x0 = _pitch(start[b, v], pitches)
+                    m = 0
+                    for i in range(n):
+                        x, y = touched[i] // pitches, touched[i] % pitches
+                        k = counts[x, y]
+                        if k == 0:
+                            continue  # listed twice
+                        counts[x, y] = 0
+                        found_x[b, t, m], found_y[b, t, m], found_k[b, t, m] = x, y, k
+                        m += 1
+                        if t == 0:
+                            if x0 == x:  # the line starts from a sounding x
+                                alpha[1 + y] *= powers[k]
+                            continue
+                        source = (
+                            alphas[b, t - 1, 1 + x] * into[1 + y, 1 + x]
+                            + alphas[b, t - 1, 1 + pitches + x] * into[1 + y, 1 + pitches + x]
+                        )
+                        alpha[1 + y] = max(alpha[1 + y] + source * (powers[k] - 1.0), 0.0)
+                    found[b, t] = m
+                total = 0.0
+                for s in range(size):
+                    alpha[s] *= weights[b, v, s, t]
+                    total += alpha[s]
+                if total > 0.0:
+                    for s in range(size):
+                        alpha[s] /= total
+                else:
+                    alpha[:] = 0.0
+        # backward sampling
+        for b in range(windows):
+            out[b, v, steps - 1] = _pick(alphas[b, steps - 1], uniform[b, v, steps - 1])
+            for t in range(steps - 2, -1, -1):
+                after = out[b, v, t + 1]
+                into_after = inward[v, (t + 1) % positions, after]  # (N,) from every state
+                for s in range(size):
+                    column[s] = alphas[b, t, s] * into_after[s]
+                if upper > 0 and 1 <= after <= pitches:  # the factors found going forward
+                    for i in range(found[b, t + 1]):
+                        if found_y[b, t + 1, i] == after - 1:
+                            x, k = found_x[b, t + 1, i], found_k[b, t + 1, i]
+                            column[1 + x] *= powers[k]
+                            column[1 + pitches + x] *= powers[k]
+                out[b, v, t] = _pick(column, uniform[b, v, t])
+
+
+def _pitch(state: int, pitches: int) -> int:  # pragma: no cover - compiled
+    """The pitch index sounding in a state, -1 for rest."""
+    if state == 0:
+        return -1
+    return state - 1 if state <= pitches else state - 1 - pitches
+
+
+def _count_pairs(
+    b: int,
+    t: int,
+    upper: int,
+    out: np.ndarray,
+    start: np.ndarray,
+    pitches: int,
+    pair_start: np.ndarray,
+    pair_x: np.ndarray,
+    pair_y: np.ndarray,
+    counts: np.ndarray,
+    touched: np.ndarray,
+) -> int:  # pragma: no cover - compiled
+    """Count, in ``counts``, the upper voices with which each move x -> y into step t makes
+    parallels; list the (x, y) counted in ``touched`` (as x * P + y); return how many."""
+    n = 0
+    for u in range(upper):
+        a = _pitch(start[b, u] if t == 0 else out[b, u, t - 1], pitches)
+        c = _pitch(out[b, u, t], pitches)
+        if a < 0 or c < 0 or a == c:
+            continue
+        key = a * pitches + c
+        for i in range(pair_start[key], pair_start[key + 1]):
+            x, y = pair_x[i], pair_y[i]
+            counts[x, y] += 1
+            touched[n] = x * pitches + y
+            n += 1
+    return n
+
+
+def _pick(weights: np.ndarray, uniform: float) -> int:  # pragma: no cover - compiled
+    """An index drawn from non-negative weights by inverting their cumulative sum at ``uniform``."""
+    total = 0.0
+    for s in range(weights.shape[0]):
+        total += weights[s]
+    threshold = uniform * total
+    cumulative = 0.0
+    for s in range(weights.shape[0]):
+        cumulative += weights[s]
+        if not cumulative < threshold:
+            return s
+    return weights.shape[0] - 1
+
+
+@functools.lru_cache(maxsize=1)
+def load() -> Callable[..., None]:
+    """The compiled kernel: Numba imported, the functions compiled or loaded from Numba's cache."""
+    global _pitch, _count_pairs, _pick  # the kernel calls the compiled helpers
+    import numba
+
+    _pitch = numba.njit(cache=True, nogil=True)(_pitch)
+    _count_pairs = numba.njit(cache=True, nogil=True)(_count_pairs)
+    _pick = numba.njit(cache=True, nogil=True)(_pick)
+    # fastmath lets the sums of the forward step run in SIMD lanes (in another order than
+    # NumPy's: the same numbers to within rounding)
+    return numba.njit(cache=True, nogil=True, fastmath=True)(_draw_windows)  # type: ignore[no-any-return]
+
+
+def loaded() -> bool:
+    """Whether :func:`load` has run in this process."""
+    return load.cache_info().currsize > 0
+
+
+def draw_states(
+    weights: np.ndarray,
+    inward: np.ndarray,
+    holds: np.ndarray,
+    start: np.ndarray,
+    uniform: np.ndarray,
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    parallels: float,
+    threads: int = 1,
+) -> np.ndarray:
+    """(B, V, S) states drawn by the compiled kernel (see :func:`_draw_windows` for the shapes;
+    ``weights`` may be float32); ``pairs``: (pair_start, pair_x, pair_y) of
+    :func:`parallel_pairs`. With ``threads`` > 1 the windows are shared among that many threads."""
+    out = np.empty(uniform.shape, dtype=np.int64)
+    weights = np.ascontiguousarray(weights)
+    start = np.ascontiguousarray(start, dtype=np.int64)
+    uniform = np.ascontiguousarray(uniform, dtype=np.float64)
+    factor = float(np.exp(-parallels))
+    kernel = load()
+
+    def draw(rows: slice) -> None:
+        kernel(
+            weights[rows], inward, holds, start[rows], uniform[rows], *pairs, factor, parallels > 0, out[rows]
+        )
+
+    windows = len(out)
+    threads = max(1, min(threads, windows // MIN_WINDOWS_PER_THREAD))
+    if threads == 1:
+        draw(slice(None))
+        return out
+    bounds = np.linspace(0, windows, threads + 1).astype(int)
+    parts = [slice(a, b) for a, b in itertools.pairwise(bounds)]
+    failures: list[BaseException] = []
+
+    def share(rows: slice) -> None:
+        try:
+            draw(rows)
+        except BaseException as error:  # raised again on the calling thread
+            failures.append(error)
+
+    helpers = [threading.Thread(target=share, args=(rows,)) for rows in parts[1:]]
+    for helper in helpers:
+        helper.start()
+    draw(parts[0])  # the first share on this thread
+    for helper in helpers:
+        helper.join()
+    if failures:
+        raise failures[0]
+    return out
+
+
+MIN_WINDOWS_PER_THREAD = 8
+"""Fewer windows than this per thread are drawn on one: starting threads would cost more."""
+
+
+def hold_weights(inward: np.ndarray) -> np.ndarray:
+    """(V, M, 2, P) the weights of the moves into "p goes on" from "p starts" and from itself,
+    out of (V, M, N, N) [to, from] move weights."""
+    pitches = (inward.shape[2] - 1) // 2
+    p = np.arange(pitches)
+    hold = 1 + pitches + p
+    return np.ascontiguousarray(np.stack([inward[:, :, hold, 1 + p], inward[:, :, hold, hold]], axis=2))
+
+
+def parallel_pairs(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (P, P, P, P) table of parallel moves (upper a -> c, this voice x -> y) as lists: for
+    each upper move a -> c (key a * P + c), offsets into the x and y of its parallel moves."""
+    pitches = table.shape[0]
+    flat = table.reshape(pitches * pitches, pitches * pitches)
+    keys, moves = np.nonzero(flat)
+    pair_start = np.zeros(pitches * pitches + 1, dtype=np.int64)
+    np.add.at(pair_start, keys + 1, 1)
+    return np.cumsum(pair_start), (moves // pitches).astype(np.int64), (moves % pitches).astype(np.int64)

@@ -1,0 +1,199 @@
+"""The compiled draw (segue.sampler.kernel): the same draws as the NumPy reference from the same
+random numbers, the exact distribution of voices drawn top down under the parallel penalty, and
+when a sampler uses it."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+
+import numpy as np
+import pytest
+import torch
+
+from segue.data.chorales import load_chorales, split_indices
+from segue.models.blocks import onehot
+from segue.music.tokens import FIRST_PITCH as P0
+from segue.music.tokens import HOLD, REST
+from segue.pipeline.model import load_model
+from segue.pipeline.pieces import piece_tokens
+from segue.pipeline.sampling import latent
+from segue.sampler import VoiceLeadingSampler, kernel, voiceleading
+from segue.sampler.calibration import Calibration
+from segue.sampler.draw import _parallel_factors, _parallel_table, sample_lines
+from segue.sampler.states import (
+    MOVE_CLASSES,
+    REGISTER_CLASSES,
+    TONAL_CLASSES,
+    allowed_moves,
+    last_states,
+    state_pitches,
+)
+from tests.sampler.test_draw import brute_force
+
+pytestmark = pytest.mark.skipif(not kernel.AVAILABLE, reason="Numba is not installed")
+
+
+def random_sampler(
+    voices: int, pitches: int, positions: int, parallels: float, seed: int
+) -> VoiceLeadingSampler:
+    """Random potentials on the allowed moves and a random calibration."""
+    g = torch.Generator().manual_seed(seed)
+    size = 2 * pitches + 1
+    potentials = torch.randn(voices, positions, size, size, generator=g)
+    calibration = Calibration(
+        moves=torch.randn(voices, positions, MOVE_CLASSES, generator=g),
+        tonal=torch.randn(voices, TONAL_CLASSES, generator=g),
+        register=torch.randn(voices, REGISTER_CLASSES, generator=g),
+        echo=torch.randn(voices, generator=g),
+        onsets=torch.randn(voices, positions, generator=g),
+        seam=torch.randn(voices, MOVE_CLASSES, generator=g),
+    )
+    masked = potentials.masked_fill(~allowed_moves(pitches), -math.inf)
+    return VoiceLeadingSampler(masked, 1.0, parallels, calibration)
+
+
+@pytest.mark.parametrize("parallels", [0.0, 2.0, 30.0])
+@pytest.mark.parametrize("windows", [1, 5, 37])  # 37: shared among threads
+def test_the_compiled_draw_is_the_reference_draw(parallels, windows):
+    voices, pitches, steps = 3, 25, 20  # 25 pitches: fifths and octaves can be parallel
+    sampler = random_sampler(voices, pitches, 4, parallels, seed=windows)
+    g = torch.Generator().manual_seed(7)
+    logits = 2 * torch.randn(windows, voices, P0 + pitches, steps, generator=g)
+    tokens = torch.tensor([REST, HOLD, HOLD, *range(P0, P0 + pitches)])
+    context = tokens[torch.randint(len(tokens), (windows, voices, 16), generator=g)]
+    start = last_states(context, pitches)
+    for temperature in (1.0, 0.7):
+        draws = [
+            sample_lines(
+                logits,
+                start,
+                sampler,
+                torch.Generator().manual_seed(3),
+                temperature,
+                sampler.strength,
+                parallels,
+                context,
+                compiled=compiled,
+            )
+            for compiled in (False, True)
+        ]
+        assert torch.equal(draws[0], draws[1])
+
+
+def test_the_shipped_sampler_draws_the_same_compiled_and_not():
+    model = load_model()
+    config, sampler = model.config, model.sampler
+    chorales = load_chorales()
+    grids = [piece_tokens(chorales[i], config) for i in split_indices(chorales, "test")[:12]]
+    context = torch.from_numpy(
+        np.stack([g[:, : config.context_steps] for g in grids if g.shape[1] >= 64])
+    ).long()
+    with torch.no_grad():
+        logits = model.generator.logits(
+            onehot(context, config.vocab), latent(len(context), config.z_dim, torch.Generator())
+        )
+    draws = []
+    for compiled in (False, True):
+        sampler.compiled = compiled
+        draws.append(sampler.draw(logits, context, torch.Generator().manual_seed(11)))
+    assert torch.equal(draws[0], draws[1])
+
+
+def exact_pair(logits, start, sampler: VoiceLeadingSampler, weight: float) -> dict[tuple, float]:
+    """The exact distribution of two voices' lines drawn top down: voice 0 on its own, voice 1
+    given voice 0 with every move parallel to it weighed by e^-weight."""
+    pitches = sampler.pitches
+    upper = VoiceLeadingSampler(sampler.potentials[:1])
+    lower = VoiceLeadingSampler(sampler.potentials[1:])
+    pitch_of = state_pitches(pitches)
+    joint = {}
+    for line, p in brute_force(logits[:, :1], int(start[0]), upper, 1.0).items():
+        states = [int(start[0])]
+        for token in line:  # the states of voice 0's line, for its sounding pitches
+            if token >= P0:
+                states.append(1 + token - P0)
+            elif token == HOLD and states[-1] > 0:
+                states.append(1 + pitches + (states[-1] - 1) % pitches)
+            else:
+                states.append(0)
+        above = pitch_of[torch.tensor(states)][None, None]  # (1, 1, S + 1)
+        blocks = {t: f[0].numpy() for t, f in _parallel_factors(above, pitches, weight).items()}
+        for below, q in brute_force(logits[:, 1:], int(start[1]), lower, 1.0, blocks).items():
+            joint[(line, below)] = p * q
+    return joint
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_voices_drawn_top_down_follow_the_exact_distribution_under_the_parallel_penalty(compiled):
+    torch.manual_seed(4)
+    pitches, steps, weight, draws = 2, 3, 1.5, 40_000  # two pitches: parallel unisons
+    size = 2 * pitches + 1
+    potentials = torch.randn(2, 1, size, size).masked_fill(~allowed_moves(pitches), -math.inf)
+    sampler = VoiceLeadingSampler(potentials, 1.0, weight)
+    logits = torch.randn(1, 2, P0 + pitches, steps)
+    logits[:, :, P0:] += 1.5  # mostly notes, so that the voices often move together
+    start = torch.tensor([1, 1])  # both on pitch 0
+    exact = exact_pair(logits, start, sampler, weight)
+    tokens = sample_lines(
+        logits.expand(draws, -1, -1, -1),
+        start.expand(draws, 2),
+        sampler,
+        torch.Generator().manual_seed(9),
+        1.0,
+        1.0,
+        weight,
+        compiled=compiled,
+    )
+    seen = Counter((tuple(a), tuple(b)) for a, b in tokens.tolist())
+    assert set(seen) <= set(exact)
+    for key, p in exact.items():
+        assert seen[key] / draws == pytest.approx(p, abs=4 * math.sqrt(p * (1 - p) / draws) + 1e-3), key
+    # the penalty matters here: without it the distribution is another
+    free = exact_pair(logits, start, sampler, 0.0)
+    assert sum(abs(free[k] - exact[k]) for k in exact) > 0.05
+
+
+def test_a_sampler_loads_the_compiled_kernel_once_the_reference_draw_has_taken_long_enough(monkeypatch):
+    used = []
+
+    def spy(*args, compiled=False, **kwargs):
+        used.append(compiled)
+        return real(*args, compiled=compiled, **kwargs)
+
+    real = voiceleading.sample_lines
+    monkeypatch.setattr(voiceleading, "sample_lines", spy)
+    monkeypatch.setattr(kernel, "loaded", lambda: False)
+    monkeypatch.setattr(voiceleading, "LOAD_AFTER", 0.05)
+    pitches = 6
+    size = 2 * pitches + 1
+    sampler = VoiceLeadingSampler(
+        torch.zeros(2, 1, size, size).masked_fill(~allowed_moves(pitches), -math.inf)
+    )
+    logits = torch.randn(2, 2, P0 + pitches, 8)
+    context = torch.full((2, 2, 8), REST)
+    while not any(used) and len(used) < 10_000:
+        sampler.draw(logits, context, torch.Generator().manual_seed(0))
+    assert used[0] is False and used[-1] is True
+    assert sum(used) == 1 and len(used) > 1
+    sampler.compiled = False
+    sampler.draw(logits, context, torch.Generator())
+    assert used[-1] is False
+    monkeypatch.setattr(kernel, "loaded", lambda: True)
+    fresh = VoiceLeadingSampler(sampler.potentials)
+    fresh.draw(logits, context, torch.Generator())
+    assert used[-1] is True  # the kernel is loaded already: used from the first draw
+
+
+def test_parallel_pairs_list_the_table():
+    table = _parallel_table(14).numpy()
+    start, xs, ys = kernel.parallel_pairs(table)
+    for a, c in itertools.product(range(14), repeat=2):
+        listed = {
+            (int(x), int(y))
+            for x, y in zip(
+                xs[start[a * 14 + c] : start[a * 14 + c + 1]], ys[start[a * 14 + c] : start[a * 14 + c + 1]]
+            )
+        }
+        assert listed == {(int(x), int(y)) for x, y in zip(*np.nonzero(table[a, c]))}
