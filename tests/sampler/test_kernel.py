@@ -187,13 +187,13 @@ def test_a_sampler_loads_the_compiled_kernel_once_the_reference_draw_has_taken_l
 
 
 def test_parallel_pairs_list_the_table():
-    table = _parallel_table(14).numpy()
-    start, xs, ys = kernel.parallel_pairs(table)
-    for a, c in itertools.product(range(14), repeat=2):
-        listed = {
-            (int(x), int(y))
-            for x, y in zip(
-                xs[start[a * 14 + c] : start[a * 14 + c + 1]], ys[start[a * 14 + c] : start[a * 14 + c + 1]]
-            )
-        }
-        assert listed == {(int(x), int(y)) for x, y in zip(*np.nonzero(table[a, c]))}
+    pitches = 14
+    table = _parallel_table(pitches).numpy()
+    start, xs, ys, by_y, into_x = kernel.parallel_pairs(table)
+    for a, c in itertools.product(range(pitches), repeat=2):
+        key = a * pitches + c
+        listed = set(zip(xs[start[key] : start[key + 1]].tolist(), ys[start[key] : start[key + 1]].tolist()))
+        assert listed == set(zip(*(i.tolist() for i in np.nonzero(table[a, c]))))
+        for y in range(pitches):
+            into = by_y[key * pitches + y], by_y[key * pitches + y + 1]
+            assert set(into_x[into[0] : into[1]].tolist()) == set(np.nonzero(table[a, c, :, y])[0].tolist())

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from segue.music.tokens import FIRST_PITCH, HOLD, REST
 from segue.sampler import kernel
 from segue.sampler.calibration import Calibration, register_classes, tonal_ranks
 from segue.sampler.states import move_classes, sounding_pitches, state_pitches, state_tokens
@@ -52,10 +53,8 @@ def sample_lines(
     tokens_of = state_tokens(sampler.pitches)
     log_weights = _log_emission(logits, start, sampler, temperature, context)  # (B, V, N, S)
     if compiled:
-        log_emission = torch.from_numpy(log_weights)
-        weights = torch.exp(log_emission - log_emission.amax(dim=2, keepdim=True)).numpy()
         states = kernel.draw_states(
-            weights,  # (B, V, N, S) float32
+            _scaled_weights(log_weights, axis=2),  # (B, V, N, S) float32
             *sampler.kernel_weights(strength),
             start.numpy(),
             _uniforms(batch, voices, steps, parallels, rng),
@@ -105,6 +104,12 @@ def _reference_draw(
     return tokens_of[states]
 
 
+def _scaled_weights(log_weights: np.ndarray, axis: int) -> np.ndarray:
+    """exp(log-weights), scaled so that the largest along ``axis`` is 1."""
+    log = torch.from_numpy(log_weights)
+    return torch.exp(log - log.amax(dim=axis, keepdim=True)).numpy()
+
+
 CHUNK = 16
 """Windows drawn at a time by the reference draw with parallels (their random numbers come in
 that order)."""
@@ -130,7 +135,7 @@ def _uniforms(batch: int, voices: int, steps: int, parallels: float, rng: torch.
 
 
 @functools.lru_cache(maxsize=4)
-def _pairs(pitches: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _pairs(pitches: int) -> tuple[np.ndarray, ...]:
     """The parallel moves of :func:`_parallel_table` as the kernel's lists."""
     return kernel.parallel_pairs(_parallel_table(pitches).numpy())
 
@@ -146,7 +151,7 @@ def _log_emission(
     at ``temperature``, plus the calibration's context weights (with a ``context``) and its seam
     weights on the move from ``start`` into the first step."""
     tokens_of = state_tokens(sampler.pitches)
-    emission = torch.log_softmax(logits.float() / temperature, dim=2)[:, :, tokens_of, :].numpy()
+    emission = torch.log_softmax(logits.float() / temperature, dim=2).index_select(2, tokens_of).numpy()
     calibration = sampler.calibration
     if calibration is None:
         return emission
@@ -175,9 +180,15 @@ def _add_context_weights(
     onset = calibration.tonal.numpy()[:, ranks].transpose(1, 0, 2)  # (B, V, P)
     onset = onset + calibration.register.numpy()[np.arange(voices)[None, :, None], registers]
     emission[:, :, 1 : 1 + pitches] += onset[..., None]
+    # the echo weight, on the states whose token is the context's at the same step: the rest,
+    # the one onset, or every hold
     overlap = min(emission.shape[3], context.shape[2])
-    echoed = tokens_of.numpy()[None, None, :, None] == context[:, :, None, :overlap]
-    emission[..., :overlap] += echoed * calibration.echo.numpy()[None, :, None, None]
+    echo = calibration.echo.numpy()
+    same = context[:, :, :overlap]
+    emission[:, :, 0, :overlap] += (same == REST) * echo[None, :, None]
+    emission[:, :, 1 + pitches :, :overlap] += (same == HOLD)[:, :, None, :] * echo[None, :, None, None]
+    b, v, t = np.nonzero(same >= FIRST_PITCH)
+    emission[b, v, 1 + same[b, v, t] - FIRST_PITCH, t] += echo[v]
 
 
 @functools.lru_cache(maxsize=4)
@@ -244,7 +255,7 @@ def _ffbs(
     uniform = torch.rand(chains, steps, 1, generator=rng).numpy().astype(np.float64)
     # the step loops run in NumPy: per step they are a few small operations, where NumPy's
     # overhead per call is a fraction of PyTorch's
-    weights = torch.exp(emission - emission.amax(dim=1, keepdim=True)).numpy().astype(np.float64)
+    weights = _scaled_weights(emission.numpy(), axis=1).astype(np.float64)
     static = np.broadcast_to(moves, (chains, *moves.shape[1:]))  # (C, M, N, N), not copied
     positions = static.shape[1]  # step t of the continuation is at position t mod M of its bar
     factors = {t: f.numpy().astype(np.float64) for t, f in (blocks or {}).items()}

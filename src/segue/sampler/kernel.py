@@ -36,6 +36,8 @@ def _draw_windows(
     pair_start: np.ndarray,
     pair_x: np.ndarray,
     pair_y: np.ndarray,
+    into_start: np.ndarray,
+    into_x: np.ndarray,
     factor: float,
     parallels: bool,
     out: np.ndarray,
@@ -48,7 +50,8 @@ def _draw_windows(
     (the only moves into a hold); start (B, V): each line's state before the first step;
     uniform (B, V, S): the random numbers of the backward picks; pair_start, pair_x, pair_y: for
     an upper voice moving from pitch a to c, pairs pair_start[a * P + c] to pair_start[a * P + c
-    + 1] list the moves x -> y of this voice that make parallels with it; factor: e^-parallels,
+    + 1] list the moves x -> y of this voice that make parallels with it, and into_start, into_x
+    the same by (a, c, y): the x of into_start[(a * P + c) * P + y] to the next; factor: e^-parallels,
     applied once per upper voice to a move that makes parallels with it (if ``parallels``).
     """
     windows, voices, size, steps = weights.shape
@@ -61,11 +64,6 @@ def _draw_windows(
     for key in range(pitches * pitches):
         most = max(most, pair_start[key + 1] - pair_start[key])
     touched = np.empty(most * max(voices - 1, 1), dtype=np.int64)
-    # the distinct moves x -> y into each step that make parallels, and with how many voices
-    found = np.zeros((windows, steps), dtype=np.int64)
-    found_x = np.empty((windows, steps, touched.shape[0]), dtype=np.int64)
-    found_y = np.empty_like(found_x)
-    found_k = np.empty_like(found_x)
     powers = factor ** np.arange(voices + 1).astype(np.float64)
     for v in range(voices):
         upper = v if parallels else 0
@@ -81,22 +79,59 @@ def _draw_windows(
             else:
                 first = 0
                 while first + 4 <= windows:  # four windows at a time share each weight read
-                    for s in range(pitches + 1):  # into rest and the onsets: from every state
+                    p0, p1 = alphas[first, t - 1], alphas[first + 1, t - 1]
+                    p2, p3 = alphas[first + 2, t - 1], alphas[first + 3, t - 1]
+                    s = 0
+                    while s + 2 <= pitches + 1:  # into rest and the onsets, two at a time
+                        row, row2 = into[s], into[s + 1]
+                        a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = 0.0
+                        for r in range(size):
+                            w, w2 = row[r], row2[r]
+                            a0 += p0[r] * w
+                            a1 += p1[r] * w
+                            a2 += p2[r] * w
+                            a3 += p3[r] * w
+                            b0 += p0[r] * w2
+                            b1 += p1[r] * w2
+                            b2 += p2[r] * w2
+                            b3 += p3[r] * w2
+                        alphas[first, t, s], alphas[first + 1, t, s] = a0, a1
+                        alphas[first + 2, t, s], alphas[first + 3, t, s] = a2, a3
+                        alphas[first, t, s + 1], alphas[first + 1, t, s + 1] = b0, b1
+                        alphas[first + 2, t, s + 1], alphas[first + 3, t, s + 1] = b2, b3
+                        s += 2
+                    for s in range(s, pitches + 1):
+                        row = into[s]
                         a0 = a1 = a2 = a3 = 0.0
                         for r in range(size):
-                            w = into[s, r]
-                            a0 += alphas[first, t - 1, r] * w
-                            a1 += alphas[first + 1, t - 1, r] * w
-                            a2 += alphas[first + 2, t - 1, r] * w
-                            a3 += alphas[first + 3, t - 1, r] * w
+                            w = row[r]
+                            a0 += p0[r] * w
+                            a1 += p1[r] * w
+                            a2 += p2[r] * w
+                            a3 += p3[r] * w
                         alphas[first, t, s], alphas[first + 1, t, s] = a0, a1
                         alphas[first + 2, t, s], alphas[first + 3, t, s] = a2, a3
                     first += 4
-                for b in range(first, windows):
-                    for s in range(pitches + 1):
+                for b in range(first, windows):  # the rest one by one, four targets at a time
+                    previous = alphas[b, t - 1]
+                    s = 0
+                    while s + 4 <= pitches + 1:
+                        r0, r1, r2, r3 = into[s], into[s + 1], into[s + 2], into[s + 3]
+                        a0 = a1 = a2 = a3 = 0.0
+                        for r in range(size):
+                            a = previous[r]
+                            a0 += a * r0[r]
+                            a1 += a * r1[r]
+                            a2 += a * r2[r]
+                            a3 += a * r3[r]
+                        alphas[b, t, s], alphas[b, t, s + 1] = a0, a1
+                        alphas[b, t, s + 2], alphas[b, t, s + 3] = a2, a3
+                        s += 4
+                    for s in range(s, pitches + 1):
+                        row = into[s]
                         acc = 0.0
                         for r in range(size):
-                            acc += alphas[b, t - 1, r] * into[s, r]
+                            acc += previous[r] * row[r]
                         alphas[b, t, s] = acc
                 for b in range(windows):
                     for p in range(pitches):  # into the holds: only from p's onset or hold
@@ -111,15 +146,12 @@ def _draw_windows(
                         b, t, upper, out, start, pitches, pair_start, pair_x, pair_y, counts, touched
                     )
                     x0 = _pitch(start[b, v], pitches)
-                    m = 0
                     for i in range(n):
                         x, y = touched[i] // pitches, touched[i] % pitches
                         k = counts[x, y]
                         if k == 0:
                             continue  # listed twice
                         counts[x, y] = 0
-                        found_x[b, t, m], found_y[b, t, m], found_k[b, t, m] = x, y, k
-                        m += 1
                         if t == 0:
                             if x0 == x:  # the line starts from a sounding x
                                 alpha[1 + y] *= powers[k]
@@ -129,7 +161,6 @@ def _draw_windows(
                             + alphas[b, t - 1, 1 + pitches + x] * into[1 + y, 1 + pitches + x]
                         )
                         alpha[1 + y] = max(alpha[1 + y] + source * (powers[k] - 1.0), 0.0)
-                    found[b, t] = m
                 total = 0.0
                 for s in range(size):
                     alpha[s] *= weights[b, v, s, t]
@@ -147,12 +178,15 @@ def _draw_windows(
                 into_after = inward[v, (t + 1) % positions, after]  # (N,) from every state
                 for s in range(size):
                     column[s] = alphas[b, t, s] * into_after[s]
-                if upper > 0 and 1 <= after <= pitches:  # the factors found going forward
-                    for i in range(found[b, t + 1]):
-                        if found_y[b, t + 1, i] == after - 1:
-                            x, k = found_x[b, t + 1, i], found_k[b, t + 1, i]
-                            column[1 + x] *= powers[k]
-                            column[1 + pitches + x] *= powers[k]
+                if upper > 0 and 1 <= after <= pitches:  # moves into this onset parallel to an upper voice
+                    for u in range(upper):
+                        a, c = _pitch(out[b, u, t], pitches), _pitch(out[b, u, t + 1], pitches)
+                        if a < 0 or c < 0 or a == c:
+                            continue
+                        key = (a * pitches + c) * pitches + after - 1
+                        for i in range(into_start[key], into_start[key + 1]):
+                            column[1 + into_x[i]] *= factor
+                            column[1 + pitches + into_x[i]] *= factor
                 out[b, v, t] = _pick(column, uniform[b, v, t])
 
 
@@ -232,12 +266,12 @@ def draw_states(
     holds: np.ndarray,
     start: np.ndarray,
     uniform: np.ndarray,
-    pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    pairs: tuple[np.ndarray, ...],
     parallels: float,
     threads: int = 1,
 ) -> np.ndarray:
     """(B, V, S) states drawn by the compiled kernel (see :func:`_draw_windows` for the shapes;
-    ``weights`` may be float32); ``pairs``: (pair_start, pair_x, pair_y) of
+    ``weights`` may be float32); ``pairs``: the lists of
     :func:`parallel_pairs`. With ``threads`` > 1 the windows are shared among that many threads."""
     out = np.empty(uniform.shape, dtype=np.int64)
     weights = np.ascontiguousarray(weights)
@@ -290,12 +324,22 @@ def hold_weights(inward: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.stack([inward[:, :, hold, 1 + p], inward[:, :, hold, hold]], axis=2))
 
 
-def parallel_pairs(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def parallel_pairs(table: np.ndarray) -> tuple[np.ndarray, ...]:
     """The (P, P, P, P) table of parallel moves (upper a -> c, this voice x -> y) as lists: for
-    each upper move a -> c (key a * P + c), offsets into the x and y of its parallel moves."""
+    each upper move a -> c (key a * P + c), offsets into the x and y of its parallel moves; and
+    for each (a, c, y) (key (a * P + c) * P + y), offsets into the x that move to y in parallel."""
     pitches = table.shape[0]
-    flat = table.reshape(pitches * pitches, pitches * pitches)
-    keys, moves = np.nonzero(flat)
-    pair_start = np.zeros(pitches * pitches + 1, dtype=np.int64)
-    np.add.at(pair_start, keys + 1, 1)
-    return np.cumsum(pair_start), (moves // pitches).astype(np.int64), (moves % pitches).astype(np.int64)
+    keys, moves = np.nonzero(table.reshape(pitches * pitches, pitches * pitches))
+    by_y, x = np.nonzero(table.transpose(0, 1, 3, 2).reshape(pitches**3, pitches))
+    return (
+        _offsets(keys, pitches * pitches),
+        (moves // pitches).astype(np.int64),
+        (moves % pitches).astype(np.int64),
+        _offsets(by_y, pitches**3),
+        x.astype(np.int64),
+    )
+
+
+def _offsets(keys: np.ndarray, count: int) -> np.ndarray:
+    """CSR offsets of sorted ``keys`` in range(count): key k's entries are offsets[k] to offsets[k + 1]."""
+    return np.concatenate([[0], np.cumsum(np.bincount(keys, minlength=count))]).astype(np.int64)

@@ -101,15 +101,15 @@ def last_states(history: torch.Tensor, pitches: int) -> torch.Tensor:
     """The state of each voice at the last step of (B, V, S) ``history`` tokens, (B, V): what
     ``to_states`` gives there, found from the last token that is not a hold instead of walking
     the whole history."""
-    tokens = history.cpu().long()
+    tokens = history.cpu().long().numpy()  # in NumPy, on one thread (see segue.sampler.draw)
     steps = tokens.shape[-1]
     struck = tokens != HOLD
-    last = steps - 1 - struck.flip(-1).long().argmax(-1)  # the last rest or onset
-    token = tokens.gather(-1, last[..., None])[..., 0]
+    last = steps - 1 - struck[..., ::-1].argmax(-1)  # the last rest or onset
+    token = np.take_along_axis(tokens, last[..., None], -1)[..., 0]
     pitch = token - FIRST_PITCH
     sounding = struck.any(-1) & (token >= FIRST_PITCH)
     held = 1 + pitches + pitch
-    return torch.where(sounding, torch.where(last == steps - 1, 1 + pitch, held), torch.zeros_like(token))
+    return torch.from_numpy(np.where(sounding, np.where(last == steps - 1, 1 + pitch, held), 0))
 
 
 def shift_states(states: np.ndarray, shift: int, pitches: int) -> np.ndarray | None:

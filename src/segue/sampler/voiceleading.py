@@ -152,6 +152,7 @@ class VoiceLeadingSampler:
             moves = self.log_moves(strength)
             scale = moves.amax(dim=(2, 3), keepdim=True).clamp_min(-1e30)
             weights = torch.exp(moves - scale).numpy().astype(np.float64)
-            inward = np.ascontiguousarray(weights.transpose(0, 1, 3, 2))
+            # float32 holds these weights exactly (they are float32 exponentials) in half the memory
+            inward = np.ascontiguousarray(weights.transpose(0, 1, 3, 2), dtype=np.float32)
             self._move_weights = (key, weights, inward, kernel.hold_weights(inward))
         return self._move_weights[1:]
