@@ -105,15 +105,18 @@ def main() -> None:
 
     params = sum(p.numel() for p in model.generator.parameters())
     print(
-        f"CPU flags: {cpu_flags()} ({cpu_support().flags}); torch {torch.__version__}, {torch.get_num_threads()} threads"
+        f"CPU flags: {cpu_flags()} ({cpu_support().flags}); "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads"
     )
     print(
-        f"generator: {params:,} parameters; 4-bar prime, {BARS} bars; medians of {args.rounds} alternating rounds"
+        f"generator: {params:,} parameters; 4-bar prime, {BARS} bars; "
+        f"medians of {args.rounds} alternating rounds"
     )
     print("| what | voice-leading sampler | plain draw | ratio |")
     print("| --- | ---: | ---: | ---: |")
     print(
-        f"| 1 sample | {one * 1000:.1f} ms | {plain_one * 1000:.1f} ms | {one / plain_one:.2f}x the plain draw |"
+        f"| 1 sample | {one * 1000:.1f} ms | {plain_one * 1000:.1f} ms "
+        f"| {one / plain_one:.2f}x the plain draw |"
     )
     print(
         f"| 64 samples in one batch (per sample) | {many * 1000:.0f} ms ({many / 64 * 1000:.2f} ms) "
@@ -122,7 +125,8 @@ def main() -> None:
     )
     reference = median["reference, 1"]
     print(
-        f"| 1 sample, NumPy reference draw (a short process, before the kernel loads) | {reference * 1000:.1f} ms "
+        "| 1 sample, NumPy reference draw (a short process, before the kernel loads) "
+        f"| {reference * 1000:.1f} ms "
         f"| | {reference / plain_one:.2f}x the plain draw |"
     )
     torch_alone = startup["import torch"]

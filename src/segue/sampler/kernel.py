@@ -100,7 +100,8 @@ def _draw_windows(
                         alphas[first, t, s + 1], alphas[first + 1, t, s + 1] = b0, b1
                         alphas[first + 2, t, s + 1], alphas[first + 3, t, s + 1] = b2, b3
                         s += 2
-                    for s in range(s, pitches + 1):
+                    paired = s
+                    for s in range(paired, pitches + 1):
                         row = into[s]
                         a0 = a1 = a2 = a3 = 0.0
                         for r in range(size):
@@ -127,7 +128,8 @@ def _draw_windows(
                         alphas[b, t, s], alphas[b, t, s + 1] = a0, a1
                         alphas[b, t, s + 2], alphas[b, t, s + 3] = a2, a3
                         s += 4
-                    for s in range(s, pitches + 1):
+                    grouped = s
+                    for s in range(grouped, pitches + 1):
                         row = into[s]
                         acc = 0.0
                         for r in range(size):
