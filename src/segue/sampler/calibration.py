@@ -117,8 +117,8 @@ def tonal_ranks(context: np.ndarray, pitches: int, sounding: np.ndarray | None =
     batch = len(pitch)
     sounding = pitch >= 0
     rows = np.broadcast_to(np.arange(batch)[:, None, None], pitch.shape)[sounding]
-    profile = np.zeros((batch, 12))
-    np.add.at(profile, (rows, pitch[sounding] % 12), 1)  # index mod 12: a pitch class, up to an offset
+    # index mod 12: a pitch class, up to an offset
+    profile = np.bincount(rows * 12 + pitch[sounding] % 12, minlength=batch * 12).reshape(batch, 12).astype(float)
     order = np.argsort(-profile, axis=1, kind="stable")
     rank = np.empty_like(order)
     rank[np.arange(batch)[:, None], order] = np.arange(12)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import itertools
 import threading
 from collections.abc import Callable
 
@@ -292,20 +291,23 @@ def draw_states(
     if threads == 1:
         draw(slice(None))
         return out
-    bounds = np.linspace(0, windows, threads + 1).astype(int)
-    parts = [slice(a, b) for a, b in itertools.pairwise(bounds)]
+    # the windows in parts of a few, taken in turn by whichever thread is free: a thread that
+    # shares its core (with PyTorch's threads, still spinning after the generator) takes fewer
+    size = 4 * max(1, windows // (16 * threads))
+    parts = iter([slice(a, a + size) for a in range(0, windows, size)])
     failures: list[BaseException] = []
 
-    def share(rows: slice) -> None:
+    def work() -> None:
         try:
-            draw(rows)
+            for rows in parts:  # next() on a list iterator is atomic under the GIL
+                draw(rows)
         except BaseException as error:  # raised again on the calling thread
             failures.append(error)
 
-    helpers = [threading.Thread(target=share, args=(rows,)) for rows in parts[1:]]
+    helpers = [threading.Thread(target=work) for _ in range(threads - 1)]
     for helper in helpers:
         helper.start()
-    draw(parts[0])  # the first share on this thread
+    work()
     for helper in helpers:
         helper.join()
     if failures:
