@@ -118,7 +118,9 @@ def tonal_ranks(context: np.ndarray, pitches: int, sounding: np.ndarray | None =
     sounding = pitch >= 0
     rows = np.broadcast_to(np.arange(batch)[:, None, None], pitch.shape)[sounding]
     # index mod 12: a pitch class, up to an offset
-    profile = np.bincount(rows * 12 + pitch[sounding] % 12, minlength=batch * 12).reshape(batch, 12).astype(float)
+    profile = (
+        np.bincount(rows * 12 + pitch[sounding] % 12, minlength=batch * 12).reshape(batch, 12).astype(float)
+    )
     order = np.argsort(-profile, axis=1, kind="stable")
     rank = np.empty_like(order)
     rank[np.arange(batch)[:, None], order] = np.arange(12)
