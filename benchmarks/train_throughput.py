@@ -68,7 +68,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, nargs="+", default=None, help="batch sizes (default: config's)")
     parser.add_argument("--precision", nargs="+", default=["fp32", "bf16", "auto"])
     parser.add_argument("--steps", type=int, default=4, help="timed steps per setting and round")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of every setting")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds of every setting")
     parser.add_argument("--ceiling", action="store_true", help="also measure the dense FLOP/s ceilings")
     args = parser.parse_args()
     model_config, train_config, _ = load_configs(args.config, None)

@@ -9,14 +9,13 @@ here is the reference it is tested against, with the same random numbers, and ru
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import torch
 
-from segue.music.tokens import FIRST_PITCH, HOLD, REST
 from segue.sampler import kernel
-from segue.sampler.calibration import Calibration, register_classes, tonal_ranks
+from segue.sampler.calibration import register_classes, tonal_ranks
 from segue.sampler.states import move_classes, sounding_pitches, state_pitches, state_tokens
 
 if TYPE_CHECKING:
@@ -51,10 +50,10 @@ def sample_lines(
     """
     batch, voices, _, steps = logits.shape
     tokens_of = state_tokens(sampler.pitches)
-    log_weights = _log_emission(logits, start, sampler, temperature, context)  # (B, V, N, S)
+    emission = _emission(logits, start, sampler, temperature, context)
     if compiled:
         states = kernel.draw_states(
-            _scaled_weights(log_weights, axis=2),  # (B, V, N, S) float32
+            emission,
             *sampler.kernel_weights(strength),
             start.numpy(),
             _uniforms(batch, voices, steps, parallels, rng),
@@ -63,24 +62,24 @@ def sample_lines(
             threads=torch.get_num_threads(),
         )
         return tokens_of[torch.from_numpy(states)]
-    moves = sampler.move_weights(strength)  # (V, M, N, N)
-    return _reference_draw(torch.from_numpy(log_weights), moves, start, rng, parallels, sampler.pitches)
+    weights = state_weights(emission, sampler.pitches)  # (B, V, N, S)
+    return _reference_draw(weights, sampler.move_weights(strength), start, rng, parallels, sampler.pitches)
 
 
 def _reference_draw(
-    emission: torch.Tensor,
+    weights: np.ndarray,
     moves: np.ndarray,
     start: torch.Tensor,
     rng: torch.Generator,
     parallels: float,
     pitches: int,
 ) -> torch.Tensor:
-    """(B, V, S) tokens from (B, V, N, S) log-weights by the NumPy reference draw."""
-    batch, voices, size, steps = emission.shape
+    """(B, V, S) tokens from (B, V, N, S) weights of the states by the NumPy reference draw."""
+    batch, voices, size, steps = weights.shape
     tokens_of = state_tokens(pitches)
     if parallels <= 0:  # every (window, voice) line is its own chain
         chains = _ffbs(
-            emission.reshape(batch * voices, size, steps),
+            weights.reshape(batch * voices, size, steps),
             np.tile(moves, (batch, 1, 1, 1)),
             start.reshape(-1),
             rng,
@@ -95,19 +94,13 @@ def _reference_draw(
             above = pitch_of[torch.cat([start[rows, :v, None], states[rows, :v]], dim=2)]  # (b, v, S + 1)
             blocks = _parallel_factors(above, pitches, parallels)
             states[rows, v] = _ffbs(
-                emission[rows, v],
+                weights[rows, v],
                 moves[v][None],  # shared by the chunk's windows
                 start[rows, v],
                 rng,
                 blocks,
             )
     return tokens_of[states]
-
-
-def _scaled_weights(log_weights: np.ndarray, axis: int) -> np.ndarray:
-    """exp(log-weights), scaled so that the largest along ``axis`` is 1."""
-    log = torch.from_numpy(log_weights)
-    return torch.exp(log - log.amax(dim=axis, keepdim=True)).numpy()
 
 
 CHUNK = 16
@@ -140,55 +133,72 @@ def _pairs(pitches: int) -> tuple[np.ndarray, ...]:
     return kernel.parallel_pairs(_parallel_table(pitches).numpy())
 
 
-def _log_emission(
+class Emission(NamedTuple):
+    """What weighs each state at each step, as factors (the compiled draw multiplies them as it
+    goes; :func:`state_weights` multiplies them out for the reference draw, in the same order)."""
+
+    probs: np.ndarray
+    """(B, V, K, S) float32: the generator's softmax at the temperature, per token."""
+    onset: np.ndarray
+    """(B, V, P) float32: the calibration's tonal and register factor on a new note of each pitch."""
+    echo: np.ndarray
+    """(V,) float32: the echo factor on a state whose token is the context's at the same step."""
+    context: np.ndarray
+    """(B, V, O) int64: the context's first O tokens, O = 0 without a context or calibration."""
+    seam: np.ndarray
+    """(B, V, N) float32: the seam factor on the move from the start into each state."""
+
+
+def _emission(
     logits: torch.Tensor,
     start: torch.Tensor,
     sampler: VoiceLeadingSampler,
     temperature: float,
     context: torch.Tensor | np.ndarray | None,
-) -> np.ndarray:
-    """(B, V, N, S) float32 log-weights of each state at each step: the generator's log-softmax
-    at ``temperature``, plus the calibration's context weights (with a ``context``) and its seam
-    weights on the move from ``start`` into the first step."""
-    tokens_of = state_tokens(sampler.pitches)
-    emission = torch.log_softmax(logits.float() / temperature, dim=2).index_select(2, tokens_of).numpy()
+) -> Emission:
+    """The factors that weigh each state: the generator's softmax at ``temperature``; with a
+    calibration, its seam weights on the move from ``start`` into the first step and, with a
+    ``context``, its tonal, register and echo weights (each the exponential of its log-weight)."""
+    probs = torch.softmax(logits.float() / temperature, dim=2).numpy()
+    batch, voices, _, steps = probs.shape
+    pitches = sampler.pitches
+    onset = np.ones((batch, voices, pitches), dtype=np.float32)
+    echo = np.ones(voices, dtype=np.float32)
+    same = np.zeros((batch, voices, 0), dtype=np.int64)
+    seam = np.ones((batch, voices, 2 * pitches + 1), dtype=np.float32)
     calibration = sampler.calibration
     if calibration is None:
-        return emission
+        return Emission(probs, onset, echo, same, seam)
     if context is not None:
         tokens = context.cpu().numpy() if isinstance(context, torch.Tensor) else np.asarray(context)
-        _add_context_weights(emission, calibration, tokens, tokens_of)
+        sounding = sounding_pitches(tokens, pitches)
+        ranks = tonal_ranks(tokens, pitches, sounding)  # (B, P)
+        registers = register_classes(tokens, pitches, sounding)  # (B, V, P)
+        weight = calibration.tonal.numpy()[:, ranks].transpose(1, 0, 2)  # (B, V, P)
+        onset = np.exp(weight + calibration.register.numpy()[np.arange(voices)[None, :, None], registers])
+        echo = np.exp(calibration.echo.numpy())
+        same = np.ascontiguousarray(tokens[:, :, :steps], dtype=np.int64)
     # (B, V, N): the class of the move from the start into each state; an impossible move
     # (class -1) takes class 0's weight, harmless since the moves give it no weight at all
-    into = move_classes(sampler.pitches)[start].clamp_min(0).numpy()
-    seam = calibration.seam.numpy()[np.arange(emission.shape[1])[None, :, None], into]
-    emission[..., 0] += seam
-    return emission
+    into = move_classes(pitches)[start].clamp_min(0).numpy()
+    seam = np.exp(calibration.seam.numpy()[np.arange(voices)[None, :, None], into])
+    return Emission(probs, onset, echo, same, seam)
 
 
-def _add_context_weights(
-    emission: np.ndarray, calibration: Calibration, context: np.ndarray, tokens_of: torch.Tensor
-) -> None:
-    """Add to (B, V, N, S) log-weights of each state at each step the weights from the (B, V, S')
-    context: the tonal and register weights of the new note a state starts, the echo weight if
-    its token is the context's at the same step."""
-    voices = context.shape[1]
-    pitches = (len(tokens_of) - 1) // 2
-    sounding = sounding_pitches(context, pitches)
-    ranks = tonal_ranks(context, pitches, sounding)  # (B, P)
-    registers = register_classes(context, pitches, sounding)  # (B, V, P)
-    onset = calibration.tonal.numpy()[:, ranks].transpose(1, 0, 2)  # (B, V, P)
-    onset = onset + calibration.register.numpy()[np.arange(voices)[None, :, None], registers]
-    emission[:, :, 1 : 1 + pitches] += onset[..., None]
-    # the echo weight, on the states whose token is the context's at the same step: the rest,
-    # the one onset, or every hold
-    overlap = min(emission.shape[3], context.shape[2])
-    echo = calibration.echo.numpy()
-    same = context[:, :, :overlap]
-    emission[:, :, 0, :overlap] += (same == REST) * echo[None, :, None]
-    emission[:, :, 1 + pitches :, :overlap] += (same == HOLD)[:, :, None, :] * echo[None, :, None, None]
-    b, v, t = np.nonzero(same >= FIRST_PITCH)
-    emission[b, v, 1 + same[b, v, t] - FIRST_PITCH, t] += echo[v]
+def state_weights(emission: Emission, pitches: int) -> np.ndarray:
+    """(B, V, N, S) float64 weight of each state at each step: its token's probability, times
+    the onset factor (a new note), the echo factor (its token is the context's) and, at the first
+    step, the seam factor, multiplied in this order (as the compiled draw does)."""
+    tokens_of = state_tokens(pitches).numpy()
+    weights = emission.probs[:, :, tokens_of, :].astype(np.float64)
+    weights[:, :, 1 : 1 + pitches] *= emission.onset[..., None].astype(np.float64)
+    overlap = emission.context.shape[2]
+    if overlap:
+        echoed = tokens_of[None, None, :, None] == emission.context[:, :, None, :]  # (B, V, N, O)
+        factor = emission.echo.astype(np.float64)[None, :, None, None]
+        weights[..., :overlap] = np.where(echoed, weights[..., :overlap] * factor, weights[..., :overlap])
+    weights[..., 0] *= emission.seam.astype(np.float64)
+    return weights
 
 
 @functools.lru_cache(maxsize=4)
@@ -236,13 +246,13 @@ def _parallel_factors(above: torch.Tensor, pitches: int, weight: float) -> dict[
 
 
 def _ffbs(
-    emission: torch.Tensor,
+    weights: np.ndarray | torch.Tensor,
     moves: np.ndarray,
     start: torch.Tensor,
     rng: torch.Generator,
     blocks: dict[int, torch.Tensor] | None = None,
 ) -> torch.Tensor:
-    """Forward filtering, backward sampling of C chains: (C, N, S) log-emissions, weights of the
+    """Forward filtering, backward sampling of C chains: (C, N, S) weights of the states, weights of the
     moves (C, M, N, N) into each of M positions of the bar (or (1, M, N, N) shared by all chains;
     see :meth:`VoiceLeadingSampler.move_weights`), start states (C,) -> (C, S) states. ``blocks`` maps a
     step to (C, P, P) factors on the moves from a sounding pitch into a new one at that step.
@@ -250,12 +260,12 @@ def _ffbs(
     Works in probabilities, rescaled at every step, so each step is one batched
     vector-matrix product.
     """
-    chains, size, steps = emission.shape
+    chains, size, steps = weights.shape
     pitches = (size - 1) // 2
     uniform = torch.rand(chains, steps, 1, generator=rng).numpy().astype(np.float64)
     # the step loops run in NumPy: per step they are a few small operations, where NumPy's
     # overhead per call is a fraction of PyTorch's
-    weights = _scaled_weights(emission.numpy(), axis=1).astype(np.float64)
+    weights = np.asarray(weights, dtype=np.float64)
     static = np.broadcast_to(moves, (chains, *moves.shape[1:]))  # (C, M, N, N), not copied
     positions = static.shape[1]  # step t of the continuation is at position t mod M of its bar
     factors = {t: f.numpy().astype(np.float64) for t, f in (blocks or {}).items()}

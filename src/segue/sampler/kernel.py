@@ -19,15 +19,25 @@ import functools
 import importlib.util
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from segue.music.tokens import FIRST_PITCH, HOLD, REST
+
+if TYPE_CHECKING:
+    from segue.sampler.draw import Emission
 
 AVAILABLE = importlib.util.find_spec("numba") is not None
 """Whether the compiled draw can run here (Numba is installed)."""
 
 
 def _draw_windows(
-    weights: np.ndarray,
+    probs: np.ndarray,
+    onset: np.ndarray,
+    echo: np.ndarray,
+    context: np.ndarray,
+    seam: np.ndarray,
     inward: np.ndarray,
     holds: np.ndarray,
     start: np.ndarray,
@@ -43,7 +53,9 @@ def _draw_windows(
 ) -> None:  # pragma: no cover - compiled; run through draw_states
     """Draw (B, V, S) states into ``out``.
 
-    weights (B, V, N, S): emission weights of each state at each step; inward (V, M, N, N): the
+    probs (B, V, K, S), onset (B, V, P), echo (V,), context (B, V, O), seam (B, V, N): the factors
+    of :class:`segue.sampler.draw.Emission`, multiplied into each state's weight in the order of
+    :func:`segue.sampler.draw.state_weights`; inward (V, M, N, N): the
     weights of the moves into each position of the bar, as [to, from] (rows read whole);
     holds (V, M, 2, P): the weights of "p starts" -> "p goes on" and "p goes on" -> "p goes on"
     (the only moves into a hold); start (B, V): each line's state before the first step;
@@ -53,9 +65,11 @@ def _draw_windows(
     the same by (a, c, y): the x of into_start[(a * P + c) * P + y] to the next; factor: e^-parallels,
     applied once per upper voice to a move that makes parallels with it (if ``parallels``).
     """
-    windows, voices, size, steps = weights.shape
+    windows, voices, _, steps = probs.shape
     positions = inward.shape[1]
+    size = inward.shape[2]
     pitches = (size - 1) // 2
+    overlap = context.shape[2]
     alphas = np.empty((windows, steps, size))  # the forward messages of the voice being drawn
     column = np.empty(size)
     counts = np.zeros((pitches, pitches), dtype=np.int64)
@@ -162,9 +176,23 @@ def _draw_windows(
                             + alphas[b, t - 1, 1 + pitches + x] * into[1 + y, 1 + pitches + x]
                         )
                         alpha[1 + y] = max(alpha[1 + y] + source * (powers[k] - 1.0), 0.0)
+                echoed = context[b, v, t] if t < overlap else -1  # the context's token here
                 total = 0.0
                 for s in range(size):
-                    alpha[s] *= weights[b, v, s, t]
+                    if s == 0:
+                        token = REST
+                        w = np.float64(probs[b, v, REST, t])
+                    elif s <= pitches:
+                        token = FIRST_PITCH + s - 1
+                        w = np.float64(probs[b, v, token, t]) * np.float64(onset[b, v, s - 1])
+                    else:
+                        token = HOLD
+                        w = np.float64(probs[b, v, HOLD, t])
+                    if token == echoed:
+                        w *= np.float64(echo[v])
+                    if t == 0:
+                        w *= np.float64(seam[b, v, s])
+                    alpha[s] *= w
                     total += alpha[s]
                 if total > 0.0:
                     for s in range(size):
@@ -262,7 +290,7 @@ def loaded() -> bool:
 
 
 def draw_states(
-    weights: np.ndarray,
+    emission: Emission,
     inward: np.ndarray,
     holds: np.ndarray,
     start: np.ndarray,
@@ -271,11 +299,11 @@ def draw_states(
     parallels: float,
     threads: int = 1,
 ) -> np.ndarray:
-    """(B, V, S) states drawn by the compiled kernel (see :func:`_draw_windows` for the shapes;
-    ``weights`` may be float32); ``pairs``: the lists of
+    """(B, V, S) states drawn by the compiled kernel (see :func:`_draw_windows` for the shapes)
+    from the ``emission`` factors; ``pairs``: the lists of
     :func:`parallel_pairs`. With ``threads`` > 1 the windows are shared among that many threads."""
     out = np.empty(uniform.shape, dtype=np.int64)
-    weights = np.ascontiguousarray(weights)
+    probs, onset, echo, context, seam = (np.ascontiguousarray(a) for a in emission)
     start = np.ascontiguousarray(start, dtype=np.int64)
     uniform = np.ascontiguousarray(uniform, dtype=np.float64)
     factor = float(np.exp(-parallels))
@@ -283,7 +311,19 @@ def draw_states(
 
     def draw(rows: slice) -> None:
         kernel(
-            weights[rows], inward, holds, start[rows], uniform[rows], *pairs, factor, parallels > 0, out[rows]
+            probs[rows],
+            onset[rows],
+            echo,
+            context[rows],
+            seam[rows],
+            inward,
+            holds,
+            start[rows],
+            uniform[rows],
+            *pairs,
+            factor,
+            parallels > 0,
+            out[rows],
         )
 
     windows = len(out)
