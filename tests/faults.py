@@ -39,9 +39,9 @@ def main(argv: list[str]) -> int:
 
             trainer.Trainer.__init__ = patched  # type: ignore[method-assign]
         else:
-            from segue.commands import data
+            from segue.data import build  # `segue data build` imports build_dataset from here when it runs
 
-            data.build_dataset = functools.partial(data.build_dataset, on_file=die_at(int(at)))  # type: ignore[assignment]
+            build.build_dataset = functools.partial(build.build_dataset, on_file=die_at(int(at)))  # type: ignore[assignment]
     from segue.cli import main as cli
 
     return cli(rest)
