@@ -13,7 +13,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "segue"
 
 LAYERS = [
     ("version", "errors", "files", "configfile", "weights"),  # no segue imports but these
-    ("music", "metrics"),  # no torch
+    ("music", "metrics", "harmony"),  # no torch
     ("data",),
     ("models",),
     ("sampler",),
