@@ -78,7 +78,9 @@ def non_chord_tones(grid: np.ndarray, bar_steps: int) -> float:
         if not len(classes):
             continue
 
-        def fit(triad: tuple[int, frozenset[int]], classes: np.ndarray = classes, t: int = t) -> tuple[int, bool]:
+        def fit(
+            triad: tuple[int, frozenset[int]], classes: np.ndarray = classes, t: int = t
+        ) -> tuple[int, bool]:
             root, members = triad
             return int(np.isin(classes, list(members)).sum()), root == bass[t] % 12
 
