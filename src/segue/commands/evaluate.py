@@ -46,6 +46,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         metavar="T",
         help="the GAN's sampling temperature (default 1)",
     )
+    p.add_argument(
+        "--critic-seeds",
+        type=int,
+        default=None,
+        metavar="N",
+        help="seeds of the learned critic for each system, reported as mean and spread "
+        "(default 5, 1 with --quick; 0: none)",
+    )
     p.add_argument("--out", type=Path, default=Path("report"), metavar="REPORT_DIR")
     p.add_argument("--quick", action="store_true", help="one window per piece, for a fast check")
     p.add_argument(
@@ -77,6 +85,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate and write report.md, report.json and pictures."""
+    if args.critic_seeds is None:
+        args.critic_seeds = 1 if args.quick else 5
     for name, value, low, high in (
         ("--prime-bars", args.prime_bars, 1, 64),
         ("--bars", args.bars, 1, 64),
@@ -84,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         ("--windows", args.windows, 1, 100),
         ("--stride", args.stride, 1, 64),
         ("--seed", args.seed, 0, 2**31 - 1),
+        ("--critic-seeds", args.critic_seeds, 0, 16),
     ):
         if not low <= value <= high:
             raise SegueError(f"{name} must be between {low} and {high}, not {value}")
@@ -135,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         others=others,
         temperature=args.temperature,
+        critic_seeds=args.critic_seeds,
     )
     args.out.mkdir(parents=True, exist_ok=True)
     document = {

@@ -14,13 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from segue import metrics
 from segue.evaluation.baselines import repeat_prime
-from segue.evaluation.scores import METRICS, TABLES, score_system
+from segue.evaluation.critic import critic_accuracy, roll_features
+from segue.evaluation.scores import METRICS, TABLES, score_harmony, score_system
 from segue.evaluation.systems import Continuer, markov_system, model_system
 from segue.evaluation.twosample import classifier_accuracy, named_pair_features, pair_features, telltales
-from segue.evaluation.windows import other_piece, test_windows
+from segue.evaluation.windows import Windows, other_piece, test_windows
 from segue.music.piece import Piece
 from segue.pipeline.model import SegueModel
 from segue.training.windows import as_voices, piece_tokens
@@ -61,12 +63,14 @@ def evaluate(
     seed: int = 0,
     others: dict[str, Continuer] | None = None,
     temperature: float = 1.0,
+    critic_seeds: int = 5,
 ) -> Report:
     """Every system on every test window; returns the table of means.
 
     ``others`` adds systems to compare, by name (the conditional VAE, the LSTM); each
     generative system is run with ``seeds`` seeds for the diversity columns, and its
-    first seed's continuations are scored.
+    first seed's continuations are scored. The learned critic is trained with ``critic_seeds``
+    seeds for each system (0: not at all).
     """
     config = model.config
     windows = test_windows(test_pieces, model, prime_bars, bars, per_piece, stride)
@@ -106,6 +110,9 @@ def evaluate(
     real_features = np.array([list(features.values()) for features in real_named])
     reference = score_system(windows, windows.reals, lowest)
     halves = windows.pieces % 2 == 0  # real pairs of half the pieces against those of the other half
+    bach_harmony = score_harmony(windows.reals, lowest, bar_steps)
+    pitches = config.vocab - 2
+    real_rolls = roll_features(windows.primes, windows.reals, pitches) if critic_seeds else None
     table: dict[str, dict[str, float]] = {}
     bar_stats: dict[str, dict[str, list[float]]] = {}
     tells: dict[str, list[str]] = {}
@@ -131,6 +138,15 @@ def evaluate(
                 np.mean([metrics.token_difference(x[i], y[i]) for x, y in pairs for i in range(len(x))])
             )
         bar_stats[name] = scores.bar_stats
+        row.update(score_harmony(continuations, lowest, bar_steps).row(bach_harmony))
+        if real_rolls is not None:
+            accuracies = _critic(
+                real_rolls, windows, continuations, name == "Bach (real)", config.voices, critic_seeds, seed
+            )
+            row["learned critic"], row["learned critic sd"] = (
+                float(np.mean(accuracies)),
+                float(np.std(accuracies)),
+            )
         if name == "Bach (real)":
             row["classifier accuracy"] = classifier_accuracy(
                 real_features[halves],
@@ -149,6 +165,31 @@ def evaluate(
             tells[name] = telltales(real_features, features, names)
         table[name] = row
     return Report(table, outputs, windows.primes, bar_stats, tells, windows.pieces)
+
+
+def _critic(
+    real: torch.Tensor,
+    windows: Windows,
+    continuations: np.ndarray,
+    bach: bool,
+    voices: int,
+    seeds: int,
+    seed: int,
+) -> list[float]:
+    """The learned critic's accuracy with each seed: Bach's real pairs against this system's, or,
+    for Bach, the real pairs of half the pieces against those of the other half."""
+    if bach:
+        halves = windows.pieces % 2 == 0
+        return [
+            critic_accuracy(
+                real[halves], real[~halves], windows.pieces[halves], windows.pieces[~halves], voices, seed + k
+            )
+            for k in range(seeds)
+        ]
+    fake = roll_features(windows.primes, continuations, real.shape[1] // voices - 1)
+    return [
+        critic_accuracy(real, fake, windows.pieces, windows.pieces, voices, seed + k) for k in range(seeds)
+    ]
 
 
 def render_markdown(document: dict) -> str:  # type: ignore[type-arg]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from segue import metrics
+from segue import harmony, metrics
 from segue.evaluation.windows import Windows, continuation_notes
 from segue.music.tokens import from_tokens
 
@@ -59,10 +59,45 @@ METRICS: dict[str, tuple[str, str]] = {
         "(logistic regression on hand-made features, folds by piece; 0.5 = indistinguishable; "
         "Lopez-Paz & Oquab 2017)",
     ),
+    "learned critic": (
+        "critic",
+        "held-out accuracy of a small network trained afresh on the raw grids of (prime, continuation) "
+        "pairs to tell Bach's from this system's, folds by piece, mean over seeds (0.5 = indistinguishable)",
+    ),
+    "learned critic sd": ("critic", "its standard deviation over the seeds"),
+    "consonance": (
+        "harmony",
+        "share of simultaneously sounding voice pairs, every step, a unison, third, fifth, sixth or "
+        "octave (or a fourth between upper voices)",
+    ),
+    "non-chord tones": (
+        "harmony",
+        "share of the notes on the strong beats (each half bar) outside the best-fitting triad",
+    ),
+    "adjacent intervals vs Bach": (
+        "harmony",
+        "total variation distance of the interval classes between adjacent voices from Bach's (0 = the same)",
+    ),
+    "intervals above bass vs Bach": (
+        "harmony",
+        "total variation distance of the interval classes above the bass from Bach's (0 = the same)",
+    ),
+    "sounding share": ("harmony", "share of the steps at which a voice sounds, mean over voices"),
+    "sounding share, furthest voice": (
+        "harmony",
+        "the largest relative difference of one voice's sounding share from Bach's voice (0 = the same)",
+    ),
+    "note length": ("harmony", "mean note length in steps, mean over voices"),
+    "note length, furthest voice": (
+        "harmony",
+        "the largest relative difference of one voice's mean note length from Bach's voice (0 = the same)",
+    ),
 }
 """Every column of the report: the table it belongs to and its definition."""
 
 TABLES = {
+    "critic": "The learned critic (the headline: a network trained afresh to tell each system from Bach)",
+    "harmony": "How the voices sound together, and their lines",
     "notes": "Notes and tonality (prime vs continuation)",
     "overlap": "Overlap with Bach's per-bar distributions (Yang & Lerch 2020: 1 = the same distribution)",
     "novelty": "Novelty, diversity and the classifier two-sample test",
@@ -110,3 +145,55 @@ def score_system(windows: Windows, continuations: np.ndarray, lowest: int) -> Sy
             ):
                 scores.bar_stats.setdefault(name, []).append(float(value))
     return scores
+
+
+@dataclass
+class HarmonyScores:
+    """How one system's voices sound together (see :mod:`segue.harmony`)."""
+
+    consonance: float
+    non_chord_tones: float
+    adjacent: np.ndarray  # (12,) interval-class counts
+    above_bass: np.ndarray  # (12,)
+    sounding: np.ndarray  # (V,) share of steps
+    lengths: np.ndarray  # (V,) mean note length in steps
+
+    def row(self, bach: HarmonyScores) -> dict[str, float]:
+        """The report's harmony columns, against ``bach``'s."""
+        return {
+            "consonance": self.consonance,
+            "non-chord tones": self.non_chord_tones,
+            "adjacent intervals vs Bach": harmony.interval_distance(self.adjacent, bach.adjacent),
+            "intervals above bass vs Bach": harmony.interval_distance(self.above_bass, bach.above_bass),
+            "sounding share": float(np.mean(self.sounding)),
+            "sounding share, furthest voice": float(np.max(np.abs(self.sounding / bach.sounding - 1))),
+            "note length": float(np.nanmean(self.lengths)),
+            "note length, furthest voice": float(np.nanmax(np.abs(self.lengths / bach.lengths - 1))),
+        }
+
+
+def score_harmony(continuations: np.ndarray, lowest: int, bar_steps: int) -> HarmonyScores:
+    """The harmony and line measures of (W, V, S) continuations, over all windows."""
+    voices, steps = continuations.shape[1:]
+    consonance, outside, sounding = [], [], []
+    adjacent, above = np.zeros(12, dtype=np.int64), np.zeros(12, dtype=np.int64)
+    durations: list[list[float]] = [[] for _ in range(voices)]
+    for continuation in continuations:
+        notes = from_tokens(continuation, lowest)
+        grid = metrics.sounding_grid(notes, voices, steps)
+        consonance.append(harmony.consonance(grid))
+        outside.append(harmony.non_chord_tones(grid, bar_steps))
+        sounding.append(harmony.sounding_share(grid))
+        adjacent += harmony.adjacent_intervals(grid)
+        above += harmony.intervals_above_bass(grid)
+        for v in range(voices):
+            durations[v] += notes["duration"][notes["track"] == v].astype(float).tolist()
+    lengths = np.array([np.mean(d) if d else np.nan for d in durations])
+    return HarmonyScores(
+        float(np.nanmean(consonance)),
+        float(np.nanmean(outside)),
+        adjacent,
+        above,
+        np.mean(sounding, 0),
+        lengths,
+    )

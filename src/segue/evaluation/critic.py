@@ -1,0 +1,117 @@
+"""A learned two-sample test: a small network trained afresh to tell real (prime,
+continuation) pairs from a system's, tested on pieces it was not trained on.
+
+Nothing is tuned to it: it is trained from scratch for every system, fold and seed, on the
+test windows alone, and only its held-out accuracy is kept (0.5: the two cannot be told
+apart; 1: always told apart). It reads the raw grids, every voice's sounding pitch and its
+onsets at every step of prime and continuation, so it can hear how voices sound together,
+how lines move and how the continuation follows the prime, none of which it is told to look for.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from segue.music.tokens import FIRST_PITCH, HOLD, REST
+
+
+def roll_features(primes: np.ndarray, continuations: np.ndarray, pitches: int) -> torch.Tensor:
+    """(W, V * (P + 1), S) inputs from (W, V, K) primes and (W, V, C) continuations, side by side
+    in time: for each voice, which of its P pitches sounds at each step, and whether a note
+    starts there."""
+    tokens = np.concatenate([primes, continuations], axis=2)
+    onset = tokens >= FIRST_PITCH
+    struck = onset | (tokens == REST)
+    last = np.maximum.accumulate(np.where(struck, np.arange(tokens.shape[2]), -1), axis=2)
+    before = np.take_along_axis(tokens, np.maximum(last, 0), axis=2)
+    pitch = np.where(
+        (last >= 0) & (before >= FIRST_PITCH) & ((tokens == HOLD) | onset), before - FIRST_PITCH, -1
+    )
+    windows, voices, steps = tokens.shape
+    roll = np.zeros((windows, voices, pitches + 1, steps), dtype=np.float32)
+    w, v, t = np.nonzero(pitch >= 0)
+    roll[w, v, pitch[w, v, t], t] = 1.0
+    roll[:, :, pitches] = onset
+    return torch.from_numpy(roll.reshape(windows, voices * (pitches + 1), steps))
+
+
+class Critic(nn.Module):
+    """A convolution across pitch (13 semitones, so that it sees every interval within an
+    octave, the same at every transposition) and 3 steps, over each voice's sounding pitches
+    and all onsets; the strongest response over pitch; two convolutions over time; the mean
+    over time."""
+
+    def __init__(self, voices: int, pitches: int, width: int = 16) -> None:
+        super().__init__()
+        self.voices, self.pitches = voices, pitches
+        self.vertical = nn.Conv2d(voices + 1, width, (13, 3), padding=(6, 1))
+        self.net = nn.Sequential(
+            nn.LeakyReLU(0.2),
+            nn.Conv1d(width, 32, 4, stride=2, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Conv1d(32, 32, 4, stride=2, padding=1),
+            nn.LeakyReLU(0.2),
+        )
+        self.head = nn.Linear(32, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, V * (P + 1), S) inputs of :func:`roll_features` -> (B,) logits of "real"."""
+        batch, _, steps = x.shape
+        roll = x.view(batch, self.voices, self.pitches + 1, steps)
+        onsets = roll[:, :, self.pitches :].sum(1, keepdim=True).expand(-1, 1, self.pitches, -1)
+        image = torch.cat([roll[:, :, : self.pitches], onsets], dim=1)  # (B, V + 1, P, S)
+        return self.head(self.net(self.vertical(image).amax(dim=2)).mean(dim=2))[:, 0]
+
+
+def critic_accuracy(
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    real_groups: np.ndarray,
+    fake_groups: np.ndarray,
+    voices: int,
+    seed: int = 0,
+    folds: int = 4,
+    epochs: int = 20,
+) -> float:
+    """Held-out accuracy of a :class:`Critic` telling ``real`` inputs (see :func:`roll_features`,
+    of ``voices`` voices) from ``fake`` ones: balanced classes, folds by group (the test piece of
+    each window), a fresh network for every fold, trained with Adam on the other folds."""
+    rng = np.random.default_rng(seed)
+    count = min(len(real), len(fake))
+    pick_real, pick_fake = rng.permutation(len(real))[:count], rng.permutation(len(fake))[:count]
+    x = torch.cat([real[pick_real], fake[pick_fake]])
+    y = torch.cat([torch.ones(count), torch.zeros(count)])
+    groups = np.concatenate([real_groups[pick_real], fake_groups[pick_fake]])
+    names = np.unique(groups)
+    fold_of = dict(zip(names.tolist(), (rng.permutation(len(names)) % folds).tolist()))
+    fold = torch.tensor([fold_of[g] for g in groups.tolist()])
+    generator = torch.Generator().manual_seed(seed)
+    correct = 0
+    for k in range(folds):
+        test = fold == k
+        if not test.any() or test.all():
+            continue
+        critic = _train(x[~test], y[~test], voices, epochs, generator)
+        with torch.no_grad():
+            correct += int(((critic(x[test]) > 0) == (y[test] > 0.5)).sum())
+    return correct / len(x)
+
+
+def _train(x: torch.Tensor, y: torch.Tensor, voices: int, epochs: int, generator: torch.Generator) -> Critic:
+    """A fresh critic (its initial weights drawn from ``generator``'s stream) fitted to (x, y)."""
+    with torch.random.fork_rng(devices=[]):  # the global generator is left as it was
+        torch.manual_seed(int(torch.randint(2**31, (1,), generator=generator)))
+        critic = Critic(voices, x.shape[1] // voices - 1)
+    optimizer = torch.optim.Adam(critic.parameters(), lr=1e-3, weight_decay=1e-4)
+    batch = 32
+    for _ in range(epochs):
+        order = torch.randperm(len(x), generator=generator)
+        for first in range(0, len(x), batch):
+            rows = order[first : first + batch]
+            loss = nn.functional.binary_cross_entropy_with_logits(critic(x[rows]), y[rows])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+    return critic.eval()
