@@ -162,3 +162,12 @@ def test_the_shipped_calibration_keeps_a_voice_silent_in_the_context_from_chatte
             out = continue_tokens(model.generator, contexts, 4, rng, sampler=sampler)
             notes[name] = int((out[:, voice] >= P0).sum())
         assert notes["calibrated"] <= 1.25 * notes["plain"] + 4, (voice, notes)
+
+
+def test_vertical_counts_count_each_voice_below_each_voice_above():
+    from segue.sampler.calibration import vertical_counts
+
+    tokens = np.array([[[P0 + 7, HOLD, REST], [P0 + 3, P0 + 0, HOLD]]])  # (1, 2, 3)
+    counts = vertical_counts(tokens, 12)
+    assert counts[1, 0, 4] == 1 and counts[1, 0, 7] == 1  # a third, then a fifth below
+    assert counts.sum() == 2 and counts[0].sum() == 0  # the rest is silence; only u < v is counted

@@ -34,12 +34,16 @@ def brute_force(
     sampler: VoiceLeadingSampler,
     strength: float,
     blocks: dict[int, np.ndarray] | None = None,
+    emission_shift: torch.Tensor | None = None,
 ) -> dict[tuple, float]:
     """The exact distribution of one voice's line by enumerating every state sequence;
-    ``blocks`` maps a step to (P, P) factors on moving from a sounding pitch x to a new pitch y."""
+    ``blocks`` maps a step to (P, P) factors on moving from a sounding pitch x to a new pitch y;
+    ``emission_shift`` (N,) log-weights added to each state at every step."""
     tokens_of = state_tokens(sampler.pitches)
     pitches = sampler.pitches
     emission = torch.log_softmax(logits[0, 0], dim=0)[tokens_of]  # (N, S)
+    if emission_shift is not None:
+        emission = emission + emission_shift[:, None]
     size, steps = emission.shape
     weights = {}
     for path in itertools.product(range(size), repeat=steps):
@@ -97,7 +101,7 @@ def test_the_draw_is_exact_under_parallel_factors():
         emission[None].expand(draws, -1, -1),
         sampler.move_weights(1.0),
         torch.ones(draws, dtype=torch.long),
-        torch.Generator().manual_seed(1),
+        torch.rand(draws, steps, generator=torch.Generator().manual_seed(1)).numpy(),
         {t: torch.from_numpy(f).float().expand(draws, -1, -1) for t, f in blocks.items()},
     )
     seen = Counter(tuple(row) for row in state_tokens(pitches)[states].tolist())

@@ -29,6 +29,7 @@ from segue.sampler.states import (
     allowed_moves,
     last_states,
     state_pitches,
+    state_tokens,
 )
 from tests.sampler.test_draw import brute_force
 
@@ -36,9 +37,9 @@ pytestmark = pytest.mark.skipif(not kernel.AVAILABLE, reason="Numba is not insta
 
 
 def random_sampler(
-    voices: int, pitches: int, positions: int, parallels: float, seed: int
+    voices: int, pitches: int, positions: int, parallels: float, seed: int, vertical: bool = False
 ) -> VoiceLeadingSampler:
-    """Random potentials on the allowed moves and a random calibration."""
+    """Random potentials on the allowed moves and a random calibration (with vertical weights)."""
     g = torch.Generator().manual_seed(seed)
     size = 2 * pitches + 1
     potentials = torch.randn(voices, positions, size, size, generator=g)
@@ -49,16 +50,18 @@ def random_sampler(
         echo=torch.randn(voices, generator=g),
         onsets=torch.randn(voices, positions, generator=g),
         seam=torch.randn(voices, MOVE_CLASSES, generator=g),
+        vertical=torch.randn(voices, voices, 12, generator=g).clamp(-4, 4) if vertical else None,
     )
     masked = potentials.masked_fill(~allowed_moves(pitches), -math.inf)
     return VoiceLeadingSampler(masked, 1.0, parallels, calibration)
 
 
+@pytest.mark.parametrize("vertical", [False, True])
 @pytest.mark.parametrize("parallels", [0.0, 2.0, 30.0])
 @pytest.mark.parametrize("windows", [1, 5, 37])  # 37: shared among threads
-def test_the_compiled_draw_is_the_reference_draw(parallels, windows):
+def test_the_compiled_draw_is_the_reference_draw(parallels, windows, vertical):
     voices, pitches, steps = 3, 25, 20  # 25 pitches: fifths and octaves can be parallel
-    sampler = random_sampler(voices, pitches, 4, parallels, seed=windows)
+    sampler = random_sampler(voices, pitches, 4, parallels, seed=windows, vertical=vertical)
     g = torch.Generator().manual_seed(7)
     logits = 2 * torch.randn(windows, voices, P0 + pitches, steps, generator=g)
     tokens = torch.tensor([REST, HOLD, HOLD, *range(P0, P0 + pitches)])
@@ -197,3 +200,55 @@ def test_parallel_pairs_list_the_table():
         for y in range(pitches):
             into = by_y[key * pitches + y], by_y[key * pitches + y + 1]
             assert set(into_x[into[0] : into[1]].tolist()) == set(np.nonzero(table[a, c, :, y])[0].tolist())
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_vertical_weights_give_the_exact_distribution_of_the_lower_voice_given_the_upper(compiled):
+    """Two voices; the lower voice's pitch weighed by its interval below the upper one at the same
+    step: its line, given the upper line, follows brute_force with those weights as emission."""
+    torch.manual_seed(6)
+    pitches, steps, draws = 3, 3, 40_000
+    size = 2 * pitches + 1
+    potentials = torch.randn(2, 1, size, size).masked_fill(~allowed_moves(pitches), -math.inf)
+    zeros = {
+        "moves": torch.zeros(2, 1, MOVE_CLASSES),
+        "tonal": torch.zeros(2, TONAL_CLASSES),
+        "register": torch.zeros(2, REGISTER_CLASSES),
+        "echo": torch.zeros(2),
+        "onsets": torch.zeros(2, 1),
+        "seam": torch.zeros(2, MOVE_CLASSES),
+    }
+    vertical = torch.zeros(2, 2, 12)
+    vertical[1, 0] = torch.tensor([2.0, -2.0, 1.0, 0, 0, 0, 0, 0, 0, 0, 0, 0])  # unison up, a step down
+    sampler = VoiceLeadingSampler(potentials, 1.0, 0.0, Calibration(**zeros, vertical=vertical))
+    logits = torch.randn(1, 2, P0 + pitches, steps)
+    logits[0, 0, P0 + 2] += 6.0  # the upper voice holds to pitch 2 almost always
+    start = torch.tensor([3, 1])
+    tokens = sample_lines(
+        logits.expand(draws, -1, -1, -1),
+        start.expand(draws, 2),
+        sampler,
+        torch.Generator().manual_seed(3),
+        1.0,
+        1.0,
+        0.0,
+        compiled=compiled,
+    )
+    upper = [P0 + 2, P0 + 2, P0 + 2]
+    given = tokens[(tokens[:, 0] == torch.tensor(upper)).all(1), 1]
+    # the lower voice's emission times e^vertical of its interval below pitch 2, at every step
+    tokens_of = state_tokens(pitches)
+    log_softmax = torch.log_softmax(logits[0, 1], dim=0)  # (K, S)
+    factor = torch.zeros(len(tokens_of))
+    for s, token in enumerate(tokens_of.tolist()):
+        if s > 0:
+            pitch = (s - 1) % pitches
+            factor[s] = vertical[1, 0, (2 - pitch) % 12]
+    weighted = logits[:, 1:].clone()
+    lower = VoiceLeadingSampler(potentials[1:])
+    exact = brute_force(weighted, 1, lower, 1.0, emission_shift=factor)
+    seen = Counter(tuple(row) for row in given.tolist())
+    total = len(given)
+    assert total > draws * 0.5
+    for key, p in exact.items():
+        assert seen[key] / total == pytest.approx(p, abs=4 * math.sqrt(p * (1 - p) / total) + 1e-3), key

@@ -43,7 +43,9 @@ PSEUDO_COUNT = 10.0
 """Added to every class's count, real and drawn, before their shares are compared: a class seen
 a few times moves its weight a little, not to the limit."""
 GROUPS = ("moves", "tonal", "register", "echo", "onsets", "seam")
-"""The groups of weights, in the order they are stored."""
+"""The groups of weights every calibration has, in the order they are stored."""
+OPTIONAL = ("vertical",)
+"""Groups a calibration may have."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,6 +66,10 @@ class Calibration:
     interval: rhythm, pooled over the move classes, which are too many for rare positions."""
     seam: torch.Tensor
     """(V, MOVE_CLASSES): the move from the context's last step into the first drawn one."""
+    vertical: torch.Tensor | None = None
+    """(V, V, 12): a voice v's sounding pitch c semitones (mod 12) below what voice u above it
+    sounds at the same step ([v, u, c]; u < v); None: not weighed (the voices are then drawn
+    from the top only for the parallels)."""
 
     def check(self, voices: int, positions: int) -> None:
         """Raise ValueError unless every tensor is floating point, shaped for ``voices`` and
@@ -75,9 +81,12 @@ class Calibration:
             "echo": (voices,),
             "onsets": (voices, positions),
             "seam": (voices, MOVE_CLASSES),
+            "vertical": (voices, voices, 12),
         }
         for name, shape in shapes.items():
             weights = getattr(self, name)
+            if weights is None and name in OPTIONAL:
+                continue
             if tuple(weights.shape) != shape:
                 raise ValueError(f"calibration {name} must have shape {shape}, not {tuple(weights.shape)}")
             if not weights.is_floating_point():
@@ -86,11 +95,19 @@ class Calibration:
                 raise ValueError(f"calibration {name} must be finite and within ±{MAX_WEIGHT:g}")
 
     def tensors(self) -> dict[str, torch.Tensor]:
-        """The tensors by name."""
-        return {name: getattr(self, name) for name in GROUPS}
+        """The tensors by name (the optional groups it has too)."""
+        return {name: getattr(self, name) for name in (*GROUPS, *OPTIONAL) if getattr(self, name) is not None}
 
 
-SHARE_OF_STEP = {"moves": 1.0, "tonal": 0.5, "register": 0.5, "echo": 1.0, "onsets": 0.5, "seam": 0.5}
+SHARE_OF_STEP = {
+    "moves": 1.0,
+    "tonal": 0.5,
+    "register": 0.5,
+    "echo": 1.0,
+    "onsets": 0.5,
+    "seam": 0.5,
+    "vertical": 0.5,
+}
 """The share of the calibration's step each group of weights takes (tonal and register weights
 both act on the pitch of every new note, so each takes half; onsets and the seam act on moves
 that the move weights weigh too)."""
@@ -154,6 +171,19 @@ def onset_counts(classes: np.ndarray, tokens: np.ndarray, size: int) -> np.ndarr
     return counts
 
 
+def vertical_counts(tokens: np.ndarray, pitches: int) -> np.ndarray:
+    """(V, V, 12) counts, over all steps, of voice v sounding c semitones (mod 12) below voice u
+    ([v, u, c], u < v; zeros elsewhere)."""
+    sounding = sounding_pitches(np.asarray(tokens), pitches)  # (B, V, S)
+    voices = sounding.shape[1]
+    counts = np.zeros((voices, voices, 12))
+    for v in range(voices):
+        for u in range(v):
+            both = (sounding[:, v] >= 0) & (sounding[:, u] >= 0)
+            counts[v, u] = np.bincount((sounding[:, u] - sounding[:, v])[both] % 12, minlength=12)
+    return counts
+
+
 def echo_counts(context: np.ndarray, tokens: np.ndarray) -> np.ndarray:
     """(V, 2) counts of the tokens equal and not equal to the context's token at the same step."""
     steps = min(tokens.shape[2], context.shape[2])
@@ -169,6 +199,7 @@ def calibrate(
     rounds: int = 10,
     rate: float = 0.5,
     report: Callable[[int, float], None] | None = None,
+    vertical: bool = False,
 ) -> VoiceLeadingSampler:
     """``sampler`` with a :class:`Calibration` fitted by moment matching.
 
@@ -179,8 +210,10 @@ def calibrate(
     same notes, and full steps on both overshoot), ``rate`` × the gap in log-odds for
     the tokens that echo the context, half that gap for striking a note at each position of
     the bar, and half the log ratio for each class of move at the seam (these two act on
-    moves that the move weights weigh too). ``report`` gets the round and the mean gap, in nats,
-    between the real and drawn shares of the moves before that round.
+    moves that the move weights weigh too). With ``vertical``, also half the log ratio of every
+    interval class between each voice and each voice above it at the same step (the voices are then
+    drawn from the top). ``report`` gets the round and the mean gap, in nats, between the real and
+    drawn shares of the moves before that round.
     """
     pitches, positions = sampler.pitches, sampler.positions
     contexts = np.ascontiguousarray(contexts)
@@ -201,6 +234,8 @@ def calibrate(
             "onsets": np.stack([struck, moves.sum(-1) - struck], axis=-1),  # (V, M, 2)
             "seam": move_counts(start, states[:, :, :1], pitches, 1)[:, 0],
         }
+        if vertical:
+            counts["vertical"] = vertical_counts(tokens, pitches)
         smoothed = {name: c + PSEUDO_COUNT for name, c in counts.items()}
         shares = {name: np.log(c / c.sum(-1, keepdims=True)) for name, c in smoothed.items()}
         for name in ("echo", "onsets"):  # log-odds of echoing, of striking a note
@@ -220,6 +255,8 @@ def calibrate(
             moved = weights[name] + step * (real[name] - drawn[name])
             weights[name] = np.clip(moved, -MAX_WEIGHT, MAX_WEIGHT)
         weights["register"][:, -1] = 0.0  # a voice silent in the context: too rare to weigh
+        if vertical:
+            weights["vertical"] *= np.tril(np.ones((len(weights["vertical"]),) * 2), -1)[..., None]  # u < v
         calibration = Calibration(**{name: torch.from_numpy(w).float() for name, w in weights.items()})
         drawn_with = sampler.with_calibration(calibration)
     return drawn_with

@@ -28,6 +28,9 @@ class SamplerConfig:
     calibration_windows: int = 1000
     """How many training windows the calibration continues in each round (besides every window
     of the validation pieces)."""
+    vertical: bool = False
+    """Also calibrate a weight on each interval class between each voice and each voice above it at
+    the same step (the voices are then drawn from the top); the training data's vertical sound."""
 
     def __post_init__(self) -> None:
         require(0 <= self.strength <= 10, "strength must be between 0 and 10")

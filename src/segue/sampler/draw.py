@@ -51,56 +51,74 @@ def sample_lines(
     batch, voices, _, steps = logits.shape
     tokens_of = state_tokens(sampler.pitches)
     emission = _emission(logits, start, sampler, temperature, context)
+    vertical = sampler.calibration.vertical if sampler.calibration is not None else None
+    factors = None if vertical is None else np.exp(vertical.numpy())  # (V, V, 12)
+    ordered = parallels > 0 or factors is not None  # voices drawn from the top
+    uniform = _uniforms(batch, voices, steps, ordered, rng)
     if compiled:
         states = kernel.draw_states(
             emission,
             *sampler.kernel_weights(strength),
             start.numpy(),
-            _uniforms(batch, voices, steps, parallels, rng),
+            uniform,
             _pairs(sampler.pitches),
             parallels,
             threads=torch.get_num_threads(),
+            vertical=factors,
         )
         return tokens_of[torch.from_numpy(states)]
     weights = state_weights(emission, sampler.pitches)  # (B, V, N, S)
-    return _reference_draw(weights, sampler.move_weights(strength), start, rng, parallels, sampler.pitches)
+    moves = sampler.move_weights(strength)
+    return _reference_draw(weights, moves, start, uniform, parallels, sampler.pitches, factors)
 
 
 def _reference_draw(
     weights: np.ndarray,
     moves: np.ndarray,
     start: torch.Tensor,
-    rng: torch.Generator,
+    uniform: np.ndarray,
     parallels: float,
     pitches: int,
+    vertical: np.ndarray | None = None,
 ) -> torch.Tensor:
-    """(B, V, S) tokens from (B, V, N, S) weights of the states by the NumPy reference draw."""
+    """(B, V, S) tokens from (B, V, N, S) weights of the states by the NumPy reference draw, with
+    the (B, V, S) random numbers of :func:`_uniforms`; ``vertical``: (V, V, 12) factors on a
+    voice's pitch by its interval below each voice above at the same step."""
     batch, voices, size, steps = weights.shape
     tokens_of = state_tokens(pitches)
-    if parallels <= 0:  # every (window, voice) line is its own chain
+    if parallels <= 0 and vertical is None:  # every (window, voice) line is its own chain
         chains = _ffbs(
             weights.reshape(batch * voices, size, steps),
             np.tile(moves, (batch, 1, 1, 1)),
             start.reshape(-1),
-            rng,
+            uniform.reshape(batch * voices, steps),
         )
         return tokens_of[chains.view(batch, voices, steps)]
     pitch_of = state_pitches(pitches)
     states = torch.empty(batch, voices, steps, dtype=torch.long)
-    chunk = CHUNK
     for v in range(voices):
-        for first in range(0, batch, chunk):
-            rows = slice(first, first + chunk)
+        for first in range(0, batch, CHUNK):
+            rows = slice(first, first + CHUNK)
             above = pitch_of[torch.cat([start[rows, :v, None], states[rows, :v]], dim=2)]  # (b, v, S + 1)
-            blocks = _parallel_factors(above, pitches, parallels)
-            states[rows, v] = _ffbs(
-                weights[rows, v],
-                moves[v][None],  # shared by the chunk's windows
-                start[rows, v],
-                rng,
-                blocks,
-            )
+            blocks = _parallel_factors(above, pitches, parallels) if parallels > 0 else {}
+            line = weights[rows, v]
+            if vertical is not None:
+                line = line * _vertical_factors(above[:, :, 1:].numpy(), pitch_of.numpy(), vertical[v])
+            states[rows, v] = _ffbs(line, moves[v][None], start[rows, v], uniform[rows, v], blocks)
     return tokens_of[states]
+
+
+def _vertical_factors(above: np.ndarray, pitch_of: np.ndarray, vertical: np.ndarray) -> np.ndarray:
+    """(b, N, S) the factors on each state of a voice at each step from the (b, u, S) pitches the
+    voices above it sound (-1: silent), ``vertical`` (V, 12) the factors by interval class below
+    voice u; multiplied voice after voice, from the top, as the compiled draw does."""
+    out = np.ones((above.shape[0], len(pitch_of), above.shape[2]))
+    own = pitch_of[None, :, None]  # (1, N, 1)
+    for u in range(above.shape[1]):
+        sounding = above[:, u][:, None, :]  # (b, 1, S)
+        both = (sounding >= 0) & (own >= 0)
+        out *= np.where(both, vertical[u].astype(np.float64)[(sounding - own) % 12], 1.0)
+    return out
 
 
 CHUNK = 16
@@ -108,10 +126,11 @@ CHUNK = 16
 that order)."""
 
 
-def _uniforms(batch: int, voices: int, steps: int, parallels: float, rng: torch.Generator) -> np.ndarray:
-    """(B, V, S) the random numbers of the backward picks, drawn in the reference draw's order:
-    all lines at once without parallels; with them, voice after voice, CHUNK windows at a time."""
-    if parallels <= 0:
+def _uniforms(batch: int, voices: int, steps: int, ordered: bool, rng: torch.Generator) -> np.ndarray:
+    """(B, V, S) the random numbers of the backward picks, in the order the reference draw used
+    to draw them: all lines at once, or (``ordered``: voices from the top) voice after voice,
+    CHUNK windows at a time."""
+    if not ordered:
         return (
             torch.rand(batch * voices, steps, 1, generator=rng)
             .numpy()
@@ -249,12 +268,13 @@ def _ffbs(
     weights: np.ndarray | torch.Tensor,
     moves: np.ndarray,
     start: torch.Tensor,
-    rng: torch.Generator,
+    uniform: np.ndarray,
     blocks: dict[int, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Forward filtering, backward sampling of C chains: (C, N, S) weights of the states, weights of the
     moves (C, M, N, N) into each of M positions of the bar (or (1, M, N, N) shared by all chains;
-    see :meth:`VoiceLeadingSampler.move_weights`), start states (C,) -> (C, S) states. ``blocks`` maps a
+    see :meth:`VoiceLeadingSampler.move_weights`), start states (C,), the (C, S) random numbers of
+    the backward picks -> (C, S) states. ``blocks`` maps a
     step to (C, P, P) factors on the moves from a sounding pitch into a new one at that step.
 
     Works in probabilities, rescaled at every step, so each step is one batched
@@ -262,7 +282,7 @@ def _ffbs(
     """
     chains, size, steps = weights.shape
     pitches = (size - 1) // 2
-    uniform = torch.rand(chains, steps, 1, generator=rng).numpy().astype(np.float64)
+    uniform = np.asarray(uniform, dtype=np.float64)[:, :, None]  # (C, S, 1)
     # the step loops run in NumPy: per step they are a few small operations, where NumPy's
     # overhead per call is a fraction of PyTorch's
     weights = np.asarray(weights, dtype=np.float64)

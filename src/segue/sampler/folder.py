@@ -11,7 +11,7 @@ import torch
 
 from segue.errors import SegueError
 from segue.sampler.base import PlainSampler, Sampler
-from segue.sampler.calibration import GROUPS, Calibration
+from segue.sampler.calibration import GROUPS, OPTIONAL, Calibration
 from segue.sampler.voiceleading import VoiceLeadingSampler
 from segue.weights import read_document, read_weights
 
@@ -51,7 +51,7 @@ def load_sampler(folder: Path, voices: int, positions: int, pitches: int) -> Sam
         found = "none" if potentials is None else tuple(potentials.shape)
         raise SegueError(f"{weights_path}: potentials must have shape {shapes[1]}, not {found}")
     groups = {k.removeprefix("calibration."): v for k, v in tensors.items()}
-    if groups and set(groups) != set(GROUPS):
+    if groups and not set(GROUPS) <= set(groups) <= {*GROUPS, *OPTIONAL}:
         raise SegueError(
             f"{weights_path}: the calibration needs {', '.join(GROUPS)}, has {', '.join(sorted(groups))}"
         )

@@ -49,6 +49,7 @@ def _draw_windows(
     into_x: np.ndarray,
     factor: float,
     parallels: bool,
+    vertical: np.ndarray,
     out: np.ndarray,
 ) -> None:  # pragma: no cover - compiled; run through draw_states
     """Draw (B, V, S) states into ``out``.
@@ -63,7 +64,10 @@ def _draw_windows(
     an upper voice moving from pitch a to c, pairs pair_start[a * P + c] to pair_start[a * P + c
     + 1] list the moves x -> y of this voice that make parallels with it, and into_start, into_x
     the same by (a, c, y): the x of into_start[(a * P + c) * P + y] to the next; factor: e^-parallels,
-    applied once per upper voice to a move that makes parallels with it (if ``parallels``).
+    applied once per upper voice to a move that makes parallels with it (if ``parallels``);
+    vertical (V, V, 12): factors on a state of voice v sounding a pitch c semitones (mod 12) below
+    what voice u above sounds at the same step ([v, u, c]), or (0, 0, 0) for none. With
+    parallels or vertical factors the voices are drawn from the top, each against those above.
     """
     windows, voices, _, steps = probs.shape
     positions = inward.shape[1]
@@ -80,6 +84,7 @@ def _draw_windows(
     powers = factor ** np.arange(voices + 1).astype(np.float64)
     for v in range(voices):
         upper = v if parallels else 0
+        above = v if vertical.shape[0] > 0 else 0  # the voices above that weigh this one's pitches
         # forward filtering, step by step for all windows at once, so that the moves into a
         # step (``into[s, r]``: from state r into state s) are read once and used for every window
         for t in range(steps):
@@ -192,6 +197,12 @@ def _draw_windows(
                         w *= np.float64(echo[v])
                     if t == 0:
                         w *= np.float64(seam[b, v, s])
+                    if above > 0 and s > 0:
+                        own = _pitch(s, pitches)
+                        for u in range(above):
+                            sounding = _pitch(out[b, u, t], pitches)
+                            if sounding >= 0:
+                                w *= np.float64(vertical[v, u, (sounding - own) % 12])
                     alpha[s] *= w
                     total += alpha[s]
                 if total > 0.0:
@@ -298,15 +309,18 @@ def draw_states(
     pairs: tuple[np.ndarray, ...],
     parallels: float,
     threads: int = 1,
+    vertical: np.ndarray | None = None,
 ) -> np.ndarray:
     """(B, V, S) states drawn by the compiled kernel (see :func:`_draw_windows` for the shapes)
     from the ``emission`` factors; ``pairs``: the lists of
-    :func:`parallel_pairs`. With ``threads`` > 1 the windows are shared among that many threads."""
+    :func:`parallel_pairs`; ``vertical``: the (V, V, 12) vertical factors, if any. With ``threads``
+    > 1 the windows are shared among that many threads."""
     out = np.empty(uniform.shape, dtype=np.int64)
     probs, onset, echo, context, seam = (np.ascontiguousarray(a) for a in emission)
     start = np.ascontiguousarray(start, dtype=np.int64)
     uniform = np.ascontiguousarray(uniform, dtype=np.float64)
     factor = float(np.exp(-parallels))
+    vertical = np.zeros((0, 0, 0), dtype=np.float32) if vertical is None else np.ascontiguousarray(vertical)
     kernel = load()
 
     def draw(rows: slice) -> None:
@@ -323,6 +337,7 @@ def draw_states(
             *pairs,
             factor,
             parallels > 0,
+            vertical,
             out[rows],
         )
 

@@ -77,4 +77,6 @@ def calibrate_sampler(
             bar.update()
             bar.set_postfix({"gap": f"{gap:.3f}"}, refresh=False)
 
-        return calibrate(sampler, draw, contexts.numpy(), reals.numpy(), rounds, report=report)
+        return calibrate(
+            sampler, draw, contexts.numpy(), reals.numpy(), rounds, report=report, vertical=settings.vertical
+        )
