@@ -238,12 +238,10 @@ def test_vertical_weights_give_the_exact_distribution_of_the_lower_voice_given_t
     given = tokens[(tokens[:, 0] == torch.tensor(upper)).all(1), 1]
     # the lower voice's emission times e^vertical of its interval below pitch 2, at every step
     tokens_of = state_tokens(pitches)
-    log_softmax = torch.log_softmax(logits[0, 1], dim=0)  # (K, S)
     factor = torch.zeros(len(tokens_of))
-    for s, token in enumerate(tokens_of.tolist()):
-        if s > 0:
-            pitch = (s - 1) % pitches
-            factor[s] = vertical[1, 0, (2 - pitch) % 12]
+    for s in range(1, len(tokens_of)):
+        pitch = (s - 1) % pitches
+        factor[s] = vertical[1, 0, (2 - pitch) % 12]
     weighted = logits[:, 1:].clone()
     lower = VoiceLeadingSampler(potentials[1:])
     exact = brute_force(weighted, 1, lower, 1.0, emission_shift=factor)
