@@ -9,8 +9,10 @@ from segue.data.chorales import load_chorales, split_indices
 from segue.music.midi import midi_bytes
 from segue.pipeline.continuation import continue_midi
 
-PINNED = "1ebfa740115925b8be9a32223ed2d68bc43f9802e93ce74c000e551974c7b26b"
-"""sha256 of the first test chorale (bwv121.6) continued by 8 bars with seed 3."""
+PINNED = "296a11d67b321135aa8f29d0b5a7e1cc9b70bd23c789c7e5121fd7e901feac53"
+"""sha256 of the first test chorale (bwv121.6) continued by 8 bars with seed 3 (changed on
+2026-12-01 by the shipped sampler's vertical weights; the compiled and the NumPy draw give it
+alike)."""
 
 
 def test_one_continuation_of_the_shipped_model_is_pinned():
