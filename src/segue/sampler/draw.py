@@ -111,7 +111,8 @@ def _reference_draw(
 def _vertical_factors(above: np.ndarray, pitch_of: np.ndarray, vertical: np.ndarray) -> np.ndarray:
     """(b, N, S) the factors on each state of a voice at each step from the (b, u, S) pitches the
     voices above it sound (-1: silent), ``vertical`` (V, 12) the factors by interval class below
-    voice u; multiplied voice after voice, from the top, as the compiled draw does."""
+    voice u; the voices' factors multiplied together from the top, then onto the state's weight,
+    as the compiled draw does."""
     out = np.ones((above.shape[0], len(pitch_of), above.shape[2]))
     own = pitch_of[None, :, None]  # (1, N, 1)
     for u in range(above.shape[1]):

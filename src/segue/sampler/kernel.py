@@ -76,6 +76,7 @@ def _draw_windows(
     overlap = context.shape[2]
     alphas = np.empty((windows, steps, size))  # the forward messages of the voice being drawn
     column = np.empty(size)
+    classes = np.ones(12)  # vertical factors by pitch class at one step
     counts = np.zeros((pitches, pitches), dtype=np.int64)
     most = 1  # the most parallel moves one upper move can make
     for key in range(pitches * pitches):
@@ -182,6 +183,14 @@ def _draw_windows(
                         )
                         alpha[1 + y] = max(alpha[1 + y] + source * (powers[k] - 1.0), 0.0)
                 echoed = context[b, v, t] if t < overlap else -1  # the context's token here
+                if above > 0:  # the vertical factor of each pitch class against the voices above
+                    for c in range(12):
+                        classes[c] = 1.0
+                    for u in range(above):
+                        sounding = _pitch(out[b, u, t], pitches)
+                        if sounding >= 0:
+                            for c in range(12):
+                                classes[c] *= np.float64(vertical[v, u, (sounding - c) % 12])
                 total = 0.0
                 for s in range(size):
                     if s == 0:
@@ -198,11 +207,7 @@ def _draw_windows(
                     if t == 0:
                         w *= np.float64(seam[b, v, s])
                     if above > 0 and s > 0:
-                        own = _pitch(s, pitches)
-                        for u in range(above):
-                            sounding = _pitch(out[b, u, t], pitches)
-                            if sounding >= 0:
-                                w *= np.float64(vertical[v, u, (sounding - own) % 12])
+                        w *= classes[(s - 1) % pitches % 12]  # its pitch's class
                     alpha[s] *= w
                     total += alpha[s]
                 if total > 0.0:
