@@ -10,6 +10,15 @@ from segue.music.tokens import HOLD, REST
 PITCHES, VOICES = 16, 2
 
 
+def test_the_critic_hears_a_prime_repeated():
+    rng = np.random.default_rng(1)
+    primes = chords(120, rng, 4)
+    groups = np.arange(120) // 4
+    real = roll_features(primes, chords(120, rng, 4), PITCHES)
+    repeated = roll_features(primes, primes, PITCHES)
+    assert critic_accuracy(real, repeated, groups, groups, VOICES, 32, epochs=8) > 0.9
+
+
 def chords(count: int, rng: np.random.Generator, interval: int) -> np.ndarray:
     """(count, 2, 32) windows of two voices holding notes ``interval`` semitones apart, a new pair
     every 4 steps."""
@@ -35,13 +44,15 @@ def test_the_critic_hears_a_vertical_difference_and_not_a_difference_of_pieces()
     thirds, seconds, also_thirds = chords(160, rng, 4), chords(160, rng, 2), chords(160, rng, 4)
     groups = np.arange(160) // 4  # 40 "pieces" of 4 windows
     real = roll_features(primes, thirds, PITCHES)
-    told = critic_accuracy(real, roll_features(primes, seconds, PITCHES), groups, groups, VOICES, epochs=8)
+    told = critic_accuracy(
+        real, roll_features(primes, seconds, PITCHES), groups, groups, VOICES, 32, epochs=8
+    )
     same = critic_accuracy(
-        real, roll_features(primes, also_thirds, PITCHES), groups, groups, VOICES, epochs=8
+        real, roll_features(primes, also_thirds, PITCHES), groups, groups, VOICES, 32, epochs=8
     )
     assert told > 0.9
     assert same < 0.65
     again = critic_accuracy(
-        real, roll_features(primes, also_thirds, PITCHES), groups, groups, VOICES, epochs=8
+        real, roll_features(primes, also_thirds, PITCHES), groups, groups, VOICES, 32, epochs=8
     )
     assert again == same

@@ -38,31 +38,34 @@ def roll_features(primes: np.ndarray, continuations: np.ndarray, pitches: int) -
 
 
 class Critic(nn.Module):
-    """A convolution across pitch (13 semitones, so that it sees every interval within an
-    octave, the same at every transposition) and 3 steps, over each voice's sounding pitches
-    and all onsets; the strongest response over pitch; two convolutions over time; the mean
-    over time."""
+    """The continuation and the prime's last as many steps, aligned step by step, as the channels
+    of one image (each voice's sounding pitches and all onsets, of both): a convolution across
+    pitch (13 semitones, so that it sees every interval within an octave, the same at every
+    transposition) and 3 steps, which can compare a step with the prime's step a continuation
+    earlier; the strongest response over pitch; three convolutions over time; the mean over time."""
 
-    def __init__(self, voices: int, pitches: int, width: int = 16) -> None:
+    def __init__(self, voices: int, pitches: int, prime_steps: int, width: int = 16) -> None:
         super().__init__()
-        self.voices, self.pitches = voices, pitches
-        self.vertical = nn.Conv2d(voices + 1, width, (13, 3), padding=(6, 1))
-        self.net = nn.Sequential(
-            nn.LeakyReLU(0.2),
-            nn.Conv1d(width, 32, 4, stride=2, padding=1),
-            nn.LeakyReLU(0.2),
-            nn.Conv1d(32, 32, 4, stride=2, padding=1),
-            nn.LeakyReLU(0.2),
-        )
+        self.voices, self.pitches, self.prime_steps = voices, pitches, prime_steps
+        self.vertical = nn.Conv2d(2 * (voices + 1), width, (13, 3), padding=(6, 1))
+        layers: list[nn.Module] = [nn.LeakyReLU(0.2)]
+        for channels in (width, 32, 32):
+            layers += [nn.Conv1d(channels, 32, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
+        self.net = nn.Sequential(*layers)
         self.head = nn.Linear(32, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, V * (P + 1), S) inputs of :func:`roll_features` -> (B,) logits of "real"."""
+        """(B, V * (P + 1), K + C) inputs of :func:`roll_features` -> (B,) logits of "real"."""
         batch, _, steps = x.shape
         roll = x.view(batch, self.voices, self.pitches + 1, steps)
         onsets = roll[:, :, self.pitches :].sum(1, keepdim=True).expand(-1, 1, self.pitches, -1)
-        image = torch.cat([roll[:, :, : self.pitches], onsets], dim=1)  # (B, V + 1, P, S)
-        return self.head(self.net(self.vertical(image).amax(dim=2)).mean(dim=2))[:, 0]
+        image = torch.cat([roll[:, :, : self.pitches], onsets], dim=1)  # (B, V + 1, P, K + C)
+        continuation = image[..., self.prime_steps :]
+        length = continuation.shape[3]
+        prime = image[..., max(0, self.prime_steps - length) : self.prime_steps]
+        prime = nn.functional.pad(prime, (length - prime.shape[3], 0))  # a short prime: silence first
+        paired = torch.cat([continuation, prime], dim=1)  # (B, 2 (V + 1), P, C)
+        return self.head(self.net(self.vertical(paired).amax(dim=2)).mean(dim=2))[:, 0]
 
 
 def critic_accuracy(
@@ -71,12 +74,13 @@ def critic_accuracy(
     real_groups: np.ndarray,
     fake_groups: np.ndarray,
     voices: int,
+    prime_steps: int,
     seed: int = 0,
     folds: int = 4,
     epochs: int = 20,
 ) -> float:
     """Held-out accuracy of a :class:`Critic` telling ``real`` inputs (see :func:`roll_features`,
-    of ``voices`` voices) from ``fake`` ones: balanced classes, folds by group (the test piece of
+    of ``voices`` voices, the first ``prime_steps`` steps the prime's) from ``fake`` ones: balanced classes, folds by group (the test piece of
     each window), a fresh network for every fold, trained with Adam on the other folds."""
     rng = np.random.default_rng(seed)
     count = min(len(real), len(fake))
@@ -93,17 +97,19 @@ def critic_accuracy(
         test = fold == k
         if not test.any() or test.all():
             continue
-        critic = _train(x[~test], y[~test], voices, epochs, generator)
+        critic = _train(x[~test], y[~test], voices, prime_steps, epochs, generator)
         with torch.no_grad():
             correct += int(((critic(x[test]) > 0) == (y[test] > 0.5)).sum())
     return correct / len(x)
 
 
-def _train(x: torch.Tensor, y: torch.Tensor, voices: int, epochs: int, generator: torch.Generator) -> Critic:
+def _train(
+    x: torch.Tensor, y: torch.Tensor, voices: int, prime_steps: int, epochs: int, generator: torch.Generator
+) -> Critic:
     """A fresh critic (its initial weights drawn from ``generator``'s stream) fitted to (x, y)."""
     with torch.random.fork_rng(devices=[]):  # the global generator is left as it was
         torch.manual_seed(int(torch.randint(2**31, (1,), generator=generator)))
-        critic = Critic(voices, x.shape[1] // voices - 1)
+        critic = Critic(voices, x.shape[1] // voices - 1, prime_steps)
     optimizer = torch.optim.Adam(critic.parameters(), lr=1e-3, weight_decay=1e-4)
     batch = 32
     for _ in range(epochs):

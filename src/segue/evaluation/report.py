@@ -178,18 +178,17 @@ def _critic(
 ) -> list[float]:
     """The learned critic's accuracy with each seed: Bach's real pairs against this system's, or,
     for Bach, the real pairs of half the pieces against those of the other half."""
+    prime_steps = windows.primes.shape[2]
     if bach:
         halves = windows.pieces % 2 == 0
+        groups = windows.pieces[halves], windows.pieces[~halves]
         return [
-            critic_accuracy(
-                real[halves], real[~halves], windows.pieces[halves], windows.pieces[~halves], voices, seed + k
-            )
+            critic_accuracy(real[halves], real[~halves], *groups, voices, prime_steps, seed + k)
             for k in range(seeds)
         ]
     fake = roll_features(windows.primes, continuations, real.shape[1] // voices - 1)
-    return [
-        critic_accuracy(real, fake, windows.pieces, windows.pieces, voices, seed + k) for k in range(seeds)
-    ]
+    pieces = windows.pieces
+    return [critic_accuracy(real, fake, pieces, pieces, voices, prime_steps, seed + k) for k in range(seeds)]
 
 
 def render_markdown(document: dict) -> str:  # type: ignore[type-arg]
