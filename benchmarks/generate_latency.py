@@ -27,7 +27,7 @@ from segue.music.midi import midi_bytes
 from segue.pipeline.continuation import continue_voices
 from segue.pipeline.pieces import piece_tokens
 from segue.sampler import PlainSampler, kernel
-from segue.training.precision import cpu_support
+from segue.training.precision import cpu_flags, cpu_support
 
 BARS = 32
 
@@ -36,15 +36,6 @@ def seconds(fn) -> float:  # type: ignore[no-untyped-def]
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
-
-
-def cpu_flags() -> str:
-    try:
-        line = next(x for x in Path("/proc/cpuinfo").read_text().splitlines() if x.startswith("flags"))
-    except (OSError, StopIteration):
-        return "unknown"
-    present = set(line.split(":", 1)[1].split())
-    return " ".join(f for f in ("avx2", "avx512f", "avx512_bf16", "amx_tile") if f in present)
 
 
 def main() -> None:

@@ -24,21 +24,8 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from segue.commands.train import load_configs, training_pieces
-from segue.training.precision import cpu_support
+from segue.training.precision import cpu_flags, cpu_support
 from segue.training.trainer import Trainer
-
-FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16")
-
-
-def cpu_flags() -> str:
-    """The CPU's flags that matter here, as /proc/cpuinfo lists them."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "unknown"
-    line = next((line for line in text.splitlines() if line.startswith("flags")), "")
-    present = set(line.split(":", 1)[-1].split())
-    return " ".join(flag for flag in FLAGS if flag in present) or "none of " + " ".join(FLAGS)
 
 
 def timed(fn, repeats: int) -> float:  # type: ignore[no-untyped-def]

@@ -17,10 +17,8 @@ def flat_potentials(voices: int, pitches: int, positions: int = 1) -> torch.Tens
     return torch.zeros(voices, positions, size, size).masked_fill(~allowed_moves(pitches), -math.inf)
 
 
-def flat_sampler(
-    voices: int, pitches: int, positions: int = 1, **calibration: torch.Tensor
-) -> VoiceLeadingSampler:
-    """A flat sampler (strength 1, no parallels) with a calibration of zeros but for the groups given."""
+def zero_calibration(voices: int, positions: int = 1, **groups: torch.Tensor) -> Calibration:
+    """A calibration of zeros but for the groups given."""
     weights = {
         "moves": torch.zeros(voices, positions, MOVE_CLASSES),
         "tonal": torch.zeros(voices, TONAL_CLASSES),
@@ -29,5 +27,12 @@ def flat_sampler(
         "onsets": torch.zeros(voices, positions),
         "seam": torch.zeros(voices, MOVE_CLASSES),
     }
-    weights.update(calibration)
-    return VoiceLeadingSampler(flat_potentials(voices, pitches, positions), 1.0, 0.0, Calibration(**weights))
+    return Calibration(**{**weights, **groups})
+
+
+def flat_sampler(
+    voices: int, pitches: int, positions: int = 1, **calibration: torch.Tensor
+) -> VoiceLeadingSampler:
+    """A flat sampler (strength 1, no parallels) with a calibration of zeros but for the groups given."""
+    potentials = flat_potentials(voices, pitches, positions)
+    return VoiceLeadingSampler(potentials, 1.0, 0.0, zero_calibration(voices, positions, **calibration))

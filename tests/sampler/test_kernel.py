@@ -31,6 +31,7 @@ from segue.sampler.states import (
     state_pitches,
     state_tokens,
 )
+from tests.sampler.flat import zero_calibration
 from tests.sampler.test_draw import brute_force
 
 pytestmark = pytest.mark.skipif(not kernel.AVAILABLE, reason="Numba is not installed")
@@ -210,17 +211,9 @@ def test_vertical_weights_give_the_exact_distribution_of_the_lower_voice_given_t
     pitches, steps, draws = 3, 3, 40_000
     size = 2 * pitches + 1
     potentials = torch.randn(2, 1, size, size).masked_fill(~allowed_moves(pitches), -math.inf)
-    zeros = {
-        "moves": torch.zeros(2, 1, MOVE_CLASSES),
-        "tonal": torch.zeros(2, TONAL_CLASSES),
-        "register": torch.zeros(2, REGISTER_CLASSES),
-        "echo": torch.zeros(2),
-        "onsets": torch.zeros(2, 1),
-        "seam": torch.zeros(2, MOVE_CLASSES),
-    }
     vertical = torch.zeros(2, 2, 12)
     vertical[1, 0] = torch.tensor([2.0, -2.0, 1.0, 0, 0, 0, 0, 0, 0, 0, 0, 0])  # unison up, a step down
-    sampler = VoiceLeadingSampler(potentials, 1.0, 0.0, Calibration(**zeros, vertical=vertical))
+    sampler = VoiceLeadingSampler(potentials, 1.0, 0.0, zero_calibration(2, vertical=vertical))
     logits = torch.randn(1, 2, P0 + pitches, steps)
     logits[0, 0, P0 + 2] += 6.0  # the upper voice holds to pitch 2 almost always
     start = torch.tensor([3, 1])

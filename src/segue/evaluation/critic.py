@@ -14,7 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from segue.music.tokens import FIRST_PITCH, HOLD, REST
+from segue.music.tokens import FIRST_PITCH
+from segue.sampler.states import sounding_pitches
 
 
 def roll_features(primes: np.ndarray, continuations: np.ndarray, pitches: int) -> torch.Tensor:
@@ -23,12 +24,7 @@ def roll_features(primes: np.ndarray, continuations: np.ndarray, pitches: int) -
     starts there."""
     tokens = np.concatenate([primes, continuations], axis=2)
     onset = tokens >= FIRST_PITCH
-    struck = onset | (tokens == REST)
-    last = np.maximum.accumulate(np.where(struck, np.arange(tokens.shape[2]), -1), axis=2)
-    before = np.take_along_axis(tokens, np.maximum(last, 0), axis=2)
-    pitch = np.where(
-        (last >= 0) & (before >= FIRST_PITCH) & ((tokens == HOLD) | onset), before - FIRST_PITCH, -1
-    )
+    pitch = sounding_pitches(tokens, pitches)  # (W, V, S), -1 where silent
     windows, voices, steps = tokens.shape
     roll = np.zeros((windows, voices, pitches + 1, steps), dtype=np.float32)
     w, v, t = np.nonzero(pitch >= 0)

@@ -141,7 +141,14 @@ def evaluate(
         row.update(score_harmony(continuations, lowest, bar_steps).row(bach_harmony))
         if real_rolls is not None:
             accuracies = _critic(
-                real_rolls, windows, continuations, name == "Bach (real)", config.voices, critic_seeds, seed
+                real_rolls,
+                windows,
+                continuations,
+                name == "Bach (real)",
+                config.voices,
+                pitches,
+                critic_seeds,
+                seed,
             )
             row["learned critic"], row["learned critic sd"] = (
                 float(np.mean(accuracies)),
@@ -173,6 +180,7 @@ def _critic(
     continuations: np.ndarray,
     bach: bool,
     voices: int,
+    pitches: int,
     seeds: int,
     seed: int,
 ) -> list[float]:
@@ -186,7 +194,7 @@ def _critic(
             critic_accuracy(real[halves], real[~halves], *groups, voices, prime_steps, seed + k)
             for k in range(seeds)
         ]
-    fake = roll_features(windows.primes, continuations, real.shape[1] // voices - 1)
+    fake = roll_features(windows.primes, continuations, pitches)
     pieces = windows.pieces
     return [critic_accuracy(real, fake, pieces, pieces, voices, prime_steps, seed + k) for k in range(seeds)]
 

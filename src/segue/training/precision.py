@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -48,6 +49,21 @@ class CpuSupport:
         if self.onednn_limit:
             parts.append(f"oneDNN limited to {self.onednn_limit}")
         return ", ".join(parts)
+
+
+FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16")
+"""The CPU flags that decide how fast training runs, as /proc/cpuinfo names them."""
+
+
+def cpu_flags() -> str:
+    """Which of :data:`FLAGS` this CPU has, as /proc/cpuinfo lists them ("unknown" elsewhere)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "unknown"
+    line = next((line for line in text.splitlines() if line.startswith("flags")), "")
+    present = set(line.split(":", 1)[-1].split())
+    return " ".join(flag for flag in FLAGS if flag in present) or "none of " + " ".join(FLAGS)
 
 
 def cpu_support() -> CpuSupport:
