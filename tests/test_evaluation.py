@@ -129,3 +129,36 @@ def test_evaluate_quick_writes_a_report_with_every_system(
     run_args = ["evaluate", "--model", str(tiny_model), "--quick", "--run", str(tmp_path / "no-run")]
     assert main([*run_args, "--out", str(missing)]) == 1
     assert not missing.exists()  # refused before any work: nothing half-written
+
+
+def test_a_model_with_the_voice_leading_sampler_is_also_reported_without_it(tmp_path: Path):
+    from segue.evaluation.report import PLAIN
+    from segue.pipeline.model import SegueModel
+    from tests.conftest import TINY_RANGES
+    from tests.sampler.flat import flat_sampler
+
+    torch.manual_seed(0)
+    model = SegueModel.create(TINY_MODEL)
+    model.voice_ranges = TINY_RANGES
+    model.sampler = flat_sampler(TINY_MODEL.voices, TINY_MODEL.vocab - 2)
+    folder = model.save(tmp_path / "lined")
+    out = tmp_path / "report"
+    args = [
+        "evaluate",
+        "--model",
+        str(folder),
+        "--quick",
+        "--out",
+        str(out),
+        "--cvae",
+        "none",
+        "--lstm",
+        "none",
+    ]
+    assert main([*args, "--prime-bars", "2", "--bars", "2", "--critic-seeds", "0"]) == 0
+    table = json.loads((out / "report.json").read_text())["table"]
+    assert list(table) == [*SYSTEMS, PLAIN]
+    assert "differs across seeds" in table[PLAIN]
+    # a flat chain forbids nothing a plain draw writes, yet the draws differ: the sampler weighs lines
+    assert table[PLAIN]["notes per bar"] != table["GAN"]["notes per bar"]
+    assert f"| {PLAIN} |" in (out / "report.md").read_text()

@@ -167,9 +167,7 @@ def test_a_used_run_directory_needs_resume_and_the_same_model(tmp_path: Path, ca
     assert main(resume) == 1 and "another model config" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(
-    "options", [{"mismatch": 0.0}, {"method": "cvae"}, {"reconstruction": 0.5}, {"vertical": 1.0}]
-)
+@pytest.mark.parametrize("options", [{"mismatch": 0.0}, {"method": "cvae"}, {"reconstruction": 0.5}])
 def test_every_method_and_option_trains(tmp_path: Path, pieces, options):
     model = TINY_MODEL
     config = dataclasses.replace(TINY_TRAIN, steps=2, **options)
@@ -184,8 +182,6 @@ def test_every_method_and_option_trains(tmp_path: Path, pieces, options):
         Trainer(tmp_path / "run", model, config, pieces[0], progress=False, sampler_config=TINY_SAMPLER).run()
         header = (tmp_path / "run" / "metrics.csv").read_text().splitlines()[0].split(",")
         assert {"loss_g", "reconstruction", "kl"} <= set(header)
-    if config.vertical > 0:
-        assert 0 < values["vertical"] <= 1
 
 
 def test_init_starts_g_from_a_model_folder_and_d_only_from_a_gan_with_the_same_d(tmp_path: Path, pieces):

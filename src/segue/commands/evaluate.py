@@ -31,8 +31,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         metavar="S",
         help="seeds per generative system, for diversity (default 2)",
     )
-    p.add_argument("--windows", type=int, default=8, help="most windows per test piece (default 8)")
-    p.add_argument("--stride", type=int, default=2, help="bars between windows of one piece (default 2)")
+    p.add_argument("--windows", type=int, default=20, help="most windows per test piece (default 20)")
+    p.add_argument(
+        "--stride",
+        type=int,
+        default=1,
+        help="bars between windows of one piece (default 1: every bar offset)",
+    )
     p.add_argument(
         "--seed",
         type=int,

@@ -9,6 +9,7 @@ the report shows, and :func:`render_markdown` writes the report's document as Ma
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +26,11 @@ from segue.evaluation.twosample import classifier_accuracy, named_pair_features,
 from segue.evaluation.windows import Windows, other_piece, test_windows
 from segue.music.piece import Piece
 from segue.pipeline.model import SegueModel
+from segue.sampler import PlainSampler, VoiceLeadingSampler
 from segue.training.windows import as_voices, piece_tokens
+
+PLAIN = "plain G"
+"""The system name of the GAN's generator drawing each note on its own, without the sampler."""
 
 
 @dataclass
@@ -67,7 +72,8 @@ def evaluate(
 ) -> Report:
     """Every system on every test window; returns the table of means.
 
-    ``others`` adds systems to compare, by name (the conditional VAE, the LSTM); each
+    ``others`` adds systems to compare, by name (the conditional VAE, the LSTM); a model
+    with the voice-leading sampler is also run without it (:data:`PLAIN`, G's own draw); each
     generative system is run with ``seeds`` seeds for the diversity columns, and its
     first seed's continuations are scored. The learned critic is trained with ``critic_seeds``
     seeds for each system (0: not at all).
@@ -82,6 +88,8 @@ def evaluate(
     markov_run = markov_system(train_grids, bars, config.steps_per_bar)
     steps = bars * config.steps_per_bar
     generative: dict[str, Continuer] = {"GAN": model_system(model, bars, temperature), "Markov": markov_run}
+    if isinstance(model.sampler, VoiceLeadingSampler):  # the network's own draw, beside the sampler's
+        others = {PLAIN: model_system(_plain(model), bars, temperature), **(others or {})}
     generative.update(others or {})
     outputs = {
         "GAN": generative["GAN"](windows.primes, seed),
@@ -174,6 +182,13 @@ def evaluate(
     return Report(table, outputs, windows.primes, bar_stats, tells, windows.pieces)
 
 
+def _plain(model: SegueModel) -> SegueModel:
+    """The model drawing every cell on its own from G's softmax (the same weights)."""
+    plain = copy.copy(model)
+    plain.sampler = PlainSampler()
+    return plain
+
+
 def _critic(
     real: torch.Tensor,
     windows: Windows,
@@ -251,5 +266,6 @@ def _lines_text(lines: object) -> str:
     calibrated = ", calibrated" if lines.get("calibrated") else ""
     return (
         f"each voice's line drawn with the voice-leading prior (strength {lines['strength']:g}, "
-        f"parallel fifths and octaves weighed down by e^{lines['parallels']:g}{calibrated})"
+        f"parallel fifths and octaves weighed down by e^{lines['parallels']:g}{calibrated}); "
+        f"{PLAIN}: the same generator, every note drawn on its own"
     )

@@ -39,14 +39,6 @@ class TrainConfig:
     reconstruction: float = 0.0
     """gan: weight of an auxiliary conditional-VAE term in G's loss (an encoder reads the real
     continuation; G must rebuild it from the encoder's z); 0 disables it."""
-    vertical: float = 0.0
-    """gan: weight of a term in G's loss matching the interval classes its voices sound together,
-    pair by pair and step by step, to the batch's real continuations' (total variation, see
-    :mod:`segue.training.intervals`); 0 disables it."""
-    melodic: float = 0.0
-    """gan: weight of a term in G's loss matching how far each voice moves from note to note
-    (semitones from the pitch sounding before each new note) to the batch's real continuations'
-    (total variation); 0 disables it."""
     init: str = ""
     """A model folder whose generator starts G (and its moving average), e.g. a CVAE trained by
     maximum likelihood, which the GAN then sharpens; its discriminator too when it was trained as
@@ -76,7 +68,6 @@ class TrainConfig:
         require(self.method in METHODS, f"method must be one of {', '.join(METHODS)}")
         require(self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}")
         require(0 <= self.ema_decay < 1, "ema_decay must be in [0, 1)")
-        require(self.vertical >= 0 and self.melodic >= 0, "vertical and melodic must be at least 0")
         require(0 < self.tau_end <= self.tau_start, "need 0 < tau_end <= tau_start")
         require(self.batch_size >= 2 or self.mismatch == 0, "mismatched pairs need batch_size >= 2")
         for name in ("log_every", "checkpoint_every", "sample_every"):

@@ -18,7 +18,6 @@ from torch.nn.parallel import DistributedDataParallel
 from segue.models import HINGE
 from segue.training.cvae import reconstruction_terms
 from segue.training.metrics import TrainingDiverged, onset_rate
-from segue.training.intervals import melodic_loss, vertical_loss
 
 if TYPE_CHECKING:
     from segue.training.trainer import Trainer
@@ -55,18 +54,10 @@ def gan_step(t: Trainer) -> dict[str, float]:
         s_fake_g = t.D(context, fake).float()
     loss_g = HINGE.g(s_fake_g)
     extra = {}
-    if tc.vertical > 0:
-        vertical = vertical_loss(context, fake, real)
-        loss_g = loss_g + tc.vertical * vertical
-        extra["vertical"] = vertical.item()
-    if tc.melodic > 0:
-        melodic = melodic_loss(context, fake, real)
-        loss_g = loss_g + tc.melodic * melodic
-        extra["melodic"] = melodic.item()
     if tc.reconstruction > 0:
         reconstruction, kl, beta, _ = reconstruction_terms(t, context, real)
         loss_g = loss_g + tc.reconstruction * (reconstruction + beta * kl)
-        extra.update(reconstruction=reconstruction.item(), kl=kl.item())
+        extra = {"reconstruction": reconstruction.item(), "kl": kl.item()}
     t.opt_g.zero_grad(set_to_none=True)
     loss_g.backward()
     t.opt_d.zero_grad(set_to_none=True)  # G's backward passed through D: drop those gradients

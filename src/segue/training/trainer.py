@@ -290,8 +290,7 @@ class Trainer:
         if self.tc.method == "cvae":
             fields = cvae.METRICS
         else:
-            fields = gan.METRICS + [name for name in ("vertical", "melodic") if getattr(self.tc, name) > 0]
-            fields += ["reconstruction", "kl"] if self.tc.reconstruction > 0 else []
+            fields = gan.METRICS + (["reconstruction", "kl"] if self.tc.reconstruction > 0 else [])
         fields = [*fields, "steps_per_s"]
         log = RunLog(self.run_dir, fields, self.step if resumed else None) if self.dist.main else None
         bar = tqdm(
