@@ -162,3 +162,23 @@ def test_a_model_with_the_voice_leading_sampler_is_also_reported_without_it(tmp_
     # a flat chain forbids nothing a plain draw writes, yet the draws differ: the sampler weighs lines
     assert table[PLAIN]["notes per bar"] != table["GAN"]["notes per bar"]
     assert f"| {PLAIN} |" in (out / "report.md").read_text()
+
+
+def test_other_piece_takes_another_pieces_continuation_in_the_primes_key_or_as_it_is():
+    from segue.evaluation.windows import Windows, other_piece
+    from segue.music.tokens import FIRST_PITCH, HOLD
+
+    lowest, vocab = 40, FIRST_PITCH + 40
+    c_major = [0, 4, 7, 12, 7, 4, 0, 2, 4, 5, 7, 9, 11, 12]  # C major from the lowest pitch, 40 (E)
+    c, d = ([[FIRST_PITCH + 8 + shift + p, HOLD] for p in c_major] for shift in (0, 2))
+    c, d = np.array(c).reshape(1, -1), np.array(d).reshape(1, -1)  # 28 steps each
+    primes = np.stack([c, d, c, d])  # pieces 0 and 1: in C, then in D
+    reals = primes.copy()
+    windows = Windows(primes, reals, np.array([0, 1, 0, 1]), 4, np.zeros(4, dtype=int))
+    as_is = other_piece(windows, lowest, vocab, transpose=False)
+    assert all(
+        (as_is[i] == reals[(i + 2) % 4]).all() or (as_is[i] == reals[(i + 3) % 4]).all() for i in range(4)
+    )
+    assert all(not (as_is[i] == reals[i]).all() for i in range(4))  # never its own piece's
+    in_key = other_piece(windows, lowest, vocab)
+    assert (in_key == reals).all()  # the other piece's line moved into the prime's key

@@ -96,6 +96,7 @@ def evaluate(
         "Bach (real)": windows.reals,
         "repeat prime": np.stack([repeat_prime(p, steps) for p in windows.primes]),
         "other piece": other_piece(windows, config.lowest, config.vocab),
+        "other piece, untransposed": other_piece(windows, config.lowest, config.vocab, transpose=False),
         "Markov": markov_run(windows.primes, seed),
     }
     for name, system in (others or {}).items():

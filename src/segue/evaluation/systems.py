@@ -16,7 +16,7 @@ from segue.models.lstm import TokenLSTM
 from segue.pipeline.continuation import continue_primes
 from segue.pipeline.model import SegueModel
 
-SYSTEMS = ("GAN", "Bach (real)", "repeat prime", "other piece", "Markov")
+SYSTEMS = ("GAN", "Bach (real)", "repeat prime", "other piece", "other piece, untransposed", "Markov")
 
 Continuer = Callable[[np.ndarray, int], np.ndarray]
 """A system: (W, V, K*bar) primes and a seed -> (W, V, N*bar) continuations."""

@@ -74,8 +74,9 @@ def continuation_notes(prime: np.ndarray, continuation: np.ndarray, lowest: int)
     return from_tokens(continuation, lowest)
 
 
-def other_piece(windows: Windows, lowest: int, vocab: int) -> np.ndarray:
-    """For each window, the real continuation of a window of another piece, in the prime's key.
+def other_piece(windows: Windows, lowest: int, vocab: int, transpose: bool = True) -> np.ndarray:
+    """For each window, the real continuation of a window of another piece, transposed into the
+    prime's key (or, without ``transpose``, as it is).
 
     Window i takes window (i + W // 2) mod W (the next one of another piece if that is the
     same piece), so each real continuation is used about once.
@@ -91,6 +92,9 @@ def other_piece(windows: Windows, lowest: int, vocab: int) -> np.ndarray:
             ),
             i,
         )
+        if not transpose:
+            out[i] = windows.reals[j]
+            continue
         own = metrics.estimate_key(from_tokens(windows.primes[i], lowest))[0]
         theirs = metrics.estimate_key(from_tokens(windows.reals[j], lowest))[0]
         shift = (own - theirs + 6) % 12 - 6
