@@ -169,6 +169,7 @@ def plot_histograms(
             if system != reference:
                 ax.hist(table[name], bins=bins, density=True, histtype="step", linewidth=1.4, label=system)
         ax.set_title(f"{name} per bar")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 9), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))  # the shared legend below the panels
     return _save(fig, path, dpi)
