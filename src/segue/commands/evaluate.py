@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -152,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
         others=others,
         temperature=args.temperature,
         critic_seeds=args.critic_seeds,
+        progress=sys.stderr.isatty(),
     )
     args.out.mkdir(parents=True, exist_ok=True)
     document = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -69,6 +70,7 @@ def evaluate(
     others: dict[str, Continuer] | None = None,
     temperature: float = 1.0,
     critic_seeds: int = 5,
+    progress: bool = False,
 ) -> Report:
     """Every system on every test window; returns the table of means.
 
@@ -76,8 +78,10 @@ def evaluate(
     with the voice-leading sampler is also run without it (:data:`PLAIN`, G's own draw); each
     generative system is run with ``seeds`` seeds for the diversity columns, and its
     first seed's continuations are scored. The learned critic is trained with ``critic_seeds``
-    seeds for each system (0: not at all).
+    seeds for each system (0: not at all). ``progress`` shows a bar over the systems on stderr.
     """
+    from tqdm import tqdm
+
     config = model.config
     windows = test_windows(test_pieces, model, prime_bars, bars, per_piece, stride)
     train_grids = [
@@ -125,7 +129,9 @@ def evaluate(
     table: dict[str, dict[str, float]] = {}
     bar_stats: dict[str, dict[str, list[float]]] = {}
     tells: dict[str, list[str]] = {}
-    for name, continuations in outputs.items():
+    bar = tqdm(outputs.items(), desc="scoring", unit="system", disable=not progress, file=sys.stderr)
+    for name, continuations in bar:
+        bar.set_postfix_str(name)
         scores = reference if name == "Bach (real)" else score_system(windows, continuations, lowest)
         row = {metric: scores.mean(metric) for metric in scores.values}
         for stat, values in scores.bar_stats.items():
