@@ -129,6 +129,13 @@ def exact_pair(logits, start, sampler: VoiceLeadingSampler, weight: float) -> di
     return joint
 
 
+def _draw_repeatedly(logits, start, sampler, draws, parallels, compiled, seed):
+    """``draws`` lines of one window's logits and start, at temperature and strength 1."""
+    rng = torch.Generator().manual_seed(seed)
+    expanded = logits.expand(draws, -1, -1, -1), start.expand(draws, len(start))
+    return sample_lines(*expanded, sampler, rng, 1.0, 1.0, parallels, compiled=compiled)
+
+
 @pytest.mark.parametrize("compiled", [False, True])
 def test_voices_drawn_top_down_follow_the_exact_distribution_under_the_parallel_penalty(compiled):
     torch.manual_seed(4)
@@ -140,16 +147,7 @@ def test_voices_drawn_top_down_follow_the_exact_distribution_under_the_parallel_
     logits[:, :, P0:] += 1.5  # mostly notes, so that the voices often move together
     start = torch.tensor([1, 1])  # both on pitch 0
     exact = exact_pair(logits, start, sampler, weight)
-    tokens = sample_lines(
-        logits.expand(draws, -1, -1, -1),
-        start.expand(draws, 2),
-        sampler,
-        torch.Generator().manual_seed(9),
-        1.0,
-        1.0,
-        weight,
-        compiled=compiled,
-    )
+    tokens = _draw_repeatedly(logits, start, sampler, draws, weight, compiled, seed=9)
     seen = Counter((tuple(a), tuple(b)) for a, b in tokens.tolist())
     assert set(seen) <= set(exact)
     for key, p in exact.items():
@@ -217,16 +215,7 @@ def test_vertical_weights_give_the_exact_distribution_of_the_lower_voice_given_t
     logits = torch.randn(1, 2, P0 + pitches, steps)
     logits[0, 0, P0 + 2] += 6.0  # the upper voice holds to pitch 2 almost always
     start = torch.tensor([3, 1])
-    tokens = sample_lines(
-        logits.expand(draws, -1, -1, -1),
-        start.expand(draws, 2),
-        sampler,
-        torch.Generator().manual_seed(3),
-        1.0,
-        1.0,
-        0.0,
-        compiled=compiled,
-    )
+    tokens = _draw_repeatedly(logits, start, sampler, draws, 0.0, compiled, seed=3)
     upper = [P0 + 2, P0 + 2, P0 + 2]
     given = tokens[(tokens[:, 0] == torch.tensor(upper)).all(1), 1]
     # the lower voice's emission times e^vertical of its interval below pitch 2, at every step

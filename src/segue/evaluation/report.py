@@ -26,6 +26,7 @@ from segue.evaluation.systems import Continuer, markov_system, model_system
 from segue.evaluation.twosample import classifier_accuracy, named_pair_features, pair_features, telltales
 from segue.evaluation.windows import Windows, other_piece, test_windows
 from segue.music.piece import Piece
+from segue.music.tokens import FIRST_PITCH
 from segue.pipeline.model import SegueModel
 from segue.sampler import PlainSampler, VoiceLeadingSampler
 from segue.training.windows import as_voices, piece_tokens
@@ -124,7 +125,7 @@ def evaluate(
     reference = score_system(windows, windows.reals, lowest)
     halves = windows.pieces % 2 == 0  # real pairs of half the pieces against those of the other half
     bach_harmony = score_harmony(windows.reals, lowest, bar_steps)
-    pitches = config.vocab - 2
+    pitches = config.vocab - FIRST_PITCH
     real_rolls = roll_features(windows.primes, windows.reals, pitches) if critic_seeds else None
     table: dict[str, dict[str, float]] = {}
     bar_stats: dict[str, dict[str, list[float]]] = {}
@@ -159,7 +160,7 @@ def evaluate(
                 real_rolls,
                 windows,
                 continuations,
-                name == "Bach (real)",
+                halves if name == "Bach (real)" else None,
                 config.voices,
                 pitches,
                 critic_seeds,
@@ -200,17 +201,17 @@ def _critic(
     real: torch.Tensor,
     windows: Windows,
     continuations: np.ndarray,
-    bach: bool,
+    halves: np.ndarray | None,
     voices: int,
     pitches: int,
     seeds: int,
     seed: int,
 ) -> list[float]:
     """The learned critic's accuracy with each seed: Bach's real pairs against this system's, or,
-    for Bach, the real pairs of half the pieces against those of the other half."""
+    for Bach (given ``halves``, the windows of half the pieces), the real pairs of one half
+    against those of the other."""
     prime_steps = windows.primes.shape[2]
-    if bach:
-        halves = windows.pieces % 2 == 0
+    if halves is not None:
         groups = windows.pieces[halves], windows.pieces[~halves]
         return [
             critic_accuracy(real[halves], real[~halves], *groups, voices, prime_steps, seed + k)

@@ -175,9 +175,8 @@ class HarmonyScores:
 def score_harmony(continuations: np.ndarray, lowest: int, bar_steps: int) -> HarmonyScores:
     """The harmony and line measures of (W, V, S) continuations, over all windows."""
     voices, steps = continuations.shape[1:]
-    consonance, outside, sounding = [], [], []
+    consonance, outside, sounding, every_note = [], [], [], []
     adjacent, above = np.zeros(12, dtype=np.int64), np.zeros(12, dtype=np.int64)
-    durations: list[list[float]] = [[] for _ in range(voices)]
     for continuation in continuations:
         notes = from_tokens(continuation, lowest)
         grid = metrics.sounding_grid(notes, voices, steps)
@@ -186,9 +185,8 @@ def score_harmony(continuations: np.ndarray, lowest: int, bar_steps: int) -> Har
         sounding.append(harmony.sounding_share(grid))
         adjacent += harmony.adjacent_intervals(grid)
         above += harmony.intervals_above_bass(grid)
-        for v in range(voices):
-            durations[v] += notes["duration"][notes["track"] == v].astype(float).tolist()
-    lengths = np.array([np.mean(d) if d else np.nan for d in durations])
+        every_note.append(notes)
+    lengths = harmony.mean_durations(np.concatenate(every_note), voices)  # over all windows' notes
     return HarmonyScores(
         float(np.nanmean(consonance)),
         float(np.nanmean(outside)),
