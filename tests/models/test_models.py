@@ -1,3 +1,4 @@
+import dataclasses
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from segue.errors import SegueError
 from segue.models import HINGE, Discriminator, Generator
 from segue.models.blocks import onehot, straight_through_gumbel
 from segue.pipeline.model import SegueModel, load_model
+from segue.pipeline.sampling import continue_tokens
 from segue.sampler import PlainSampler, VoiceLeadingSampler
 from tests.tiny import TINY_MODEL
 
@@ -110,6 +112,7 @@ def _edit_config(folder: Path, **changes: object) -> None:
         ({"context_bars": 10**6}, "at most 16 bars"),
         ({"d_channels": 40}, "multiple of 16"),
         ({"voices": 3}, "voice_names"),
+        ({"head": "notes"}, "head must be"),
     ],
 )
 def test_bad_configs_are_refused_before_allocation(tmp_path: Path, changes: dict, message: str):
@@ -158,3 +161,33 @@ def test_loading_never_unpickles(tmp_path: Path, monkeypatch):
     assert isinstance(load_model(None).sampler, VoiceLeadingSampler)  # the sampler's section too
     load_lstm(baseline_model_dir("lstm"))
     assert load_checkpoint(saved, {"net": net}, {"opt": optimizer}).step == 1
+
+
+def test_the_voice_head_reads_only_the_voices_above_and_draws_reproducibly():
+    torch.manual_seed(0)
+    config = dataclasses.replace(C, head="voices")
+    G = Generator(config).eval()
+    assert G.chained and not Generator(C).chained
+    context = onehot(random_tokens(3, C.context_steps, 6), C.vocab)
+    z = torch.randn(3, C.z_dim)
+    given = onehot(random_tokens(3, C.continuation_steps, 7), C.vocab)
+    with torch.no_grad():
+        logits = G.logits(context, z, given=given)
+        for v in range(C.voices):  # change voice v: the logits of v and above stay, those below move
+            changed = given.clone()
+            changed[:, v] = onehot(random_tokens(3, C.continuation_steps, 8 + v), C.vocab)[:, v]
+            other = G.logits(context, z, given=changed)
+            assert torch.equal(other[:, : v + 1], logits[:, : v + 1])
+            if v < C.voices - 1:
+                assert not torch.allclose(other[:, v + 1 :], logits[:, v + 1 :], atol=1e-5)
+        prime = random_tokens(3, C.context_steps, 6)
+        first = continue_tokens(G, prime, 2, torch.Generator().manual_seed(1))
+        assert first.shape == (3, C.voices, 2 * C.steps_per_bar)
+        assert torch.equal(first, continue_tokens(G, prime, 2, torch.Generator().manual_seed(1)))
+        assert not torch.equal(first, continue_tokens(G, prime, 2, torch.Generator().manual_seed(2)))
+    with pytest.raises(ValueError, match="given"):
+        G.logits(context, z)
+    fake = G(context, z, 0.5, torch.Generator().manual_seed(3))  # straight through, voice after voice
+    assert set(fake.detach().unique().tolist()) == {0.0, 1.0}
+    fake[:, -1, 5].sum().backward()  # the lowest voice's draw passes gradients to the head of the top one
+    assert G.out.own[0].weight.grad is not None and G.out.own[0].weight.grad.abs().sum() > 0

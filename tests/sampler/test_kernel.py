@@ -21,7 +21,7 @@ from segue.pipeline.pieces import piece_tokens
 from segue.pipeline.sampling import latent
 from segue.sampler import VoiceLeadingSampler, kernel, voiceleading
 from segue.sampler.calibration import Calibration
-from segue.sampler.draw import _parallel_factors, _parallel_table, sample_lines
+from segue.sampler.draw import _parallel_factors, _parallel_table, sample_chained, sample_lines
 from segue.sampler.states import (
     MOVE_CLASSES,
     REGISTER_CLASSES,
@@ -232,3 +232,32 @@ def test_vertical_weights_give_the_exact_distribution_of_the_lower_voice_given_t
     assert total > draws * 0.5
     for key, p in exact.items():
         assert seen[key] / total == pytest.approx(p, abs=4 * math.sqrt(p * (1 - p) / total) + 1e-3), key
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize(("parallels", "vertical"), [(2.0, False), (0.0, True), (30.0, True)])
+def test_a_generator_that_writes_voice_after_voice_is_drawn_as_its_logits_are(compiled, parallels, vertical):
+    """A chained generator whose logits ignore the voices above draws what its logits given at
+    once draw (the same random numbers, voices from the top); each voice's logits are asked for
+    with the voices drawn above it."""
+    voices, pitches, steps, windows = 3, 25, 20, 9
+    sampler = random_sampler(voices, pitches, 4, parallels, seed=4, vertical=vertical)
+    g = torch.Generator().manual_seed(8)
+    logits = 2 * torch.randn(windows, voices, P0 + pitches, steps, generator=g)
+    tokens = torch.tensor([REST, HOLD, *range(P0, P0 + pitches)])
+    context = tokens[torch.randint(len(tokens), (windows, voices, 16), generator=g)]
+    start = last_states(context, pitches)
+    seen: dict[int, torch.Tensor | None] = {}
+
+    def voice_logits(v: int, above: torch.Tensor | None) -> torch.Tensor:
+        seen[v] = above
+        return logits[:, v]
+
+    at_once = sample_lines(
+        logits, start, sampler, torch.Generator().manual_seed(3), 0.8, 1.0, parallels, context, compiled
+    )
+    chained = sample_chained(
+        voice_logits, start, sampler, torch.Generator().manual_seed(3), 0.8, 1.0, parallels, context, compiled
+    )
+    assert torch.equal(at_once, chained)
+    assert seen[0] is None and all(torch.equal(seen[v], chained[:, :v]) for v in range(1, voices))

@@ -40,6 +40,9 @@ class ModelConfig:
     """Spectral normalization of the discriminator's layers."""
     minibatch_std: bool = True
     """Give the discriminator the batch's standard deviation (helps against mode collapse)."""
+    head: str = "cells"
+    """G's output: "cells" (every voice and step drawn on its own) or "voices" (voices drawn from
+    the top, each reading the tokens the voices above it drew around the same step)."""
 
     def __post_init__(self) -> None:
         require(1 <= self.voices <= 16, "voices must be between 1 and 16")
@@ -53,6 +56,7 @@ class ModelConfig:
             numerator.isdigit() and denominator in ("1", "2", "4", "8", "16") and 1 <= int(numerator) <= 32,
             f"meter must look like 4/4 or 6/8, not {self.meter!r}",
         )
+        require(self.head in ("cells", "voices"), f"head must be 'cells' or 'voices', not {self.head!r}")
         require(self.steps_per_bar % self.steps_per_beat == 0, "a bar must hold whole beats")
         # Caps that bound any model to about 100M parameters, checked before anything is allocated.
         for name in ("z_dim", "embed_dim", "channels", "d_channels"):

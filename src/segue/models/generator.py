@@ -10,11 +10,20 @@ with the continuation when P = C; otherwise its features are resampled in time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from segue.models.blocks import ConvBlock, ResBlock, VoiceEmbedding, conv, straight_through_gumbel
+from segue.models.blocks import (
+    ConvBlock,
+    ResBlock,
+    VoiceEmbedding,
+    conv,
+    onehot,
+    straight_through_gumbel,
+)
 from segue.models.config import ModelConfig
 
 
@@ -70,10 +79,19 @@ class Generator(nn.Module):
                 nn.Sequential(ConvBlock(c // 2 + c // 2, c // 2), ResBlock(c // 2)),  # steps
             ]
         )
-        self.out = conv(c // 2, config.voices * config.vocab, 1)
+        self.out: nn.Module = (
+            conv(c // 2, config.voices * config.vocab, 1)
+            if config.head == "cells"
+            else VoiceHead(c // 2, config.voices, config.vocab)
+        )
 
-    def logits(self, context: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """Unnormalized log-probabilities of every token of the continuation."""
+    @property
+    def chained(self) -> bool:
+        """Whether each voice's logits depend on the tokens drawn for the voices above it."""
+        return isinstance(self.out, VoiceHead)
+
+    def features(self, context: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """G's features at step resolution, (B, c/2, Sc), from which the head writes the tokens."""
         cfg = self.config
         features, summary = self.conditioner(context)
         x = self.start(torch.cat([z, summary], dim=1)).view(len(z), -1, cfg.continuation_bars)  # (B, c, C)
@@ -84,8 +102,22 @@ class Generator(nn.Module):
             if cond.shape[-1] != x.shape[-1]:
                 cond = F.interpolate(cond, size=x.shape[-1], mode="nearest")
             x = stage(torch.cat([x, cond], dim=1))
-        logits = self.out(x)  # (B, V*K, Sc)
-        return logits.view(len(z), cfg.voices, cfg.vocab, -1)  # (B, V, K, Sc)
+        return x
+
+    def logits(
+        self, context: torch.Tensor, z: torch.Tensor, given: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Unnormalized log-probabilities of every token of the continuation, (B, V, K, Sc).
+
+        With the voice head each voice's logits read the voices above it in ``given`` (the
+        (B, V, K, Sc) one-hots of a continuation: the real one when G learns to rebuild it).
+        """
+        x = self.features(context, z)
+        if isinstance(self.out, VoiceHead):
+            if given is None:
+                raise ValueError("the voice head's logits need the voices above: pass given")
+            return self.out(x, given)
+        return self.out(x).view(len(z), self.config.voices, self.config.vocab, -1)
 
     def forward(
         self,
@@ -95,4 +127,53 @@ class Generator(nn.Module):
         rng: torch.Generator | None = None,
     ) -> torch.Tensor:
         """A continuation as straight-through one-hots, (B, V, K, Sc)."""
+        if isinstance(self.out, VoiceHead):
+            return self.out.draw(self.features(context, z), tau, rng)
         return straight_through_gumbel(self.logits(context, z), tau, rng)
+
+    def writer(
+        self, context: torch.Tensor, z: torch.Tensor
+    ) -> torch.Tensor | Callable[[int, torch.Tensor | None], torch.Tensor]:
+        """What a sampler draws from: the (B, V, K, Sc) logits, or with the voice head a function
+        from (v, the (B, v, Sc) tokens drawn for the voices above) to voice v's (B, K, Sc) logits."""
+        if not isinstance(self.out, VoiceHead):
+            return self.logits(context, z)
+        head, x, vocab = self.out, self.features(context, z), self.config.vocab
+        return lambda v, above: head.voice(v, x, None if above is None else onehot(above, vocab, x.dtype))
+
+
+class VoiceHead(nn.Module):
+    """Logits voice after voice from the top: voice v reads G's features and the tokens the
+    voices above it drew at the same step and its neighbours (a convolution of width 3), so a
+    voice can be chosen to sound with the others rather than beside them. (B, H, S) -> (B, V, K, S).
+    """
+
+    def __init__(self, features: int, voices: int, vocab: int, hidden: int = 64) -> None:
+        super().__init__()
+        self.vocab = vocab
+        self.own = nn.ModuleList(conv(features, hidden, 1) for _ in range(voices))
+        self.above = nn.ModuleList(
+            nn.Conv1d(v * vocab, hidden, 3, padding=1, bias=False) for v in range(1, voices)
+        )
+        self.mid = nn.ModuleList(conv(hidden, hidden, 1) for _ in range(voices))
+        self.last = nn.ModuleList(conv(hidden, vocab, 1) for _ in range(voices))
+
+    def voice(self, v: int, x: torch.Tensor, above: torch.Tensor | None) -> torch.Tensor:
+        """(B, K, S) logits of voice ``v`` from features ``x`` and the (B, v, K, S) one-hots above it."""
+        h = self.own[v](x)
+        if v > 0 and above is not None:
+            h = h + self.above[v - 1](above.flatten(1, 2).to(h.dtype))
+        h = self.mid[v](F.leaky_relu(h, 0.2))
+        return self.last[v](F.leaky_relu(h, 0.2))
+
+    def forward(self, x: torch.Tensor, given: torch.Tensor) -> torch.Tensor:
+        """Every voice's logits with the voices above taken from ``given`` (teacher forcing)."""
+        return torch.stack([self.voice(v, x, given[:, :v]) for v in range(len(self.own))], dim=1)
+
+    def draw(self, x: torch.Tensor, tau: float, rng: torch.Generator | None) -> torch.Tensor:
+        """(B, V, K, S) straight-through one-hots drawn voice after voice from the top."""
+        drawn: list[torch.Tensor] = []
+        for v in range(len(self.own)):
+            logits = self.voice(v, x, torch.stack(drawn, dim=1) if drawn else None)
+            drawn.append(straight_through_gumbel(logits.unsqueeze(1), tau, rng)[:, 0])
+        return torch.stack(drawn, dim=1)

@@ -58,8 +58,9 @@ def continue_tokens(
     for _ in range(math.ceil(bars / config.continuation_bars)):
         z = latent(len(context), config.z_dim, rng, truncation).to(device)
         window = history[:, :, -config.context_steps :]
-        logits = generator.logits(onehot(window, config.vocab), z)  # (B, V, K, Sc)
-        step = sampler.draw(logits, window, rng, temperature, history)  # (B, V, Sc)
+        step = sampler.draw(
+            generator.writer(onehot(window, config.vocab), z), window, rng, temperature, history
+        )
         written.append(step)
         history = torch.cat([history, step], dim=2)
     return torch.cat(written, dim=2)[:, :, : bars * config.steps_per_bar].cpu()

@@ -8,11 +8,16 @@ draws each voice's line as a whole. Samplers are swapped by assigning ``model.sa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import torch
 
 from segue.models.blocks import sample_tokens
+
+VoiceLogits = Callable[[int, "torch.Tensor | None"], torch.Tensor]
+"""A generator whose voices are written from the top: (v, the (B, v, S) tokens drawn for the
+voices above, None for the top voice) -> the (B, K, S) logits of voice v."""
 
 
 class Sampler(Protocol):
@@ -20,14 +25,16 @@ class Sampler(Protocol):
 
     def draw(
         self,
-        logits: torch.Tensor,
+        logits: torch.Tensor | VoiceLogits,
         context: torch.Tensor,
         rng: torch.Generator,
         temperature: float = 1.0,
         history: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """(B, V, S) tokens from (B, V, K, S) logits written from the (B, V, S') ``context``;
-        ``history``: every token before the drawn ones (default: the context)."""
+        """(B, V, S) tokens from (B, V, K, S) logits written from the (B, V, S') ``context``, or
+        from a generator that writes its voices from the top (:data:`VoiceLogits`: asked for each
+        voice's logits once the voices above it are drawn); ``history``: every token before the
+        drawn ones (default: the context)."""
         ...
 
 
@@ -36,11 +43,18 @@ class PlainSampler:
 
     def draw(
         self,
-        logits: torch.Tensor,
+        logits: torch.Tensor | VoiceLogits,
         context: torch.Tensor,
         rng: torch.Generator,
         temperature: float = 1.0,
         history: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """(B, V, S) tokens, each cell drawn alone; the context is not read."""
-        return sample_tokens(logits.float() / temperature, rng)
+        """(B, V, S) tokens, each cell drawn alone (voice after voice from the top, for
+        :data:`VoiceLogits`); the context is not read."""
+        if not callable(logits):
+            return sample_tokens(logits.float() / temperature, rng)
+        drawn: list[torch.Tensor] = []
+        for v in range(context.shape[1]):
+            voice = logits(v, torch.stack(drawn, dim=1) if drawn else None)  # (B, K, S)
+            drawn.append(sample_tokens(voice.float().unsqueeze(1) / temperature, rng)[:, 0])
+        return torch.stack(drawn, dim=1)

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from segue.sampler import kernel
+from segue.sampler.base import VoiceLogits
 from segue.sampler.calibration import register_classes, tonal_ranks
 from segue.sampler.states import move_classes, sounding_pitches, state_pitches, state_tokens
 
@@ -80,23 +81,29 @@ def _reference_draw(
     parallels: float,
     pitches: int,
     vertical: np.ndarray | None = None,
+    voices: tuple[int, int] | None = None,
+    states: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """(B, V, S) tokens from (B, V, N, S) weights of the states by the NumPy reference draw, with
     the (B, V, S) random numbers of :func:`_uniforms`; ``vertical``: (V, V, 12) factors on a
-    voice's pitch by its interval below each voice above at the same step."""
-    batch, voices, size, steps = weights.shape
+    voice's pitch by its interval below each voice above at the same step. ``voices``: draw only
+    voices first to last (excluded) into ``states``, which holds the voices above them."""
+    batch, _, size, steps = weights.shape
     tokens_of = state_tokens(pitches)
-    if parallels <= 0 and vertical is None:  # every (window, voice) line is its own chain
+    first, last = (0, weights.shape[1]) if voices is None else voices
+    if voices is None and parallels <= 0 and vertical is None:  # every (window, voice) line is its own chain
+        voices_ = weights.shape[1]
         chains = _ffbs(
-            weights.reshape(batch * voices, size, steps),
+            weights.reshape(batch * voices_, size, steps),
             np.tile(moves, (batch, 1, 1, 1)),
             start.reshape(-1),
-            uniform.reshape(batch * voices, steps),
+            uniform.reshape(batch * voices_, steps),
         )
-        return tokens_of[chains.view(batch, voices, steps)]
+        return tokens_of[chains.view(batch, voices_, steps)]
     pitch_of = state_pitches(pitches)
-    states = torch.empty(batch, voices, steps, dtype=torch.long)
-    for v in range(voices):
+    if states is None:
+        states = torch.empty(batch, weights.shape[1], steps, dtype=torch.long)
+    for v in range(first, last):
         for first in range(0, batch, CHUNK):
             rows = slice(first, first + CHUNK)
             above = pitch_of[torch.cat([start[rows, :v, None], states[rows, :v]], dim=2)]  # (b, v, S + 1)
@@ -106,6 +113,59 @@ def _reference_draw(
                 line = line * _vertical_factors(above[:, :, 1:].numpy(), pitch_of.numpy(), vertical[v])
             states[rows, v] = _ffbs(line, moves[v][None], start[rows, v], uniform[rows, v], blocks)
     return tokens_of[states]
+
+
+def sample_chained(
+    voice_logits: VoiceLogits,
+    start: torch.Tensor,
+    sampler: VoiceLeadingSampler,
+    rng: torch.Generator,
+    temperature: float = 1.0,
+    strength: float = 1.0,
+    parallels: float = 0.0,
+    context: torch.Tensor | np.ndarray | None = None,
+    compiled: bool = False,
+) -> torch.Tensor:
+    """:func:`sample_lines` for a generator whose logits for each voice depend on the voices drawn
+    above it (:class:`segue.models.generator.VoiceHead`): the voices drawn from the top, each
+    voice's logits asked for once the voices above it are drawn."""
+    batch, voices = start.shape
+    tokens_of = state_tokens(sampler.pitches)
+    top = voice_logits(0, None).float().cpu()  # (B, K, S)
+    logits = top.new_zeros(batch, voices, *top.shape[1:])
+    logits[:, 0] = top
+    emission = _emission(logits, start, sampler, temperature, context)
+    vertical = sampler.calibration.vertical if sampler.calibration is not None else None
+    factors = None if vertical is None else np.exp(vertical.numpy())  # (V, V, 12)
+    uniform = _uniforms(batch, voices, top.shape[-1], True, rng)
+    states = np.zeros(uniform.shape, dtype=np.int64)
+    for v in range(voices):
+        if v > 0:
+            above = tokens_of[torch.from_numpy(states[:, :v])]
+            emission.probs[:, v] = torch.softmax(
+                voice_logits(v, above).float().cpu() / temperature, dim=1
+            ).numpy()
+        if compiled:
+            kernel.draw_states(
+                emission,
+                *sampler.kernel_weights(strength),
+                start.numpy(),
+                uniform,
+                _pairs(sampler.pitches),
+                parallels,
+                threads=torch.get_num_threads(),
+                vertical=factors,
+                voices=(v, v + 1),
+                out=states,
+            )
+        else:
+            weights = state_weights(emission, sampler.pitches)
+            moves = sampler.move_weights(strength)
+            drawn = torch.from_numpy(states)  # shares the memory: the reference draws into it
+            _reference_draw(
+                weights, moves, start, uniform, parallels, sampler.pitches, factors, (v, v + 1), drawn
+            )
+    return tokens_of[torch.from_numpy(states)]
 
 
 def _vertical_factors(above: np.ndarray, pitch_of: np.ndarray, vertical: np.ndarray) -> np.ndarray:

@@ -50,6 +50,8 @@ def _draw_windows(
     factor: float,
     parallels: bool,
     vertical: np.ndarray,
+    first: int,
+    last: int,
     out: np.ndarray,
 ) -> None:  # pragma: no cover - compiled; run through draw_states
     """Draw (B, V, S) states into ``out``.
@@ -68,6 +70,7 @@ def _draw_windows(
     vertical (V, V, 12): factors on a state of voice v sounding a pitch c semitones (mod 12) below
     what voice u above sounds at the same step ([v, u, c]), or (0, 0, 0) for none. With
     parallels or vertical factors the voices are drawn from the top, each against those above.
+    Only voices ``first`` to ``last`` (excluded) are drawn; those above ``first`` are read from ``out``.
     """
     windows, voices, _, steps = probs.shape
     positions = inward.shape[1]
@@ -83,7 +86,7 @@ def _draw_windows(
         most = max(most, pair_start[key + 1] - pair_start[key])
     touched = np.empty(most * max(voices - 1, 1), dtype=np.int64)
     powers = factor ** np.arange(voices + 1).astype(np.float64)
-    for v in range(voices):
+    for v in range(first, last):
         upper = v if parallels else 0
         above = v if vertical.shape[0] > 0 else 0  # the voices above that weigh this one's pitches
         # forward filtering, step by step for all windows at once, so that the moves into a
@@ -315,12 +318,16 @@ def draw_states(
     parallels: float,
     threads: int = 1,
     vertical: np.ndarray | None = None,
+    voices: tuple[int, int] | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """(B, V, S) states drawn by the compiled kernel (see :func:`_draw_windows` for the shapes)
     from the ``emission`` factors; ``pairs``: the lists of
     :func:`parallel_pairs`; ``vertical``: the (V, V, 12) vertical factors, if any. With ``threads``
-    > 1 the windows are shared among that many threads."""
-    out = np.empty(uniform.shape, dtype=np.int64)
+    > 1 the windows are shared among that many threads. ``voices``: draw only voices first to
+    last (excluded) into ``out``, which holds the voices above them (default: every voice)."""
+    out = np.empty(uniform.shape, dtype=np.int64) if out is None else out
+    first, last = (0, uniform.shape[1]) if voices is None else voices
     probs, onset, echo, context, seam = (np.ascontiguousarray(a) for a in emission)
     start = np.ascontiguousarray(start, dtype=np.int64)
     uniform = np.ascontiguousarray(uniform, dtype=np.float64)
@@ -343,6 +350,8 @@ def draw_states(
             factor,
             parallels > 0,
             vertical,
+            first,
+            last,
             out[rows],
         )
 

@@ -17,9 +17,10 @@ import numpy as np
 import torch
 
 from segue.sampler import kernel
+from segue.sampler.base import VoiceLogits
 from segue.sampler.calibration import Calibration
 from segue.sampler.chain import fit_chain
-from segue.sampler.draw import sample_lines
+from segue.sampler.draw import sample_chained, sample_lines
 from segue.sampler.states import allowed_moves, last_states, move_classes, onset_moves
 
 LOAD_AFTER = 0.4
@@ -95,33 +96,39 @@ class VoiceLeadingSampler:
 
     def draw(
         self,
-        logits: torch.Tensor,
+        logits: torch.Tensor | VoiceLogits,
         context: torch.Tensor,
         rng: torch.Generator,
         temperature: float = 1.0,
         history: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """(B, V, S) tokens from (B, V, K, S) logits that the generator wrote from the (B, V, S')
-        ``context`` tokens; each voice's line continues from where ``history`` (every token
-        before the drawn ones, of which the context is the end; default: the context) leaves it.
+        """(B, V, S) tokens from (B, V, K, S) logits (or a :data:`~segue.sampler.base.VoiceLogits`
+        that writes them voice by voice) that the generator wrote from the (B, V, S') ``context``
+        tokens; each voice's line continues from where ``history`` (every token before the drawn
+        ones, of which the context is the end; default: the context) leaves it.
         """
-        device = logits.device
+        device = context.device
         start = last_states(context if history is None else history, self.pitches)
         compiled = self.compiled
         if compiled is None:
             compiled = kernel.AVAILABLE and (kernel.loaded() or self._reference_seconds >= LOAD_AFTER)
         began = time.perf_counter()
-        tokens = sample_lines(
-            logits.float().cpu(),
-            start,
-            self,
-            rng,
-            temperature,
-            self.strength,
-            self.parallels,
-            context.cpu(),
-            compiled=compiled,
-        )
+        if callable(logits):  # a generator that writes its voices from the top
+            tokens = sample_chained(
+                logits, start, self, rng, temperature, self.strength, self.parallels, context.cpu(), compiled
+            )
+        else:
+            tokens = sample_lines(
+                logits.float().cpu(),
+                start,
+                self,
+                rng,
+                temperature,
+                self.strength,
+                self.parallels,
+                context.cpu(),
+                compiled=compiled,
+            )
         if not compiled:
             self._reference_seconds += time.perf_counter() - began
         return tokens.to(device)
