@@ -261,3 +261,29 @@ def test_calibration_reads_the_held_out_pieces_and_is_reproducible(tmp_path: Pat
     assert first.sampler.calibration is not None and again.sampler.calibration is not None
     for name, weights in first.sampler.calibration.tensors().items():
         assert torch.equal(weights, again.sampler.calibration.tensors()[name])
+
+
+def test_the_voice_head_trains_is_calibrated_and_continues(tmp_path: Path, pieces):
+    from segue.pipeline.model import load_model
+    from segue.pipeline.sampling import continue_tokens
+    from segue.sampler import VoiceLeadingSampler
+
+    model = dataclasses.replace(TINY_MODEL, head="voices")
+    config = dataclasses.replace(TINY_TRAIN, steps=2, reconstruction=0.5)  # both G's draw and its rebuild
+    settings = dataclasses.replace(TINY_SAMPLER, vertical=True)
+    trainer = Trainer(tmp_path / "run", model, config, pieces[0], sampler_config=settings, progress=False)
+    before = [p.detach().clone() for p in trainer.G.out.parameters()]
+    trainer.run()
+    assert all(not torch.equal(a, b) for a, b in zip(before, trainer.G.out.parameters()))
+    loaded = load_model(tmp_path / "run" / "model")
+    assert loaded.generator.chained and isinstance(loaded.sampler, VoiceLeadingSampler)
+    assert loaded.sampler.calibration is not None and loaded.sampler.calibration.vertical is not None
+    shape = (2, model.voices, model.context_steps)
+    prime = torch.randint(2, model.vocab, shape, generator=torch.Generator().manual_seed(0))
+    prime[:, :, 1::2] = 1  # every note held for two steps
+    drawn = [
+        continue_tokens(loaded.generator, prime, 3, torch.Generator().manual_seed(s), sampler=loaded.sampler)
+        for s in (5, 5, 6)
+    ]
+    assert drawn[0].shape == (2, model.voices, 3 * model.steps_per_bar)
+    assert torch.equal(drawn[0], drawn[1]) and not torch.equal(drawn[0], drawn[2])
