@@ -264,6 +264,7 @@ def test_calibration_reads_the_held_out_pieces_and_is_reproducible(tmp_path: Pat
 
 
 def test_the_voice_head_trains_is_calibrated_and_continues(tmp_path: Path, pieces):
+    from segue.models.generator import VoiceHead
     from segue.pipeline.model import load_model
     from segue.pipeline.sampling import continue_tokens
     from segue.sampler import VoiceLeadingSampler
@@ -276,7 +277,7 @@ def test_the_voice_head_trains_is_calibrated_and_continues(tmp_path: Path, piece
     trainer.run()
     assert all(not torch.equal(a, b) for a, b in zip(before, trainer.G.out.parameters()))
     loaded = load_model(tmp_path / "run" / "model")
-    assert loaded.generator.chained and isinstance(loaded.sampler, VoiceLeadingSampler)
+    assert isinstance(loaded.generator.out, VoiceHead) and isinstance(loaded.sampler, VoiceLeadingSampler)
     assert loaded.sampler.calibration is not None and loaded.sampler.calibration.vertical is not None
     shape = (2, model.voices, model.context_steps)
     prime = torch.randint(2, model.vocab, shape, generator=torch.Generator().manual_seed(0))

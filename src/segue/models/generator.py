@@ -26,6 +26,10 @@ from segue.models.blocks import (
 )
 from segue.models.config import ModelConfig
 
+VoiceLogits = Callable[[int, "torch.Tensor | None"], torch.Tensor]
+"""A generator whose voices are written from the top (:class:`VoiceHead`): (v, the (B, v, S)
+tokens drawn for the voices above, None for the top voice) -> the (B, K, S) logits of voice v."""
+
 
 def _factors(config: ModelConfig) -> tuple[int, int, int]:
     """Downsampling factors from one resolution to the next: steps -> eighths -> beats -> bars."""
@@ -85,11 +89,6 @@ class Generator(nn.Module):
             else VoiceHead(c // 2, config.voices, config.vocab)
         )
 
-    @property
-    def chained(self) -> bool:
-        """Whether each voice's logits depend on the tokens drawn for the voices above it."""
-        return isinstance(self.out, VoiceHead)
-
     def features(self, context: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """G's features at step resolution, (B, c/2, Sc), from which the head writes the tokens."""
         cfg = self.config
@@ -131,9 +130,7 @@ class Generator(nn.Module):
             return self.out.draw(self.features(context, z), tau, rng)
         return straight_through_gumbel(self.logits(context, z), tau, rng)
 
-    def writer(
-        self, context: torch.Tensor, z: torch.Tensor
-    ) -> torch.Tensor | Callable[[int, torch.Tensor | None], torch.Tensor]:
+    def writer(self, context: torch.Tensor, z: torch.Tensor) -> torch.Tensor | VoiceLogits:
         """What a sampler draws from: the (B, V, K, Sc) logits, or with the voice head a function
         from (v, the (B, v, Sc) tokens drawn for the voices above) to voice v's (B, K, Sc) logits."""
         if not isinstance(self.out, VoiceHead):

@@ -8,16 +8,12 @@ draws each voice's line as a whole. Samplers are swapped by assigning ``model.sa
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Protocol
 
 import torch
 
 from segue.models.blocks import sample_tokens
-
-VoiceLogits = Callable[[int, "torch.Tensor | None"], torch.Tensor]
-"""A generator whose voices are written from the top: (v, the (B, v, S) tokens drawn for the
-voices above, None for the top voice) -> the (B, K, S) logits of voice v."""
+from segue.models.generator import VoiceLogits
 
 
 class Sampler(Protocol):

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import torch
 
+from segue.models.generator import VoiceLogits
 from segue.sampler import kernel
-from segue.sampler.base import VoiceLogits
 from segue.sampler.calibration import register_classes, tonal_ranks
 from segue.sampler.states import move_classes, sounding_pitches, state_pitches, state_tokens
 
@@ -50,14 +50,36 @@ def sample_lines(
     the NumPy reference here; both give the same draws from the same ``rng``.
     """
     batch, voices, _, steps = logits.shape
-    tokens_of = state_tokens(sampler.pitches)
     emission = _emission(logits, start, sampler, temperature, context)
-    vertical = sampler.calibration.vertical if sampler.calibration is not None else None
-    factors = None if vertical is None else np.exp(vertical.numpy())  # (V, V, 12)
-    ordered = parallels > 0 or factors is not None  # voices drawn from the top
+    ordered = parallels > 0 or _vertical(sampler) is not None  # voices drawn from the top
     uniform = _uniforms(batch, voices, steps, ordered, rng)
+    return _draw(emission, start, sampler, uniform, strength, parallels, compiled)
+
+
+def _vertical(sampler: VoiceLeadingSampler) -> np.ndarray | None:
+    """The (V, V, 12) factors of the calibration's vertical weights, if it has them."""
+    vertical = sampler.calibration.vertical if sampler.calibration is not None else None
+    return None if vertical is None else np.exp(vertical.numpy())
+
+
+def _draw(
+    emission: Emission,
+    start: torch.Tensor,
+    sampler: VoiceLeadingSampler,
+    uniform: np.ndarray,
+    strength: float,
+    parallels: float,
+    compiled: bool,
+    voices: tuple[int, int] | None = None,
+    states: np.ndarray | None = None,
+) -> torch.Tensor:
+    """(B, V, S) tokens drawn from the ``emission`` factors with the (B, V, S) random numbers of
+    :func:`_uniforms`, by the compiled kernel or the NumPy reference. ``voices``: draw only voices
+    first to last (excluded) into the (B, V, S) ``states``, which hold the voices above them."""
+    tokens_of = state_tokens(sampler.pitches)
+    factors = _vertical(sampler)
     if compiled:
-        states = kernel.draw_states(
+        drawn = kernel.draw_states(
             emission,
             *sampler.kernel_weights(strength),
             start.numpy(),
@@ -66,11 +88,24 @@ def sample_lines(
             parallels,
             threads=torch.get_num_threads(),
             vertical=factors,
+            voices=voices,
+            out=states,
         )
-        return tokens_of[torch.from_numpy(states)]
-    weights = state_weights(emission, sampler.pitches)  # (B, V, N, S)
+        return tokens_of[torch.from_numpy(drawn)]
+    first, last = (0, uniform.shape[1]) if voices is None else voices
+    weights = state_weights(_voices_of(emission, first, last), sampler.pitches)  # (B, last - first, N, S)
     moves = sampler.move_weights(strength)
-    return _reference_draw(weights, moves, start, uniform, parallels, sampler.pitches, factors)
+    shared = None if states is None else torch.from_numpy(states)  # the reference draws into it
+    return _reference_draw(
+        weights, moves, start, uniform, parallels, sampler.pitches, factors, voices, shared
+    )
+
+
+def _voices_of(emission: Emission, first: int, last: int) -> Emission:
+    """The factors of voices first to last (excluded) only."""
+    probs, onset, echo, context, seam = emission
+    rows = slice(first, last)
+    return Emission(probs[:, rows], onset[:, rows], echo[rows], context[:, rows], seam[:, rows])
 
 
 def _reference_draw(
@@ -87,28 +122,28 @@ def _reference_draw(
     """(B, V, S) tokens from (B, V, N, S) weights of the states by the NumPy reference draw, with
     the (B, V, S) random numbers of :func:`_uniforms`; ``vertical``: (V, V, 12) factors on a
     voice's pitch by its interval below each voice above at the same step. ``voices``: draw only
-    voices first to last (excluded) into ``states``, which holds the voices above them."""
+    voices first to last (excluded), whose weights ``weights`` holds, into ``states``, which holds
+    the voices above them."""
     batch, _, size, steps = weights.shape
     tokens_of = state_tokens(pitches)
-    first, last = (0, weights.shape[1]) if voices is None else voices
+    low, high = (0, weights.shape[1]) if voices is None else voices
     if voices is None and parallels <= 0 and vertical is None:  # every (window, voice) line is its own chain
-        voices_ = weights.shape[1]
         chains = _ffbs(
-            weights.reshape(batch * voices_, size, steps),
+            weights.reshape(batch * high, size, steps),
             np.tile(moves, (batch, 1, 1, 1)),
             start.reshape(-1),
-            uniform.reshape(batch * voices_, steps),
+            uniform.reshape(batch * high, steps),
         )
-        return tokens_of[chains.view(batch, voices_, steps)]
+        return tokens_of[chains.view(batch, high, steps)]
     pitch_of = state_pitches(pitches)
     if states is None:
-        states = torch.empty(batch, weights.shape[1], steps, dtype=torch.long)
-    for v in range(first, last):
+        states = torch.empty(batch, uniform.shape[1], steps, dtype=torch.long)
+    for v in range(low, high):
         for first in range(0, batch, CHUNK):
             rows = slice(first, first + CHUNK)
             above = pitch_of[torch.cat([start[rows, :v, None], states[rows, :v]], dim=2)]  # (b, v, S + 1)
             blocks = _parallel_factors(above, pitches, parallels) if parallels > 0 else {}
-            line = weights[rows, v]
+            line = weights[rows, v - low]
             if vertical is not None:
                 line = line * _vertical_factors(above[:, :, 1:].numpy(), pitch_of.numpy(), vertical[v])
             states[rows, v] = _ffbs(line, moves[v][None], start[rows, v], uniform[rows, v], blocks)
@@ -135,37 +170,14 @@ def sample_chained(
     logits = top.new_zeros(batch, voices, *top.shape[1:])
     logits[:, 0] = top
     emission = _emission(logits, start, sampler, temperature, context)
-    vertical = sampler.calibration.vertical if sampler.calibration is not None else None
-    factors = None if vertical is None else np.exp(vertical.numpy())  # (V, V, 12)
     uniform = _uniforms(batch, voices, top.shape[-1], True, rng)
     states = np.zeros(uniform.shape, dtype=np.int64)
     for v in range(voices):
         if v > 0:
-            above = tokens_of[torch.from_numpy(states[:, :v])]
-            emission.probs[:, v] = torch.softmax(
-                voice_logits(v, above).float().cpu() / temperature, dim=1
-            ).numpy()
-        if compiled:
-            kernel.draw_states(
-                emission,
-                *sampler.kernel_weights(strength),
-                start.numpy(),
-                uniform,
-                _pairs(sampler.pitches),
-                parallels,
-                threads=torch.get_num_threads(),
-                vertical=factors,
-                voices=(v, v + 1),
-                out=states,
-            )
-        else:
-            weights = state_weights(emission, sampler.pitches)
-            moves = sampler.move_weights(strength)
-            drawn = torch.from_numpy(states)  # shares the memory: the reference draws into it
-            _reference_draw(
-                weights, moves, start, uniform, parallels, sampler.pitches, factors, (v, v + 1), drawn
-            )
-    return tokens_of[torch.from_numpy(states)]
+            voice = voice_logits(v, tokens_of[torch.from_numpy(states[:, :v])]).float().cpu()
+            emission.probs[:, v] = torch.softmax(voice / temperature, dim=1).numpy()
+        tokens = _draw(emission, start, sampler, uniform, strength, parallels, compiled, (v, v + 1), states)
+    return tokens
 
 
 def _vertical_factors(above: np.ndarray, pitch_of: np.ndarray, vertical: np.ndarray) -> np.ndarray:

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from segue.models.generator import VoiceLogits
 from segue.sampler import kernel
-from segue.sampler.base import VoiceLogits
 from segue.sampler.calibration import Calibration
 from segue.sampler.chain import fit_chain
 from segue.sampler.draw import sample_chained, sample_lines
@@ -102,7 +102,7 @@ class VoiceLeadingSampler:
         temperature: float = 1.0,
         history: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """(B, V, S) tokens from (B, V, K, S) logits (or a :data:`~segue.sampler.base.VoiceLogits`
+        """(B, V, S) tokens from (B, V, K, S) logits (or a :data:`~segue.models.generator.VoiceLogits`
         that writes them voice by voice) that the generator wrote from the (B, V, S') ``context``
         tokens; each voice's line continues from where ``history`` (every token before the drawn
         ones, of which the context is the end; default: the context) leaves it.
