@@ -192,3 +192,26 @@ def test_the_voice_head_reads_only_the_voices_above_and_draws_reproducibly():
     assert set(fake.detach().unique().tolist()) == {0.0, 1.0}
     fake[:, -1, 5].sum().backward()  # the lowest voice's draw passes gradients to the head of the top one
     assert G.out.own[0].weight.grad is not None and G.out.own[0].weight.grad.abs().sum() > 0
+
+
+def test_the_seam_input_adds_the_context_last_bar_to_every_written_step(tmp_path: Path):
+    torch.manual_seed(0)
+    config = dataclasses.replace(C, seam=True)
+    G = Generator(config).eval()
+    without = Generator(C).eval()
+    missing = without.load_state_dict(G.state_dict(), strict=False)
+    assert set(missing.unexpected_keys) == {"seam.weight", "seam.bias", "seam_profile"}
+    context = onehot(random_tokens(2, C.context_steps, 9), C.vocab)
+    z = torch.randn(2, C.z_dim)
+    with torch.no_grad():
+        logits = G.logits(context, z)
+        assert not torch.allclose(logits, without.logits(context, z), atol=1e-5)
+        other_bar = context.clone()  # another last bar: every written step hears it through the seam
+        other_bar[..., -C.steps_per_bar :] = onehot(random_tokens(2, C.steps_per_bar, 10), C.vocab)
+        moved = (G.logits(other_bar, z) - logits).abs().amax(dim=(1, 2))
+        assert (moved > 0).all()
+        G.seam_profile.zero_()  # the seam's only way in is its profile: zero, and G is the one without it
+        assert torch.allclose(G.logits(context, z), without.logits(context, z), atol=1e-6)
+    model = SegueModel.create(config)
+    loaded = load_model(model.save(tmp_path / "m"))
+    assert loaded.config.seam and torch.equal(loaded.generator.seam_profile, model.generator.seam_profile)

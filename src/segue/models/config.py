@@ -43,6 +43,10 @@ class ModelConfig:
     head: str = "cells"
     """G's output: "cells" (every voice and step drawn on its own) or "voices" (voices drawn from
     the top, each reading the tokens the voices above it drew around the same step)."""
+    seam: bool = False
+    """G also reads the context's last bar directly at every step it writes, weighed by a learned
+    profile over those steps, so that its first notes can follow the prime's last ones (otherwise
+    the continuation's steps see the context's bar for bar, the last bar only through a summary)."""
 
     def __post_init__(self) -> None:
         require(1 <= self.voices <= 16, "voices must be between 1 and 16")

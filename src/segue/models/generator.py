@@ -83,6 +83,9 @@ class Generator(nn.Module):
                 nn.Sequential(ConvBlock(c // 2 + c // 2, c // 2), ResBlock(c // 2)),  # steps
             ]
         )
+        if config.seam:  # the context's last bar, read directly at every written step
+            self.seam = nn.Linear(config.voices * config.vocab * config.steps_per_bar, c // 2)
+            self.seam_profile = nn.Parameter(torch.ones(c // 2, config.continuation_steps))
         self.out: nn.Module = (
             conv(c // 2, config.voices * config.vocab, 1)
             if config.head == "cells"
@@ -100,6 +103,9 @@ class Generator(nn.Module):
             cond = features[len(features) - 1 - i]
             if cond.shape[-1] != x.shape[-1]:
                 cond = F.interpolate(cond, size=x.shape[-1], mode="nearest")
+            if i == len(self.stages) - 1 and cfg.seam:
+                last_bar = context[..., -cfg.steps_per_bar :].flatten(1).to(cond.dtype)
+                cond = cond + F.leaky_relu(self.seam(last_bar), 0.2)[:, :, None] * self.seam_profile
             x = stage(torch.cat([x, cond], dim=1))
         return x
 
