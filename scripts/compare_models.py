@@ -16,7 +16,8 @@ import argparse
 import numpy as np
 
 from segue.data.chorales import load_chorales, split_indices
-from segue.evaluation.critic import critic_accuracy, roll_features
+from segue.evaluation.critic import roll_features
+from segue.evaluation.report import critic_accuracies
 from segue.evaluation.scores import score_harmony
 from segue.evaluation.twosample import classifier_accuracy, named_pair_features, pair_features
 from segue.evaluation.windows import test_windows
@@ -50,11 +51,9 @@ def main() -> None:
         if option == "plain":
             model.sampler = PlainSampler()
         draws = [continue_primes(windows.primes, 4, model, seed) for seed in range(5)]
-        fake = roll_features(windows.primes, draws[0], pitches)
-        critic = [
-            critic_accuracy(real_rolls, fake, windows.pieces, windows.pieces, config.voices, 4 * bar, k)
-            for k in range(args.critic_seeds)
-        ]
+        critic = critic_accuracies(
+            real_rolls, windows, draws[0], None, config.voices, pitches, args.critic_seeds, 0
+        )
         features = [
             classifier_accuracy(
                 real_features,

@@ -156,7 +156,7 @@ def evaluate(
         bar_stats[name] = scores.bar_stats
         row.update(score_harmony(continuations, lowest, bar_steps).row(bach_harmony))
         if real_rolls is not None:
-            accuracies = _critic(
+            accuracies = critic_accuracies(
                 real_rolls,
                 windows,
                 continuations,
@@ -197,7 +197,7 @@ def _plain(model: SegueModel) -> SegueModel:
     return plain
 
 
-def _critic(
+def critic_accuracies(
     real: torch.Tensor,
     windows: Windows,
     continuations: np.ndarray,
