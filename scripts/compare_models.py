@@ -59,8 +59,8 @@ def main() -> None:
                 real_features,
                 np.stack([pair_features(p, c, lowest, bar) for p, c in zip(windows.primes, draw)]),
                 seed=seed,
-                real_groups=windows.pieces,
-                fake_groups=windows.pieces,
+                real_groups=windows.groups,
+                fake_groups=windows.groups,
             )
             for seed, draw in enumerate(draws)
         ]

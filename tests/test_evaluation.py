@@ -182,3 +182,23 @@ def test_other_piece_takes_another_pieces_continuation_in_the_primes_key_or_as_i
     assert all(not (as_is[i] == reals[i]).all() for i in range(4))  # never its own piece's
     in_key = other_piece(windows, lowest, vocab)
     assert (in_key == reals).all()  # the other piece's line moved into the prime's key
+
+
+def test_other_piece_lends_continuations_only_within_a_fold_group():
+    # With folds by piece, "other piece" showed the critic a continuation labelled real in one
+    # fold and as another piece's in the next; its pieces must share a fold group instead.
+    from segue.evaluation.windows import Windows, other_piece, partner_pieces
+
+    for n_pieces in (1, 2, 5, 6, 7):
+        counts = [2 + k % 3 for k in range(n_pieces)]  # pieces with 2 to 4 windows
+        pieces = np.repeat(np.arange(n_pieces) * 3, counts)  # piece ids need not be 0..n-1
+        reals = np.arange(len(pieces)).reshape(-1, 1, 1) + 2  # every continuation distinct
+        windows = Windows(reals.copy(), reals, pieces, 4, np.zeros(len(pieces), dtype=int))
+        lent = other_piece(windows, 0, 64, transpose=False)
+        source = lent[:, 0, 0] - 2  # the window whose real continuation each window was lent
+        groups = windows.groups
+        assert (groups[source] == groups).all()
+        if n_pieces > 1:
+            assert (pieces[source] != pieces).all()  # never its own piece's
+            assert len(np.unique(groups)) == n_pieces // 2  # pairs, and one cycle of three
+        assert set(partner_pieces(pieces)) == set(pieces.tolist())

@@ -77,8 +77,9 @@ def critic_accuracy(
 ) -> float:
     """Held-out accuracy of a :class:`Critic` telling ``real`` inputs (see :func:`roll_features`,
     of ``voices`` voices, the first ``prime_steps`` steps the prime's) from ``fake`` ones:
-    balanced classes, folds by group (the test piece of each window), a fresh network for every
-    fold, trained with Adam on the other folds."""
+    balanced classes, folds by group (pieces tested together: see
+    :attr:`~segue.evaluation.windows.Windows.groups`), a fresh network for every fold, trained
+    with Adam on the other folds."""
     rng = np.random.default_rng(seed)
     count = min(len(real), len(fake))
     pick_real, pick_fake = rng.permutation(len(real))[:count], rng.permutation(len(fake))[:count]

@@ -175,15 +175,15 @@ def evaluate(
                 real_features[halves],
                 real_features[~halves],
                 seed=seed,
-                real_groups=windows.pieces[halves],
-                fake_groups=windows.pieces[~halves],
+                real_groups=windows.groups[halves],
+                fake_groups=windows.groups[~halves],
             )
         else:
             features = np.stack(
                 [pair_features(p, c, lowest, bar_steps) for p, c in zip(windows.primes, continuations)]
             )
             row["classifier accuracy"] = classifier_accuracy(
-                real_features, features, seed=seed, real_groups=windows.pieces, fake_groups=windows.pieces
+                real_features, features, seed=seed, real_groups=windows.groups, fake_groups=windows.groups
             )
             tells[name] = telltales(real_features, features, names)
         table[name] = row
@@ -212,14 +212,14 @@ def critic_accuracies(
     against those of the other."""
     prime_steps = windows.primes.shape[2]
     if halves is not None:
-        groups = windows.pieces[halves], windows.pieces[~halves]
+        groups = windows.groups[halves], windows.groups[~halves]
         return [
             critic_accuracy(real[halves], real[~halves], *groups, voices, prime_steps, seed + k)
             for k in range(seeds)
         ]
     fake = roll_features(windows.primes, continuations, pitches)
-    pieces = windows.pieces
-    return [critic_accuracy(real, fake, pieces, pieces, voices, prime_steps, seed + k) for k in range(seeds)]
+    folds = windows.groups  # a piece and the one lending it "other piece" share a fold
+    return [critic_accuracy(real, fake, folds, folds, voices, prime_steps, seed + k) for k in range(seeds)]
 
 
 def render_markdown(document: dict) -> str:  # type: ignore[type-arg]

@@ -56,13 +56,14 @@ METRICS: dict[str, tuple[str, str]] = {
     "classifier accuracy": (
         "novelty",
         "held-out accuracy of a classifier telling (prime, real) from (prime, this system) pairs "
-        "(logistic regression on hand-made features, folds by piece; 0.5 = indistinguishable; "
+        "(logistic regression on hand-made features, folds by pair of pieces; 0.5 = indistinguishable; "
         "Lopez-Paz & Oquab 2017)",
     ),
     "learned critic": (
         "critic",
         "held-out accuracy of a small network trained afresh on the raw grids of (prime, continuation) "
-        "pairs to tell Bach's from this system's, folds by piece, mean over seeds (0.5 = indistinguishable)",
+        "pairs to tell Bach's from this system's, folds by pair of pieces, mean over seeds "
+        "(0.5 = indistinguishable)",
     ),
     "learned critic sd": ("critic", "its standard deviation over the seeds"),
     "consonance": (

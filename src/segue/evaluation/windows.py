@@ -1,7 +1,7 @@
 """Test windows: primes of K bars and their real continuations of N bars, cut from test pieces.
 
 Also the notes of a continuation (:func:`continuation_notes`) and the "other piece" baseline
-(:func:`other_piece`): another test piece's real continuation in the prime's key.
+(:func:`other_piece`): another test piece's real continuation, in the prime's key or as it is.
 """
 
 from __future__ import annotations
@@ -29,6 +29,40 @@ class Windows:
     pieces: np.ndarray
     bar_steps: int
     starts: np.ndarray
+
+    @property
+    def groups(self) -> np.ndarray:
+        """(W,) the fold group of each window: its piece's pair (see :func:`partner_pieces`).
+
+        A two-sample test splits its folds by these, not by piece: "other piece" gives a window
+        the real continuation of its piece's partner, so with folds by piece that continuation
+        could be learned as real in one fold and tested as another piece's in the next.
+        """
+        partner = partner_pieces(self.pieces)
+        first = {}
+        for piece in sorted(partner):  # a pair (or the one cycle of three) is named by its first piece
+            cycle, other = [piece], partner[piece]
+            while other != piece:
+                cycle.append(other)
+                other = partner[other]
+            first[piece] = min(cycle)
+        return np.array([first[p] for p in self.pieces.tolist()])
+
+
+def partner_pieces(pieces: np.ndarray) -> dict[int, int]:
+    """Which piece lends each piece its continuations in :func:`other_piece`: of the n distinct
+    pieces in sorted order, the k-th and the (k + n // 2)-th lend each other theirs; with an odd n
+    the last piece joins the last pair in a cycle of three. One piece has no partner but itself."""
+    names = sorted(set(pieces.tolist()))
+    half = len(names) // 2
+    partner = {names[k]: names[k + half] for k in range(half)}
+    partner.update({names[k + half]: names[k] for k in range(half)})
+    if len(names) == 1:
+        partner[names[0]] = names[0]
+    elif len(names) % 2:
+        a, b, c = names[half - 1], names[-2], names[-1]  # a <-> b becomes a -> b -> c -> a
+        partner.update({a: b, b: c, c: a})
+    return partner
 
 
 def test_windows(
@@ -75,28 +109,23 @@ def continuation_notes(prime: np.ndarray, continuation: np.ndarray, lowest: int)
 
 
 def other_piece(windows: Windows, lowest: int, vocab: int, transpose: bool = True) -> np.ndarray:
-    """For each window, the real continuation of a window of another piece, transposed into the
-    prime's key (or, without ``transpose``, as it is).
+    """For each window, the real continuation of a window of its piece's partner (see
+    :func:`partner_pieces`), transposed into the prime's key (or, without ``transpose``, as it is).
 
-    Window i takes window (i + W // 2) mod W (the next one of another piece if that is the
-    same piece), so each real continuation is used about once.
+    The i-th window of a piece takes the partner's i-th (modulo its count), so each real
+    continuation is used about once, and only by windows of the same fold group.
     """
-    count = len(windows.primes)
+    partner = partner_pieces(windows.pieces)
+    members = {piece: np.flatnonzero(windows.pieces == piece) for piece in partner}
     out = np.empty_like(windows.reals)
-    for i in range(count):
-        j = next(
-            (
-                k % count
-                for k in range(i + count // 2, i + count // 2 + count)
-                if windows.pieces[k % count] != windows.pieces[i]
-            ),
-            i,
-        )
-        if not transpose:
-            out[i] = windows.reals[j]
-            continue
-        own = metrics.estimate_key(from_tokens(windows.primes[i], lowest))[0]
-        theirs = metrics.estimate_key(from_tokens(windows.reals[j], lowest))[0]
-        shift = (own - theirs + 6) % 12 - 6
-        out[i] = transpose_tokens(windows.reals[j], shift, vocab)
+    for piece, mine in members.items():
+        theirs = members[partner[piece]]
+        for k, i in enumerate(mine):
+            j = theirs[k % len(theirs)]
+            if not transpose:
+                out[i] = windows.reals[j]
+                continue
+            own = metrics.estimate_key(from_tokens(windows.primes[i], lowest))[0]
+            other = metrics.estimate_key(from_tokens(windows.reals[j], lowest))[0]
+            out[i] = transpose_tokens(windows.reals[j], (own - other + 6) % 12 - 6, vocab)
     return out
