@@ -44,7 +44,7 @@ def pieces(draw: st.DrawFn, max_tracks: int = 4, max_bars: int = 6, max_notes: i
     )
     notes = resolve_overlaps(notes, Counter())
     parts = tuple(Part(f"voice {i}", draw(st.integers(0, 127))) for i in range(n_tracks))
-    tempo_steps = sorted(set(draw(st.lists(st.integers(1, end - 1), max_size=3))))
+    tempo_steps = sorted(set(draw(st.lists(st.integers(start + 1, end - 1), max_size=3))))  # once it plays
     tempos = (
         (0, draw(st.integers(200000, 1500000))),
         *tuple((s, draw(st.integers(200000, 1500000))) for s in tempo_steps),

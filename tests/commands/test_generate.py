@@ -20,25 +20,31 @@ from tests.tiny import TINY_MODEL
 BAR = 1920  # ticks per 4/4 bar at 480 per quarter
 
 
+UPBEAT = 480 - BAR  # the band's bar b starts at b * BAR + UPBEAT: bar 0 is a one-beat pickup
+
+
 @pytest.fixture(scope="module")
 def band(tmp_path_factory) -> Path:
-    """Piano chords and a melody on two channels of one track, drums, a tempo change and a pickup."""
+    """Piano chords and a melody on two channels of one track, drums, a tempo change and a pickup
+    (written as notation programs do: one bar of 1/4 before the 4/4)."""
     track = (
         TrackBuilder()
-        .meter(0, 4, 4)
+        .meter(0, 1, 4)
+        .meter(480, 4, 4)
         .tempo(0, 500_000)
-        .tempo(2 * BAR, 400_000)
+        .tempo(2 * BAR + UPBEAT, 400_000)
         .program(0, 0, 0)
         .program(0, 73, 1)
     )
-    track.note(3 * 480, 480, 67, 90, channel=1)  # pickup: the last beat of bar 0
+    track.note(0, 480, 67, 90, channel=1)  # the pickup
     for bar in range(1, 7):
+        start = bar * BAR + UPBEAT
         for beat in range(4):
-            track.note(bar * BAR + beat * 480, 240, 72 + (bar + beat) % 5, 100, channel=1)
+            track.note(start + beat * 480, 240, 72 + (bar + beat) % 5, 100, channel=1)
         for pitch in (48, 55, 64):
-            track.note(bar * BAR, BAR, pitch + bar % 3, 70, channel=0)
+            track.note(start, BAR, pitch + bar % 3, 70, channel=0)
         for beat in range(4):
-            track.note(bar * BAR + beat * 480, 120, 36 if beat % 2 == 0 else 38, 110, channel=9)
+            track.note(start + beat * 480, 120, 36 if beat % 2 == 0 else 38, 110, channel=9)
     path = tmp_path_factory.mktemp("midi") / "band.mid"
     path.write_bytes(smf([track]))
     return path
@@ -63,13 +69,13 @@ def test_prime_is_kept_note_for_note_and_the_continuation_starts_after_bar_k(ban
     out = tmp_path / "out.mid"
     assert generate(band, out, tiny_model, "--bars", "3", "--prime-bars", "4", "--seed", "1") == 0
     original, result = symusic.Score.from_midi(band.read_bytes()), symusic.Score.from_midi(out.read_bytes())
-    cut = 5 * BAR  # the pickup bar, then 4 complete bars
+    cut = 5 * BAR + UPBEAT  # the pickup bar, then 4 complete bars
     kept = [
         (p, d, t, min(dur, cut - t), pitch, v) for p, d, t, dur, pitch, v in notes_of(original, before=cut)
     ]
     assert notes_of(result, before=cut) == sorted(kept)
     assert [(t.time, t.mspq) for t in result.tempos] == [(t.time, t.mspq) for t in original.tempos]
-    assert [(s.numerator, s.denominator) for s in result.time_signatures] == [(4, 4)]
+    assert [(s.time, s.numerator, s.denominator) for s in result.time_signatures] == [(0, 1, 4), (480, 4, 4)]
     after = notes_of(result, after=cut)
     assert after, "nothing was generated"
     assert all(not drum for _, drum, *_ in after)  # drums stop at the seam
@@ -198,3 +204,17 @@ def test_the_voice_leading_sampler_is_used_unless_plain(band, tmp_path):
         outs[name] = out.read_bytes()
     assert outs["a"] == outs["b"]  # the same seed, the same lines
     assert outs["plain"] != outs["a"]
+
+
+def test_four_bars_that_begin_with_a_rest_prime_four_bars(tiny_model, tmp_path):
+    track = TrackBuilder()
+    for bar in range(4):  # a quarter rest on every downbeat, the first bar's too
+        for beat in (1, 2, 3):
+            track.note(bar * BAR + beat * 480, 480, 64 + beat, 90)
+    prime = tmp_path / "rest-first.mid"
+    prime.write_bytes(smf([track]))
+    out = tmp_path / "out.mid"
+    assert generate(prime, out, tiny_model, "--prime-bars", "4", "--bars", "2") == 0
+    result = symusic.Score.from_midi(out.read_bytes())
+    assert notes_of(result, before=4 * BAR) == notes_of(symusic.Score.from_midi(prime.read_bytes()))
+    assert max(t for _, _, t, *_ in notes_of(result, after=4 * BAR)) < 6 * BAR  # 2 bars after the 4

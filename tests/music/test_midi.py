@@ -2,6 +2,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import symusic
 from hypothesis import given, settings
 
 from segue.errors import MidiError
@@ -99,9 +100,9 @@ def test_off_grid_notes_round_to_the_nearest_step_and_short_ones_last_one_step()
     track = TrackBuilder().note(70, 400, 60).note(1900, 10, 62).note(3840, 3840, 64)
     result = read_midi(four_four(track))
     (piece,) = result.pieces
-    # 70 ticks is 0.58 of a 120-tick step: rounds to step 1; piece then starts with a pickup.
+    # 70 ticks is 0.58 of a 120-tick step: rounds to step 1; the first bar is whole all the same.
     assert note_tuples(piece.notes) == [(0, 60, 1, 3), (0, 62, 16, 1), (0, 64, 32, 32)]
-    assert piece.pickup == 15
+    assert piece.pickup == 0
     assert result.counts["stretched"] == 1
 
 
@@ -136,16 +137,42 @@ def test_a_meter_change_splits_the_piece():
     assert result.counts["meter_split"] == 1
 
 
-def test_a_leading_rest_makes_a_pickup_bar_and_empty_bars_are_dropped():
+def test_a_first_bar_that_begins_with_a_rest_is_complete_and_empty_bars_are_dropped():
     track = TrackBuilder()
-    track.note(2 * 1920 + 1440, 480, 67)  # two empty bars, then an upbeat
+    track.note(2 * 1920 + 1440, 480, 67)  # two empty bars, then a bar whose music starts on beat 4
     for i in range(4):
         track.note(3 * 1920 + i * 480, 480, 72)
     result = read_midi(four_four(track))
     (piece,) = result.pieces
-    assert piece.pickup == 4 and piece.first_bar == 1 and piece.complete_bars == 1
+    assert piece.pickup == 0 and piece.first_bar == 0 and piece.complete_bars == 2
     assert note_tuples(piece.notes)[0] == (0, 67, 12, 4)
     assert result.counts["leading_empty_bars"] == 2
+
+
+def test_four_bars_whose_first_begins_with_a_rest_are_four_complete_bars():
+    track = TrackBuilder()
+    for bar in range(4):  # each bar: a quarter rest on the downbeat, then three quarters
+        for beat in (1, 2, 3):
+            track.note(bar * 1920 + beat * 480, 480, 60 + beat)
+    (piece,) = read_midi(four_four(track)).pieces
+    assert (piece.pickup, piece.complete_bars) == (0, 4)
+
+
+@pytest.mark.parametrize(
+    ("meter", "pickup", "short"), [((4, 4), 4, (1, 4)), ((4, 4), 15, (15, 16)), ((6, 8), 2, (1, 8))]
+)
+def test_a_pickup_is_written_as_its_own_short_meter_and_read_back(meter, pickup, short):
+    bar = Meter(*meter).bar_steps(4)
+    notes = make_notes([bar - pickup, bar], [pickup, bar], [67, 72], 90)  # the upbeat, then a bar
+    piece = Piece(notes, (Part("Melody", 0),), Meter(*meter), pickup=pickup)
+    data = midi_bytes(piece)
+    score = symusic.Score.from_midi(data)
+    written = [(t.time, t.numerator, t.denominator) for t in score.time_signatures]
+    assert written == [(0, *short), (pickup * 120, *meter)]
+    assert score.tracks[0].notes[0].time == 0  # the file starts with the upbeat
+    (back,) = read_midi(data).pieces
+    assert (back.meter, back.pickup) == (piece.meter, pickup)
+    assert note_tuples(back.notes) == note_tuples(notes)
 
 
 def test_a_short_first_meter_is_read_as_a_pickup():

@@ -12,8 +12,9 @@ Reading follows documented rules, each counted in :attr:`ReadResult.counts`:
   its own :class:`Piece`, named ``NAME`` then ``NAME#2``, ``NAME#3`` ... A first
   segment of a single bar shorter than the following bar (a pickup written as its
   own short meter, as notation programs do) is the pickup of the next segment instead.
-* Leading empty bars are removed. If the music then starts after the bar line,
-  bar 0 is a pickup bar: it is kept and not counted as a complete bar.
+* Leading empty bars are removed. A first bar that is whole by the file's meter is a
+  complete bar, even when it begins with a rest: only a bar that the file itself makes
+  shorter (the short meter above) is a pickup. A pickup is written back the same way.
 * A note that runs past its segment's end is cut there; tracks without notes are dropped.
 * Segments without a complete bar are skipped (``segment_without_complete_bar``); a
   file left with no piece is an error naming the reason.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -307,8 +309,6 @@ def _cut_segment(
         origin += skip * bar
         first_onset -= skip * bar
         pickup = 0
-    if pickup == 0 and first_onset > 0:
-        pickup = bar - first_onset
     chunk["onset"] -= origin
     used = np.unique(chunk["track"])
     remap = np.zeros(len(parts), dtype=np.int64)
@@ -351,22 +351,40 @@ def midi_bytes(piece: Piece, ticks_per_beat: int = 480) -> bytes:
         raise ValueError("ticks_per_beat must be a multiple of the piece's steps_per_beat")
     scale = ticks_per_beat // piece.steps_per_beat
     score = symusic.Score(ticks_per_beat)
-    score.time_signatures.append(symusic.TimeSignature(0, piece.meter.numerator, piece.meter.denominator))
+    # A pickup bar is written as one bar of its own short meter, so the file starts where it does.
+    shift = piece.bar_steps - piece.pickup if piece.pickup else 0
+    if piece.pickup:
+        short = _pickup_meter(piece.pickup, piece.meter, piece.steps_per_beat)
+        score.time_signatures.append(symusic.TimeSignature(0, short.numerator, short.denominator))
+    meter = symusic.TimeSignature(piece.pickup * scale, piece.meter.numerator, piece.meter.denominator)
+    score.time_signatures.append(meter)
     for step, mspq in piece.tempos or ((0, DEFAULT_TEMPO),):
-        score.tempos.append(symusic.Tempo(step * scale, 60_000_000 / mspq))
+        score.tempos.append(symusic.Tempo(max(0, step - shift) * scale, 60_000_000 / mspq))
     for step, key in piece.keys:
-        score.key_signatures.append(symusic.KeySignature(step * scale, key.fifths, int(key.minor)))
+        score.key_signatures.append(
+            symusic.KeySignature(max(0, step - shift) * scale, key.fifths, int(key.minor))
+        )
     for index, part in enumerate(piece.parts):
         track = symusic.Track(name=part.name, program=part.program, is_drum=part.is_drum)
         chunk = piece.track_notes(index)
         track.notes = symusic.Note.from_numpy(
-            time=(chunk["onset"].astype(np.int64) * scale).astype(np.int32),
+            time=((chunk["onset"].astype(np.int64) - shift) * scale).astype(np.int32),
             duration=(chunk["duration"].astype(np.int64) * scale).astype(np.int32),
             pitch=chunk["pitch"].astype(np.int8),
             velocity=chunk["velocity"].astype(np.int8),
         )
         score.tracks.append(track)
     return bytes(score.dumps_midi())
+
+
+def _pickup_meter(pickup: int, meter: Meter, steps_per_beat: int) -> Meter:
+    """The short meter of a ``pickup``-step bar: in the piece's note value where it fits (an
+    eighth's upbeat in 6/8 is 1/8), else in the largest note value that does (15 sixteenths)."""
+    whole = 4 * steps_per_beat  # steps in a whole note
+    if pickup * meter.denominator % whole == 0:
+        return Meter(pickup * meter.denominator // whole, meter.denominator)
+    share = Fraction(pickup, whole)
+    return Meter(share.numerator, share.denominator)
 
 
 def write_midi(piece: Piece, path: str | Path, ticks_per_beat: int = 480) -> Path:
