@@ -189,7 +189,7 @@ def test_other_piece_lends_continuations_only_within_a_fold_group():
     # fold and as another piece's in the next; its pieces must share a fold group instead.
     from segue.evaluation.windows import Windows, other_piece, partner_pieces
 
-    for n_pieces in (1, 2, 5, 6, 7):
+    for n_pieces in (1, 2, 3, 4, 5, 6, 7):
         counts = [2 + k % 3 for k in range(n_pieces)]  # pieces with 2 to 4 windows
         pieces = np.repeat(np.arange(n_pieces) * 3, counts)  # piece ids need not be 0..n-1
         reals = np.arange(len(pieces)).reshape(-1, 1, 1) + 2  # every continuation distinct
@@ -202,3 +202,26 @@ def test_other_piece_lends_continuations_only_within_a_fold_group():
             assert (pieces[source] != pieces).all()  # never its own piece's
             assert len(np.unique(groups)) == n_pieces // 2  # pairs, and one cycle of three
         assert set(partner_pieces(pieces)) == set(pieces.tolist())
+        if n_pieces == 6:  # partners of equal window counts: each continuation lent once
+            assert len(np.unique(source)) == len(source)
+
+
+def test_two_sample_tests_fold_by_pairs_of_pieces_and_say_nan_when_none_can_be_held_out():
+    from segue.evaluation.critic import roll_features
+    from segue.evaluation.report import critic_accuracies
+    from segue.evaluation.twosample import classifier_accuracy, held_out_folds
+    from segue.evaluation.windows import Windows
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat([1, 0], 20)
+    # four groups, each holding one label: a fold whose rest has one class only is left out
+    masks = held_out_folds(np.repeat([0, 1, 2, 3], 10), labels, 2, np.random.default_rng(1))
+    assert all(len(np.unique(labels[~m])) == 2 for m in masks)
+    x = rng.normal(size=(40, 3))
+    assert np.isnan(classifier_accuracy(x[:20], x[20:], real_groups=np.zeros(20), fake_groups=np.zeros(20)))
+    # two pieces are one pair, so the critic has no fold to hold out (by piece it would have two)
+    tokens = rng.integers(0, 6, size=(8, 2, 16))
+    windows = Windows(tokens, tokens[:, :, ::-1].copy(), np.repeat([0, 1], 4), 8, np.zeros(8, dtype=int))
+    real = roll_features(windows.primes, windows.reals, 4)
+    (accuracy,) = critic_accuracies(real, windows, windows.primes, None, 2, 4, 1, 0)
+    assert np.isnan(accuracy)

@@ -277,3 +277,13 @@ def test_a_tempo_of_zero_is_dropped_and_the_piece_can_be_written():
     assert all(mspq > 0 for _, mspq in piece.tempos) and (8, 600_000) in piece.tempos
     again = read_midi(midi_bytes(piece)).pieces[0]
     assert np.array_equal(again.notes, piece.notes)
+
+
+def test_a_pickup_no_time_signature_can_say_is_written_as_a_whole_bar_and_notes_before_it_are_refused():
+    third = Piece(make_notes([11, 12], [1, 12], [67, 72]), (Part("Melody", 0),), Meter(4, 4), 3, pickup=1)
+    score = symusic.Score.from_midi(midi_bytes(third))  # a third of a beat: no meter says it
+    assert [(t.time, t.numerator) for t in score.time_signatures] == [(0, 4)]
+    assert score.tracks[0].notes[0].time == 11 * 160
+    early = Piece(make_notes([0, 16], [4, 16], [67, 72]), (Part("Melody", 0),), Meter(4, 4), pickup=4)
+    with pytest.raises(ValueError, match="before the 4-step pickup"):
+        midi_bytes(early)

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from segue.evaluation.twosample import held_out_folds
 from segue.music.tokens import FIRST_PITCH
 from segue.sampler.states import sounding_pitches
 
@@ -79,26 +80,23 @@ def critic_accuracy(
     of ``voices`` voices, the first ``prime_steps`` steps the prime's) from ``fake`` ones:
     balanced classes, folds by group (pieces tested together: see
     :attr:`~segue.evaluation.windows.Windows.groups`), a fresh network for every fold, trained
-    with Adam on the other folds."""
+    with Adam on the other folds (NaN when no fold can be tested: see
+    :func:`~segue.evaluation.twosample.held_out_folds`)."""
     rng = np.random.default_rng(seed)
     count = min(len(real), len(fake))
     pick_real, pick_fake = rng.permutation(len(real))[:count], rng.permutation(len(fake))[:count]
     x = torch.cat([real[pick_real], fake[pick_fake]])
     y = torch.cat([torch.ones(count), torch.zeros(count)])
     groups = np.concatenate([real_groups[pick_real], fake_groups[pick_fake]])
-    names = np.unique(groups)
-    fold_of = dict(zip(names.tolist(), (rng.permutation(len(names)) % folds).tolist()))
-    fold = torch.tensor([fold_of[g] for g in groups.tolist()])
     generator = torch.Generator().manual_seed(seed)
-    correct = 0
-    for k in range(folds):
-        test = fold == k
-        if not test.any() or test.all():
-            continue
+    correct, tested = 0, 0
+    for mask in held_out_folds(groups, y.numpy(), folds, rng):
+        test = torch.from_numpy(mask)
         critic = _train(x[~test], y[~test], voices, prime_steps, epochs, generator)
         with torch.no_grad():
             correct += int(((critic(x[test]) > 0) == (y[test] > 0.5)).sum())
-    return correct / len(x)
+        tested += int(test.sum())
+    return correct / tested if tested else float("nan")
 
 
 def _train(

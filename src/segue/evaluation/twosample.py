@@ -2,7 +2,7 @@
 pairs of a system can be told from real pairs; 0.5 means indistinguishable.
 
 Hand-made features of a pair (:func:`named_pair_features`), the held-out accuracy of a
-logistic regression with folds by piece (:func:`classifier_accuracy`) and the features
+logistic regression with folds by group of test pieces (:func:`classifier_accuracy`) and the features
 that give a system away most (:func:`telltales`).
 """
 
@@ -124,9 +124,10 @@ def classifier_accuracy(
     """Held-out accuracy of a logistic-regression classifier telling ``real`` rows from ``fake``.
 
     Balanced classes, ``folds``-fold cross-validation, standardized features, L2 penalty.
-    Rows with the same group (the test piece they come from) stay in one fold, so the
-    classifier is always tested on pieces it was not fitted on. 0.5 means the two sets
-    cannot be told apart by these features.
+    Rows with the same group (the test pieces they come from: see
+    :attr:`~segue.evaluation.windows.Windows.groups`) stay in one fold, so the classifier is
+    always tested on pieces it was not fitted on. 0.5 means the two sets cannot be told apart
+    by these features; NaN that no fold could be tested (fewer than two groups).
     """
     rng = np.random.default_rng(seed)
     count = min(len(real), len(fake))
@@ -137,19 +138,28 @@ def classifier_accuracy(
         groups = rng.permutation(len(x))
     else:
         groups = np.concatenate([real_groups[pick_real], fake_groups[pick_fake]])
-    names = np.unique(groups)
-    fold_of = dict(zip(names.tolist(), (rng.permutation(len(names)) % folds).tolist()))
-    fold = np.array([fold_of[g] for g in groups.tolist()])
-    correct = 0
-    for k in range(folds):
-        test = fold == k
-        if not test.any() or test.all():
-            continue
+    correct, tested = 0, 0
+    for test in held_out_folds(groups, y, folds, rng):
         mean, std = x[~test].mean(0), x[~test].std(0) + 1e-9
         weights = _fit_logistic((x[~test] - mean) / std, y[~test])
         predicted = _logistic((x[test] - mean) / std, weights) > 0.5
         correct += int((predicted == (y[test] > 0.5)).sum())
-    return correct / len(x)
+        tested += int(test.sum())
+    return correct / tested if tested else float("nan")
+
+
+def held_out_folds(
+    groups: np.ndarray, labels: np.ndarray, folds: int, rng: np.random.Generator
+) -> list[np.ndarray]:
+    """The held-out rows of each fold, as boolean masks: whole groups dealt at random into
+    ``folds`` folds. A fold is left out when the other rows cannot train a two-class test (none
+    left, or one class only); with fewer than two groups there is none (the accuracy is then NaN).
+    """
+    names = np.unique(groups)
+    fold_of = dict(zip(names.tolist(), (rng.permutation(len(names)) % folds).tolist()))
+    fold = np.array([fold_of[g] for g in groups.tolist()])
+    masks = [fold == k for k in range(folds)]
+    return [m for m in masks if m.any() and len(np.unique(labels[~m])) == 2]
 
 
 def telltales(real: np.ndarray, fake: np.ndarray, names: Sequence[str], top: int = 4) -> list[str]:

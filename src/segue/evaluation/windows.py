@@ -50,17 +50,19 @@ class Windows:
 
 
 def partner_pieces(pieces: np.ndarray) -> dict[int, int]:
-    """Which piece lends each piece its continuations in :func:`other_piece`: of the n distinct
-    pieces in sorted order, the k-th and the (k + n // 2)-th lend each other theirs; with an odd n
-    the last piece joins the last pair in a cycle of three. One piece has no partner but itself."""
-    names = sorted(set(pieces.tolist()))
-    half = len(names) // 2
-    partner = {names[k]: names[k + half] for k in range(half)}
-    partner.update({names[k + half]: names[k] for k in range(half)})
-    if len(names) == 1:
-        partner[names[0]] = names[0]
-    elif len(names) % 2:
-        a, b, c = names[half - 1], names[-2], names[-1]  # a <-> b becomes a -> b -> c -> a
+    """Which piece lends each piece its continuations in :func:`other_piece`, given the (W,) piece
+    of every window: the pieces ordered by their number of windows (then by name) are paired one
+    after the other, so that partners have about as many windows and each continuation is lent
+    about once; with an odd count the last three lend in a cycle. One piece lends to itself."""
+    names, counts = np.unique(pieces, return_counts=True)
+    order = [int(names[i]) for i in np.lexsort((names, counts))]
+    if len(order) == 1:
+        return {order[0]: order[0]}
+    partner = {}
+    for k in range(0, len(order) - 1, 2):
+        partner[order[k]], partner[order[k + 1]] = order[k + 1], order[k]
+    if len(order) % 2:
+        a, b, c = order[-3], order[-2], order[-1]  # a <-> b becomes a -> b -> c -> a
         partner.update({a: b, b: c, c: a})
     return partner
 

@@ -352,11 +352,15 @@ def midi_bytes(piece: Piece, ticks_per_beat: int = 480) -> bytes:
     scale = ticks_per_beat // piece.steps_per_beat
     score = symusic.Score(ticks_per_beat)
     # A pickup bar is written as one bar of its own short meter, so the file starts where it does.
-    shift = piece.bar_steps - piece.pickup if piece.pickup else 0
-    if piece.pickup:
-        short = _pickup_meter(piece.pickup, piece.meter, piece.steps_per_beat)
+    short = _pickup_meter(piece.pickup, piece.meter, piece.steps_per_beat) if piece.pickup else None
+    shift = piece.bar_steps - piece.pickup if short else 0
+    if short:
+        if len(piece.notes) and int(piece.notes["onset"].min()) < shift:
+            raise ValueError(f"a note starts before the {piece.pickup}-step pickup")
         score.time_signatures.append(symusic.TimeSignature(0, short.numerator, short.denominator))
-    meter = symusic.TimeSignature(piece.pickup * scale, piece.meter.numerator, piece.meter.denominator)
+    meter = symusic.TimeSignature(
+        shift and piece.pickup * scale, piece.meter.numerator, piece.meter.denominator
+    )
     score.time_signatures.append(meter)
     for step, mspq in piece.tempos or ((0, DEFAULT_TEMPO),):
         score.tempos.append(symusic.Tempo(max(0, step - shift) * scale, 60_000_000 / mspq))
@@ -377,13 +381,16 @@ def midi_bytes(piece: Piece, ticks_per_beat: int = 480) -> bytes:
     return bytes(score.dumps_midi())
 
 
-def _pickup_meter(pickup: int, meter: Meter, steps_per_beat: int) -> Meter:
+def _pickup_meter(pickup: int, meter: Meter, steps_per_beat: int) -> Meter | None:
     """The short meter of a ``pickup``-step bar: in the piece's note value where it fits (an
-    eighth's upbeat in 6/8 is 1/8), else in the largest note value that does (15 sixteenths)."""
+    eighth's upbeat in 6/8 is 1/8), else in the largest note value that does (15 sixteenths);
+    None where no time signature can say it (a third of a beat: the bar is then written whole)."""
     whole = 4 * steps_per_beat  # steps in a whole note
     if pickup * meter.denominator % whole == 0:
         return Meter(pickup * meter.denominator // whole, meter.denominator)
     share = Fraction(pickup, whole)
+    if share.denominator & (share.denominator - 1):
+        return None
     return Meter(share.numerator, share.denominator)
 
 
