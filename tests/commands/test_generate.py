@@ -78,7 +78,11 @@ def test_prime_is_kept_note_for_note_and_the_continuation_starts_after_bar_k(ban
     assert [(s.time, s.numerator, s.denominator) for s in result.time_signatures] == [(0, 1, 4), (480, 4, 4)]
     after = notes_of(result, after=cut)
     assert after, "nothing was generated"
-    assert all(not drum for _, drum, *_ in after)  # drums stop at the seam
+    drums = sorted((t - cut, d, pitch, v) for _, drum, t, d, pitch, v in after if drum)
+    groove = [(beat * 480, 120, 36 if beat % 2 == 0 else 38, 110) for beat in range(4)]
+    assert drums == sorted(
+        (bar * BAR + t, d, p, v) for bar in range(3) for t, d, p, v in groove
+    )  # drums go on
     assert max(t + d for _, _, t, d, *_ in after) <= cut + 3 * BAR
     assert {p for p, *_ in after} <= {0, 73}  # written in the prime's instruments
 
@@ -218,3 +222,25 @@ def test_four_bars_that_begin_with_a_rest_prime_four_bars(tiny_model, tmp_path):
     result = symusic.Score.from_midi(out.read_bytes())
     assert notes_of(result, before=4 * BAR) == notes_of(symusic.Score.from_midi(prime.read_bytes()))
     assert max(t for _, _, t, *_ in notes_of(result, after=4 * BAR)) < 6 * BAR  # 2 bars after the 4
+
+
+def test_drums_go_on_with_the_groove_not_the_fill(tiny_model, tmp_path):
+    track = TrackBuilder()
+    for bar in range(4):
+        track.note(bar * BAR, BAR, 60 + bar, 80)  # a melody to continue
+        if bar < 3:  # the groove: kick on 1 and 3, hi-hat on every eighth
+            for beat in (0, 2):
+                track.note(bar * BAR + beat * 480, 120, 36, 100, channel=9)
+            for eighth in range(8):
+                track.note(bar * BAR + eighth * 240, 60, 42, 70, channel=9)
+        else:  # a fill of sixteenth snares
+            for sixteenth in range(16):
+                track.note(bar * BAR + sixteenth * 120, 60, 38, 90, channel=9)
+    prime = tmp_path / "groove.mid"
+    prime.write_bytes(smf([track]))
+    out = tmp_path / "out.mid"
+    assert generate(prime, out, tiny_model, "--prime-bars", "4", "--bars", "2") == 0
+    result = symusic.Score.from_midi(out.read_bytes())
+    drums = [(t - 4 * BAR, pitch) for _, drum, t, _, pitch, _ in notes_of(result, after=4 * BAR) if drum]
+    first = sorted((t, pitch) for _, drum, t, _, pitch, _ in notes_of(result, before=BAR) if drum)
+    assert sorted(drums) == sorted([*first, *((t + BAR, pitch) for t, pitch in first)])

@@ -15,8 +15,9 @@ The pipeline of ``segue generate`` and of :func:`continue_midi`:
 5. The output is the original file up to the end of bar K, as it was, followed by the
    generated notes in the instrument of each voice's source track
    (:mod:`segue.music.splice`). A note the generator holds over the seam is struck
-   again at the seam. Each :class:`Continuation` carries what callers show: the seam in
-   steps, the tempo map and the answer as a piece.
+   again at the seam. Drum tracks go on with the prime's groove bar, bar-aligned
+   (:mod:`segue.music.groove`). Each :class:`Continuation` carries what callers show: the
+   seam in steps, the tempo map and the answer as a piece.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import numpy as np
 import torch
 
 from segue.errors import MidiError, SegueError
+from segue.music.groove import groove_additions
 from segue.music.midi import FilePlace, MidiFile, parse_midi, read_midi
 from segue.music.piece import Part, Piece, sort_notes
 from segue.music.splice import Addition, splice
@@ -117,13 +119,14 @@ def continue_midi(
     cut_tick = place.tick_of(cut_step, piece.steps_per_beat)
     velocities = _velocities(piece, cut_step)
     tail = voices[:, voices.shape[1] - seam_tail(voices) :]  # the prime's end: what sounds at the seam
+    drums = groove_additions(original.score, place, cut_step, piece.bar_steps, k, bars, piece.steps_per_beat)
     out = []
     for tokens in generated:
         notes = from_tokens(np.concatenate([tail, tokens], axis=1), model.config.lowest)
         notes = _after_seam(notes, tail.shape[1])
         notes["pitch"] = notes["pitch"].astype(np.int64) - shift
         additions = _additions(notes, sources, piece, place, velocities, model)
-        midi = splice(original.score, cut_tick, piece.steps_per_beat, additions)
+        midi = splice(original.score, cut_tick, piece.steps_per_beat, additions + drums)
         out.append(Continuation(midi, cut_tick, k, bars, shift, rule))
     return out
 
