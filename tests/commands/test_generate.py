@@ -244,3 +244,18 @@ def test_drums_go_on_with_the_groove_not_the_fill(tiny_model, tmp_path):
     drums = [(t - 4 * BAR, pitch) for _, drum, t, _, pitch, _ in notes_of(result, after=4 * BAR) if drum]
     first = sorted((t, pitch) for _, drum, t, _, pitch, _ in notes_of(result, before=BAR) if drum)
     assert sorted(drums) == sorted([*first, *((t + BAR, pitch) for t, pitch in first)])
+
+
+def test_drum_hits_played_a_little_early_keep_their_bar(tiny_model, tmp_path):
+    track = TrackBuilder()
+    for bar in range(4):
+        track.note(bar * BAR, BAR, 60 + bar, 80)
+        for beat in range(4):  # a kick on every beat, each 10 ticks early (the first not before 0)
+            track.note(max(0, bar * BAR + beat * 480 - 10), 100, 36, 100, channel=9)
+    prime = tmp_path / "early.mid"
+    prime.write_bytes(smf([track]))
+    out = tmp_path / "out.mid"
+    assert generate(prime, out, tiny_model, "--prime-bars", "3", "--bars", "1") == 0
+    result = symusic.Score.from_midi(out.read_bytes())
+    drums = sorted(t - 3 * BAR for _, drum, t, *_ in notes_of(result, after=3 * BAR) if drum)
+    assert drums == [0, 480, 960, 1440]  # on the beats, none moved a sixteenth early or doubled

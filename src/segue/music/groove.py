@@ -3,9 +3,10 @@
 The model writes pitched voices only. Each drum track (MIDI channel 10) that plays in the
 prime goes on by its *groove bar*: of the prime's last complete bars (up to
 :data:`GROOVE_BARS`), the bar whose drum pattern (the drums struck and where, on the grid)
-recurs most often, the latest among equals, so that a fill in the last bar does not become the
-groove. Every continued bar gets that bar's hits, on the grid, with their velocities, and
-lengths cut at the bar line. A drum track silent in those bars stays silent.
+recurs most often, the latest among equals but the prime's last bar only when no earlier bar
+is as common, so that a fill in the last bar does not become the groove. Every continued bar
+gets that bar's hits, on the grid, with their velocities, and lengths cut at the bar line. A
+drum track silent in those bars stays silent.
 """
 
 from __future__ import annotations
@@ -61,12 +62,13 @@ Hits = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 def _bar_hits(
     columns: dict[str, np.ndarray], place: FilePlace, start: int, bar_steps: int, steps_per_beat: int
 ) -> Hits:
-    """The hits (a track's note ``columns``, in ticks) that start in the bar beginning at the
-    piece's step ``start``, on the grid."""
+    """The hits (a track's note ``columns``, in ticks) that fall, once on the grid, in the bar
+    beginning at the piece's step ``start``: a downbeat played a little early belongs to its bar."""
     first, last = place.tick_of(start, steps_per_beat), place.tick_of(start + bar_steps, steps_per_beat)
-    inside = (columns["time"] >= first) & (columns["time"] < last)
     step = (last - first) / bar_steps  # ticks per step
-    onset = np.minimum(np.round((columns["time"][inside] - first) / step), bar_steps - 1).astype(np.int64)
+    grid = np.round((columns["time"] - first) / step).astype(np.int64)
+    inside = (grid >= 0) & (grid < bar_steps)
+    onset = grid[inside]
     length = np.maximum(np.round(columns["duration"][inside] / step), 1).astype(np.int64)
     order = np.lexsort((columns["pitch"][inside], onset))
     return (
@@ -78,11 +80,13 @@ def _bar_hits(
 
 
 def _most_common(bars: list[Hits]) -> Hits | None:
-    """The hits of the bar (``bars``: the last first) whose pattern recurs most, the latest
-    among equals; None when no bar has a hit."""
+    """The hits of the bar (``bars``: the prime's last bar first) whose pattern recurs most; among
+    equals the latest, but the prime's last bar only when no earlier bar is as common (a fill
+    there is not taken for the groove); None when no bar has a hit."""
     patterns = [tuple(zip(h[0].tolist(), h[2].tolist())) for h in bars]
     counts = Counter(p for p in patterns if p)
     if not counts:
         return None
-    best = max(counts.values())
-    return next(h for h, p in zip(bars, patterns) if p and counts[p] == best)
+    candidates = [i for i, p in enumerate(patterns) if p]
+    best = max(candidates, key=lambda i: (counts[patterns[i]], i > 0, -i))
+    return bars[best]
