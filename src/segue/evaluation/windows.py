@@ -39,14 +39,8 @@ class Windows:
         could be learned as real in one fold and tested as another piece's in the next.
         """
         partner = partner_pieces(self.pieces)
-        first = {}
-        for piece in sorted(partner):  # a pair (or the one cycle of three) is named by its first piece
-            cycle, other = [piece], partner[piece]
-            while other != piece:
-                cycle.append(other)
-                other = partner[other]
-            first[piece] = min(cycle)
-        return np.array([first[p] for p in self.pieces.tolist()])
+        # a pair, or the one cycle of three, is named by its smallest piece
+        return np.array([min(p, partner[p], partner[partner[p]]) for p in self.pieces.tolist()])
 
 
 def partner_pieces(pieces: np.ndarray) -> dict[int, int]:

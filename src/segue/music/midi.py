@@ -358,10 +358,10 @@ def midi_bytes(piece: Piece, ticks_per_beat: int = 480) -> bytes:
         if len(piece.notes) and int(piece.notes["onset"].min()) < shift:
             raise ValueError(f"a note starts before the {piece.pickup}-step pickup")
         score.time_signatures.append(symusic.TimeSignature(0, short.numerator, short.denominator))
-    meter = symusic.TimeSignature(
-        shift and piece.pickup * scale, piece.meter.numerator, piece.meter.denominator
+    bar_one = piece.pickup * scale if short else 0  # the tick where the piece's own meter starts
+    score.time_signatures.append(
+        symusic.TimeSignature(bar_one, piece.meter.numerator, piece.meter.denominator)
     )
-    score.time_signatures.append(meter)
     for step, mspq in piece.tempos or ((0, DEFAULT_TEMPO),):
         score.tempos.append(symusic.Tempo(max(0, step - shift) * scale, 60_000_000 / mspq))
     for step, key in piece.keys:
