@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import threading
 import time
 from types import SimpleNamespace
@@ -295,3 +296,30 @@ def test_a_hundred_bad_uploads_in_a_row_leave_the_server_healthy(client, chorale
     assert client.get("/api/health").json()["status"] == "ok"
     answer = post(client, chorale, bars=1)
     assert answer.status_code == 200 and answer.content.startswith(b"MThd")
+
+
+def test_the_shipped_models_each_take_the_files_of_their_meter(tmp_path):
+    from segue.pipeline.catalog import Shelf
+
+    for name, meter in (("four", "4/4"), ("three", "3/4")):
+        torch.manual_seed(0)
+        config = dataclasses.replace(TINY_MODEL, meter=meter)
+        SegueModel.create(config, {"voice_ranges": RANGES, "style": "chorales"}).save(tmp_path / name)
+    client = TestClient(build_app(Shelf(folder=tmp_path), Limits(max_bars=8, workers=1)))
+    health = client.get("/api/health").json()
+    assert [(m["name"], m["meter"]) for m in health["models"]] == [("three", "3/4"), ("four", "4/4")]
+    track = TrackBuilder().meter(0, 3, 4)
+    for bar in range(4):
+        track.note(bar * 1440, 1440, 60 + bar).note(bar * 1440, 480, 72)
+    answer = post(client, smf([track]), bars=2, format="json")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["model"].startswith("three (the file is in 3/4") and body["steps_per_bar"] == 12
+    seven = post(client, smf([TrackBuilder().meter(0, 7, 8).note(0, 4 * 1680, 60)]), bars=2)
+    assert seven.status_code == 422
+    assert seven.json()["error"] == "song.mid: is in 7/8; the shipped models know 3/4 (three), 4/4 (four)"
+    meters = {
+        str(read_midi(client.get(f"/api/examples/{n}").content).pieces[0].meter)
+        for n in client.get("/api/examples").json()["examples"]
+    }
+    assert meters == {"3/4", "4/4"}

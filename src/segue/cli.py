@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from segue.commands import data, demo, evaluate, generate, serve, train
+from segue.commands import data, demo, evaluate, generate, models, serve, train
 from segue.errors import SegueError
 from segue.version import __version__
 
@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"segue {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (generate, train, evaluate, data, serve, demo):
+    for module in (generate, models, train, evaluate, data, serve, demo):
         module.add_parser(commands)
     return parser
 

@@ -288,3 +288,36 @@ def test_the_voice_head_trains_is_calibrated_and_continues(tmp_path: Path, piece
     ]
     assert drawn[0].shape == (2, model.voices, 3 * model.steps_per_bar)
     assert torch.equal(drawn[0], drawn[1]) and not torch.equal(drawn[0], drawn[2])
+
+
+def test_init_from_another_meter_takes_every_tensor_whose_shape_fits(tmp_path: Path, capsys):
+    from segue.pipeline.model import SegueModel
+
+    chorales = load_chorales()
+    waltzes = [chorales[i] for i in split_indices(chorales, "train") if str(chorales[i].meter) == "3/4"]
+    torch.manual_seed(123)
+    start = SegueModel.create(TINY_MODEL, {"method": "cvae"}).save(tmp_path / "start")
+    in_3_4 = dataclasses.replace(TINY_MODEL, meter="3/4")
+    trainer = Trainer(
+        tmp_path / "a",
+        in_3_4,
+        dataclasses.replace(TINY_TRAIN, init=str(start)),
+        waltzes,
+        sampler_config=TINY_SAMPLER,
+        progress=False,
+    )
+    fresh = Trainer(tmp_path / "b", in_3_4, TINY_TRAIN, waltzes)
+    saved = load_file(str(start / "model.safetensors"))
+    taken, new = [], []
+    for name, value in trainer.G.state_dict().items():
+        theirs = saved[f"generator.{name}"]
+        if theirs.shape == value.shape:
+            assert torch.equal(value, theirs)
+            taken.append(name)
+        else:  # the conditioner's bar-wide convolution: 3 beats to a bar, not 4
+            assert torch.equal(value, fresh.G.state_dict()[name])
+            new.append(name)
+    assert new == ["conditioner.down.2.conv.weight"] and len(taken) > 20
+    assert f"{len(taken)} of {len(taken) + 1} of G's tensors taken" in capsys.readouterr().out
+    trainer.run()  # and it trains on 3/4 windows of 12 steps a bar
+    assert trainer.windows.pieces == len(waltzes)

@@ -23,7 +23,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         metavar="K",
         help="complete bars of the prime to keep (default: all; a pickup bar is not counted)",
     )
-    p.add_argument("--model", type=Path, default=None, help="a model folder (default: the shipped model)")
+    p.add_argument(
+        "--model",
+        default=None,
+        metavar="NAME|PATH",
+        help="a shipped model (see `segue models`) or a model folder (default: picked by the file's meter)",
+    )
+    p.add_argument("--style", default=None, help="pick the shipped model of this style (see `segue models`)")
     p.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same bytes")
     p.add_argument(
         "--samples",
@@ -78,10 +84,13 @@ def run(args: argparse.Namespace) -> int:
             raise SegueError(f"{flag} {path}: expected a {suffix} file")
     if not args.prime.is_file():
         raise SegueError(f"{args.prime}: no such file")
+    from segue.pipeline.catalog import Shelf, model_path
     from segue.pipeline.model import load_model
 
-    model = load_model(args.model)
-    if args.plain:
+    if args.model is not None and args.style is not None:
+        raise SegueError("give --model or --style, not both")
+    model = Shelf(args.style, plain=args.plain) if args.model is None else load_model(model_path(args.model))
+    if args.plain and not isinstance(model, Shelf):
         from segue.sampler import PlainSampler
 
         model.sampler = PlainSampler()
@@ -97,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
     )
     written = _write(results, args)
     first = results[0]
+    if first.chosen:
+        print(f"model: {first.chosen}")
     print(
         f"continued {args.prime} after {first.prime_bars} bars by {first.bars} bars "
         f"(voices: {first.voicing}; transposed {first.shift:+d} semitones for the model and back)"

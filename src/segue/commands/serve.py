@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
-from pathlib import Path
 
 from segue.errors import SegueError
 
@@ -17,7 +16,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
     )
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    p.add_argument("--model", type=Path, default=None, help="a model folder (default: the shipped model)")
+    p.add_argument(
+        "--model",
+        default=None,
+        metavar="NAME|PATH",
+        help="a shipped model or a model folder (default: the shipped models, picked by each file's meter)",
+    )
     p.add_argument("--workers", type=int, default=2, help="threads that run the model (default 2)")
     p.add_argument("--max-upload-mb", type=float, default=2.0, help="largest upload in MB (default 2)")
     p.add_argument("--max-bars", type=int, default=32, help="most bars per request (default 32)")
@@ -44,12 +48,13 @@ def run(args: argparse.Namespace) -> int:
     import torch
     import uvicorn
 
+    from segue.pipeline.catalog import Shelf, model_path
     from segue.pipeline.model import load_model
     from segue.studio import build_app
 
     # Each worker thread runs its own forward pass: share the cores between them.
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // limits.workers))
-    model = load_model(args.model)
+    model = Shelf() if args.model is None else load_model(model_path(args.model))
     from segue.sampler import kernel
 
     if kernel.AVAILABLE:  # a server runs long: its sampler draws compiled from the first request

@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         model_config,
         train_config,
         train,
-        [p for p in valid if p.complete_bars >= 8][:4],
+        [p for p in valid if p.complete_bars >= 8 and str(p.meter) == model_config.meter][:4],
         sampler_config=sampler_config,
         held_out=valid,
         device=args.device,

@@ -37,6 +37,7 @@ from segue.music.splice import Addition, splice
 from segue.music.timing import tempo_segments
 from segue.music.tokens import REST, from_tokens, seam_tail
 from segue.pipeline.arguments import check_arguments
+from segue.pipeline.catalog import SHIPPED_STEPS_PER_BEAT, Shelf
 from segue.pipeline.model import SegueModel
 from segue.pipeline.sampling import continue_tokens
 from segue.pipeline.voicing import prime_voices
@@ -53,6 +54,8 @@ class Continuation:
     bars: int
     shift: int
     voicing: str
+    chosen: str = ""
+    """The shipped model picked for the file and why (empty when the caller gave the model)."""
 
     @functools.cached_property
     def _answer(self) -> tuple[Piece, FilePlace, MidiFile]:
@@ -86,7 +89,8 @@ def continue_midi(
     bars: int = 8,
     *,
     prime_bars: int | None = None,
-    model: SegueModel | None = None,
+    model: SegueModel | Shelf | None = None,
+    style: str | None = None,
     seed: int = 0,
     samples: int = 1,
     truncation: float | None = None,
@@ -95,18 +99,28 @@ def continue_midi(
 ) -> list[Continuation]:
     """Continue a MIDI file (a path or its bytes) by ``bars`` bars; ``samples`` variations.
 
-    ``name`` labels the file in error messages (default: its path, or ``<bytes>``).
+    ``model`` is the model to use, or a :class:`~segue.pipeline.catalog.Shelf` of shipped
+    models; by default the shipped model for the file's meter in ``style`` (default: the
+    chorales) is picked (:func:`~segue.pipeline.catalog.choose_model`). ``name`` labels the
+    file in error messages (default: its path, or ``<bytes>``).
 
     >>> import segue
     >>> [c] = segue.continue_midi("song.mid", bars=8, seed=0)   # doctest: +SKIP
     >>> open("song-continued.mid", "wb").write(c.midi)           # doctest: +SKIP
     """
     check_arguments(bars, samples, truncation, prime_bars, temperature)
-    if model is None:
-        model = _default_model()
+    if isinstance(model, SegueModel) and style is not None:
+        raise SegueError("give a model or a style, not both")
     label = name or (str(source) if not isinstance(source, bytes) else "<bytes>")
     original = parse_midi(source, label)
-    read = read_midi(original, name=label, steps_per_beat=model.config.steps_per_beat)
+    steps_per_beat = model.config.steps_per_beat if isinstance(model, SegueModel) else SHIPPED_STEPS_PER_BEAT
+    read = read_midi(original, name=label, steps_per_beat=steps_per_beat)
+    chosen = ""
+    if not isinstance(model, SegueModel):
+        model, choice = (model or Shelf(style)).model_for(str(read.pieces[0].meter), label)
+        chosen = f"{choice.entry.name} ({choice.reason})"
+        if model.config.steps_per_beat != steps_per_beat:
+            read = read_midi(original, name=label, steps_per_beat=model.config.steps_per_beat)
     piece, place = _prime_piece(read.pieces, model, label), read.places[0]
     k = piece.complete_bars if prime_bars is None else prime_bars
     if k > piece.complete_bars:
@@ -127,7 +141,7 @@ def continue_midi(
         notes["pitch"] = notes["pitch"].astype(np.int64) - shift
         additions = _additions(notes, sources, piece, place, velocities, model)
         midi = splice(original.score, cut_tick, piece.steps_per_beat, additions + drums)
-        out.append(Continuation(midi, cut_tick, k, bars, shift, rule))
+        out.append(Continuation(midi, cut_tick, k, bars, shift, rule, chosen))
     return out
 
 

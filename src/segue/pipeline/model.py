@@ -27,8 +27,8 @@ VoiceRanges = tuple[tuple[int, int], ...]
 
 
 def default_model_dir() -> Path:
-    """The model shipped inside the package."""
-    return Path(str(resources.files("segue") / "assets" / "model"))
+    """The default shipped model: the chorales in 4/4 (the others: :mod:`segue.pipeline.catalog`)."""
+    return Path(str(resources.files("segue") / "assets" / "models" / "chorales"))
 
 
 def baseline_model_dir(name: str = "cvae") -> Path:

@@ -78,17 +78,13 @@ def build_app(model: Any, limits: Limits | None = None) -> Any:
 
     @app.get("/api/health")
     async def health() -> dict[str, Any]:
-        """Whether the server is up, with its model and limits."""
-        config = studio.model.config
+        """Whether the server is up, with its models (the first as ``model``) and limits."""
+        models = studio.models()
         return {
             "status": "ok",
             "version": __version__,
-            "model": {
-                "meter": config.meter,
-                "voices": list(config.voice_names),
-                "context_bars": config.context_bars,
-                "continuation_bars": config.continuation_bars,
-            },
+            "model": models[0],
+            "models": models,
             "limits": asdict(limits),
         }
 

@@ -65,6 +65,7 @@ class Studio:
         first = results[0]
         return {
             "name": label,
+            "model": first.chosen,
             "prime_bars": first.prime_bars,
             "bars": first.bars,
             "voicing": first.voicing,
@@ -73,15 +74,25 @@ class Studio:
             "variations": variations,
         }
 
+    def models(self) -> list[dict[str, Any]]:
+        """What each model the studio may use is: its name, style, meter, voices and bars."""
+        from segue.pipeline.catalog import Shelf, shipped_models
+        from segue.pipeline.model import read_config
+
+        if not isinstance(self.model, Shelf):
+            return [_describe("", self.model.info.get("style", ""), self.model.config)]
+        entries = shipped_models(self.model.folder)
+        return [_describe(e.name, e.style, read_config(e.path)[0]) for e in entries]
+
     def examples(self) -> dict[str, Any]:
-        """The bundled test chorales in the model's meter, by name (loaded once)."""
+        """The bundled test chorales in a meter the studio's models know, by name (loaded once)."""
         if self._examples is None:
             from segue.data.chorales import load_chorales, split_indices
 
             dataset = load_chorales()
-            meter = self.model.config.meter
+            meters = {m["meter"] for m in self.models()}
             pieces = [dataset[i] for i in split_indices(dataset, "test")]
-            self._examples = {piece.name: piece for piece in pieces if str(piece.meter) == meter}
+            self._examples = {piece.name: piece for piece in pieces if str(piece.meter) in meters}
         return self._examples
 
     def example_midi(self, name: str) -> bytes:
@@ -99,6 +110,17 @@ class Studio:
         from segue.render import wav_bytes
 
         return wav_bytes(load_midi_bytes(data, label), max_seconds=600, label=label)
+
+
+def _describe(name: str, style: str, config: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "style": style,
+        "meter": config.meter,
+        "voices": list(config.voice_names),
+        "context_bars": config.context_bars,
+        "continuation_bars": config.continuation_bars,
+    }
 
 
 def notes_of(result: Continuation) -> tuple[list[dict[str, Any]], dict[str, Any]]:

@@ -40,7 +40,13 @@ from segue.training.samples import Picture, write_samples
 from segue.training.windows import WindowSampler
 from segue.version import __version__
 
-__all__ = ["Trainer", "TrainingDiverged"]
+__all__ = ["Trainer", "TrainingDiverged", "fitting_tensors"]
+
+
+def fitting_tensors(target: torch.nn.Module, source: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The tensors of ``source``'s state that ``target`` has under the same name and shape."""
+    shapes = {name: tensor.shape for name, tensor in target.state_dict().items()}
+    return {name: t for name, t in source.state_dict().items() if shapes.get(name) == t.shape}
 
 
 class Trainer:
@@ -137,14 +143,27 @@ class Trainer:
             return time_step(step)
 
     def _initialize(self, folder: str) -> None:
-        """Start G from a model folder; D too when that model was trained as a GAN with this D."""
+        """Start G from a model folder; D too when that model was trained as a GAN with this D.
+
+        A model of another meter lends G every tensor whose shape fits (all but the layers that
+        span a bar or the whole window); the rest keep their fresh initial weights."""
         start = load_model(folder)
         d_only = {"d_channels", "spectral_norm", "minibatch_std"}
         ours, theirs = to_dict(self.mc), to_dict(start.config)
-        if {k: v for k, v in ours.items() if k not in d_only} != {
-            k: v for k, v in theirs.items() if k not in d_only
+        if {k: v for k, v in ours.items() if k not in d_only | {"meter"}} != {
+            k: v for k, v in theirs.items() if k not in d_only | {"meter"}
         }:
             raise SegueError(f"init {folder}: its generator settings differ from this run's [model] settings")
+        if ours["meter"] != theirs["meter"]:
+            kept = fitting_tensors(self.G, start.generator)
+            self.G.load_state_dict(kept, strict=False)
+            fresh = sorted(set(self.G.state_dict()) - set(kept))
+            if self.dist.main:
+                print(
+                    f"init {folder} ({theirs['meter']}): {len(kept)} of {len(kept) + len(fresh)} of G's "
+                    f"tensors taken; fresh for this meter: {', '.join(fresh)}"
+                )
+            return
         self.G.load_state_dict(start.generator.state_dict())
         if start.info.get("method", "gan") == "gan" and ours == theirs:
             self.D.load_state_dict(start.discriminator.state_dict())

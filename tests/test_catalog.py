@@ -1,0 +1,121 @@
+"""The shipped models' catalog and the rule that picks a model for a file, on a catalog of tiny
+models (three meters, two styles) and on the real shipped one."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import torch
+
+import segue
+from segue.cli import main
+from segue.errors import MidiError, SegueError
+from segue.music.midi import read_midi
+from segue.pipeline.catalog import Shelf, choose_model, model_path, shipped_models
+from segue.pipeline.model import SegueModel
+from tests.smf import TrackBuilder, smf
+from tests.tiny import TINY_MODEL
+
+RANGES = ((60, 81), (53, 74), (48, 69), (36, 62))
+
+
+@pytest.fixture(scope="module")
+def catalog(tmp_path_factory) -> Path:
+    """Tiny models: chorales in 4/4 and 3/4, folk in 6/8 and 3/4."""
+    folder = tmp_path_factory.mktemp("models")
+    torch.manual_seed(0)
+    for name, style, meter in (
+        ("chorales", "chorales", "4/4"),
+        ("chorales-3-4", "chorales", "3/4"),
+        ("folk-6-8", "folk", "6/8"),
+        ("folk-3-4", "folk", "3/4"),
+    ):
+        config = dataclasses.replace(TINY_MODEL, meter=meter)
+        model = SegueModel.create(config, {"style": style, "description": f"{style} in {meter}"})
+        model.voice_ranges = RANGES
+        model.save(folder / name)
+    return folder
+
+
+def waltz(bars: int = 3) -> bytes:
+    """A melody with chords in 3/4 (480 ticks per quarter)."""
+    track = TrackBuilder().meter(0, 3, 4)
+    for bar in range(bars):
+        for beat in range(3):
+            track.note(bar * 1440 + beat * 480, 480, 67 + (bar + beat) % 4)
+        for pitch in (48, 55, 64):
+            track.note(bar * 1440, 1440, pitch, channel=1)
+    return smf([track])
+
+
+def test_the_catalog_lists_every_model_by_style_then_meter(catalog):
+    entries = shipped_models(catalog)
+    assert [(e.name, e.style, e.meter) for e in entries] == [
+        ("chorales-3-4", "chorales", "3/4"),
+        ("chorales", "chorales", "4/4"),
+        ("folk-3-4", "folk", "3/4"),
+        ("folk-6-8", "folk", "6/8"),
+    ]
+    assert entries[1].description == "chorales in 4/4" and entries[1].voices == 4
+
+
+def test_the_rule_takes_the_meter_then_the_style(catalog):
+    assert choose_model("3/4", folder=catalog).entry.name == "chorales-3-4"  # the default style first
+    assert choose_model("3/4", "folk", folder=catalog).entry.name == "folk-3-4"
+    assert choose_model("6/8", folder=catalog).entry.name == "folk-6-8"  # the only style with 6/8
+    with pytest.raises(
+        MidiError, match=r"song.mid: is in 6/8, which no chorales model knows \(try --style folk\)"
+    ):
+        choose_model("6/8", "chorales", "song.mid", folder=catalog)
+    with pytest.raises(MidiError, match=r"is in 5/4; the shipped models know 3/4 \(chorales-3-4\), 4/4"):
+        choose_model("5/4", folder=catalog)
+    with pytest.raises(SegueError, match="no such style; the shipped styles are chorales, folk"):
+        choose_model("4/4", "jazz", folder=catalog)
+
+
+def test_a_file_in_3_4_is_continued_by_the_3_4_model_in_its_meter(catalog):
+    shelf = Shelf(folder=catalog)
+    (result,) = segue.continue_midi(waltz(), bars=2, model=shelf, seed=0)
+    assert result.chosen.startswith("chorales-3-4 (the file is in 3/4")
+    piece = read_midi(result.midi).pieces[0]
+    assert str(piece.meter) == "3/4" and piece.bar_steps == 12
+    assert piece.complete_bars == 5  # 3 bars of prime and 2 generated, each a whole 3/4 bar
+    (again,) = segue.continue_midi(waltz(), bars=2, model=shelf, seed=0)
+    assert again.midi == result.midi
+    (folk,) = segue.continue_midi(waltz(), bars=2, model=Shelf("folk", folder=catalog), seed=0)
+    assert folk.chosen.startswith("folk-3-4")
+
+
+def test_a_model_and_a_style_together_are_refused(catalog):
+    model = SegueModel.create(TINY_MODEL)
+    with pytest.raises(SegueError, match="a model or a style, not both"):
+        segue.continue_midi(waltz(), bars=1, model=model, style="folk")
+
+
+def test_segue_models_lists_the_shipped_models_and_the_rule(capsys):
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].split()[:4] == ["name", "style", "meter", "voices"]
+    assert any(line.split()[:4] == ["chorales", "chorales", "4/4", "4"] for line in lines)
+    assert "picks the model of the file's meter" in out
+
+
+def test_generate_names_a_shipped_model_or_refuses_a_meter_none_knows(tmp_path, capsys):
+    known = ", ".join(f"{e.meter} ({e.name})" for e in shipped_models())
+    prime = tmp_path / "five.mid"
+    prime.write_bytes(smf([TrackBuilder().meter(0, 5, 4).note(0, 4 * 2400, 60)]))
+    assert main(["generate", str(prime), "--out", str(tmp_path / "out.mid")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"segue: error: {prime}: is in 5/4; the shipped models know {known}"
+    assert main(["generate", str(prime), "--out", str(tmp_path / "o.mid"), "--style", "jazz"]) == 1
+    assert "no such style" in capsys.readouterr().err
+    assert (
+        main(["generate", str(prime), "--out", str(tmp_path / "o.mid"), "--style", "x", "--model", "y"]) == 1
+    )
+    assert "not both" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["five.mid"]
+    assert model_path("chorales") == shipped_models()[0].path.parent / "chorales"
+    assert model_path("runs/x/model") == Path("runs/x/model")
