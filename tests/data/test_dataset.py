@@ -1,3 +1,4 @@
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -84,3 +85,21 @@ def test_overwrite_never_replaces_a_folder_that_is_not_a_dataset(tmp_path: Path)
         DatasetWriter(music, overwrite=True)
     assert (music / "keep.mid").read_bytes() == b"precious"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["Music"]
+
+
+def test_a_split_recorded_by_the_build_wins_over_the_name_hash(tmp_path: Path):
+    from segue.commands.train import training_pieces
+    from segue.data.splits import piece_split, split_of
+
+    examples = [replace(p, name=f"tune{i}") for i, p in enumerate(example_pieces(6))]
+    hashed = [split_of(p.name) for p in examples]
+    recorded = ["valid", "test", "train", "train", "valid", "bogus"]
+    with DatasetWriter(tmp_path / "ds") as writer:
+        for piece, split in zip(examples, recorded):
+            writer.add(piece.notes, {**piece_to_meta(piece), "split": split})
+        writer.close()
+    metas = Dataset(tmp_path / "ds").metas
+    assert [piece_split(m) for m in metas] == recorded[:5] + [hashed[5]]  # an unknown split: the hash
+    train, valid, _ = training_pieces(tmp_path / "ds")
+    assert [p.name for p in valid] == ["tune0", "tune4"] + (["tune5"] if hashed[5] == "valid" else [])
+    assert [p.name for p in train][:2] == ["tune2", "tune3"]

@@ -210,13 +210,13 @@ def _pieces(data: Path | None):  # type: ignore[no-untyped-def]
         source = "bundled Bach chorales, test split (train split: Markov baseline, copy count)"
         return test, train, source
     from segue.data.dataset import Dataset
-    from segue.data.splits import split_of
+    from segue.data.splits import piece_split
 
     dataset = Dataset(data)
-    splits = [split_of(m["name"]) for m in dataset.metas]
+    splits = [piece_split(m) for m in dataset.metas]
     test = [dataset[i] for i, s in enumerate(splits) if s == "test"]
     train = [dataset[i] for i, s in enumerate(splits) if s == "train"]
-    return test, train, f"{data}, test split by name hash"
+    return test, train, f"{data}, test split (as its build recorded it, else by name hash)"
 
 
 def _pictures(report, model, out: Path) -> None:  # type: ignore[no-untyped-def]

@@ -53,7 +53,7 @@ def training_pieces(data: Path | None) -> tuple[list[Piece], list[Piece], str]:
     """(train pieces, validation pieces, a description of the data)."""
     from segue.data.chorales import load_chorales, split_indices
     from segue.data.dataset import Dataset
-    from segue.data.splits import split_of
+    from segue.data.splits import piece_split
 
     if data is None:
         dataset = load_chorales()
@@ -63,10 +63,14 @@ def training_pieces(data: Path | None) -> tuple[list[Piece], list[Piece], str]:
     dataset = Dataset(data)
     pieces = {"train": [], "valid": []}  # type: dict[str, list[Piece]]
     for i, meta in enumerate(dataset.metas):
-        split = split_of(meta["name"])
+        split = piece_split(meta)
         if split in pieces:
             pieces[split].append(dataset[i])
-    return pieces["train"], pieces["valid"], f"{data}, train split by name hash"
+    return (
+        pieces["train"],
+        pieces["valid"],
+        f"{data}, train split (as its build recorded it, else by name hash)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

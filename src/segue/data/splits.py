@@ -1,4 +1,5 @@
-"""Deterministic splits of any dataset by piece name (the bundled chorales have a fixed file)."""
+"""Deterministic splits of any dataset by piece name, unless its build recorded them (the bundled
+chorales have a fixed file)."""
 
 from __future__ import annotations
 
@@ -14,3 +15,10 @@ def split_of(name: str, valid: float = 0.05, test: float = 0.10) -> str:
     if position < test:
         return "test"
     return "valid" if position < test + valid else "train"
+
+
+def piece_split(meta: dict[str, object]) -> str:
+    """A dataset piece's split: the one its build recorded (``"split"`` in its metadata, as the
+    bundled corpora do, which split by tune family), else :func:`split_of` its name."""
+    recorded = meta.get("split")
+    return recorded if recorded in ("train", "valid", "test") else split_of(str(meta["name"]))  # type: ignore[return-value]
