@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -119,3 +120,32 @@ def test_generate_names_a_shipped_model_or_refuses_a_meter_none_knows(tmp_path, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["five.mid"]
     assert model_path("chorales") == shipped_models()[0].path.parent / "chorales"
     assert model_path("runs/x/model") == Path("runs/x/model")
+
+
+def test_evaluate_takes_the_shipped_baselines_made_for_the_models_meter(capsys):
+    from segue.commands.evaluate import _baseline
+    from segue.pipeline.model import baseline_model_dir
+
+    four, three = TINY_MODEL, dataclasses.replace(TINY_MODEL, meter="3/4")
+    assert _baseline(None, "cvae", four) == baseline_model_dir("cvae")
+    assert _baseline(None, "cvae", three) == baseline_model_dir("cvae-3-4")
+    assert _baseline(None, "lstm", four) == baseline_model_dir("lstm")
+    assert _baseline(None, "lstm", three) is None
+    assert "no shipped lstm baseline for a 3/4 model of 4 voices: left out" in capsys.readouterr().out
+    assert _baseline("none", "cvae", four) is None and _baseline("x/y", "cvae", three) == Path("x/y")
+
+
+def test_a_bundled_3_4_chorale_is_continued_by_the_shipped_3_4_model(tmp_path, capsys):
+    from segue.data.chorales import load_chorales
+    from segue.music.midi import midi_bytes
+
+    chorales = load_chorales()
+    prime = tmp_path / "bwv19.7.mid"
+    prime.write_bytes(midi_bytes(chorales[chorales.index_of("bwv19.7")]))
+    out = tmp_path / "out.mid"
+    assert main(["generate", str(prime), "--out", str(out), "--prime-bars", "4", "--bars", "4"]) == 0
+    assert "model: chorales-3-4 (the file is in 3/4; style chorales)" in capsys.readouterr().out
+    piece = read_midi(out.read_bytes()).pieces[0]
+    assert str(piece.meter) == "3/4" and piece.complete_bars == 8 and len(piece.parts) == 4
+    generated = piece.notes[piece.notes["onset"] >= (piece.first_bar + 4) * 12]
+    assert len(generated) >= 16 and set(np.unique(generated["track"])) == {0, 1, 2, 3}

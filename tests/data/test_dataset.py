@@ -99,7 +99,7 @@ def test_a_split_recorded_by_the_build_wins_over_the_name_hash(tmp_path: Path):
             writer.add(piece.notes, {**piece_to_meta(piece), "split": split})
         writer.close()
     metas = Dataset(tmp_path / "ds").metas
-    assert [piece_split(m) for m in metas] == recorded[:5] + [hashed[5]]  # an unknown split: the hash
+    assert [piece_split(m) for m in metas] == [*recorded[:5], hashed[5]]  # an unknown split: the hash
     train, valid, _ = training_pieces(tmp_path / "ds")
     assert [p.name for p in valid] == ["tune0", "tune4"] + (["tune5"] if hashed[5] == "valid" else [])
     assert [p.name for p in train][:2] == ["tune2", "tune3"]

@@ -6,16 +6,25 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from segue.errors import SegueError
 
+if TYPE_CHECKING:
+    from segue.models.config import ModelConfig
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Register ``evaluate``."""
     p = subparsers.add_parser("evaluate", help="measure continuations against real music and baselines")
-    p.add_argument("--model", type=Path, default=None, help="a model folder (default: the shipped model)")
+    p.add_argument(
+        "--model",
+        default=None,
+        metavar="NAME|PATH",
+        help="a shipped model (see `segue models`) or a model folder (default: the chorales in 4/4)",
+    )
     p.add_argument(
         "--data",
         type=Path,
@@ -66,13 +75,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         "--cvae",
         default=None,
         metavar="PATH",
-        help="the conditional-VAE baseline (default: the shipped one; 'none' to skip it)",
+        help="the conditional-VAE baseline (default: the shipped one fitting the model; 'none': skip it)",
     )
     p.add_argument(
         "--lstm",
         default=None,
         metavar="PATH",
-        help="the autoregressive LSTM baseline (default: the shipped one; 'none' to skip it)",
+        help="the autoregressive LSTM baseline (default: the shipped one fitting the model; 'none': skip it)",
     )
     p.add_argument(
         "--run",
@@ -110,16 +119,17 @@ def run(args: argparse.Namespace) -> int:
 
     check_temperature(args.temperature)
     from segue.evaluation import Continuer, evaluate, lstm_system, model_system, render_markdown
+    from segue.pipeline.catalog import model_path
     from segue.pipeline.lstm import load_lstm
     from segue.pipeline.model import load_model
     from segue.sampler import PlainSampler, VoiceLeadingSampler
 
-    model = load_model(args.model)
+    model = load_model(None if args.model is None else model_path(args.model))
     if args.plain:
         model.sampler = PlainSampler()
     test, train, source = _pieces(args.data)
     others: dict[str, Continuer] = {}
-    cvae = _baseline(args.cvae, "cvae")
+    cvae = _baseline(args.cvae, "cvae", model.config)
     if cvae is not None:
         other = load_model(cvae)
         if (
@@ -130,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
                 f"{cvae}: a model of another meter or voice count than {args.model or 'the GAN'}"
             )
         others["CVAE"] = model_system(other, args.bars)
-    lstm = _baseline(args.lstm, "lstm")
+    lstm = _baseline(args.lstm, "lstm", model.config)
     if lstm is not None:
         net, space = load_lstm(lstm)
         if (
@@ -188,16 +198,28 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _baseline(option: str | None, name: str) -> Path | None:
-    """The baseline folder an option names: given, shipped (if present) or none."""
-    from segue.pipeline.model import baseline_model_dir
+def _baseline(option: str | None, kind: str, config: ModelConfig) -> Path | None:
+    """The baseline folder an option names: given; else the shipped one of that kind (``cvae``,
+    ``cvae-3-4`` ...) made for the model's meter, voices and pitch range; else none."""
+    from segue.pipeline.model import baseline_model_dir, read_config
 
     if option == "none":
         return None
     if option is not None:
         return Path(option)
-    shipped = baseline_model_dir(name)
-    return shipped if (shipped / "config.json").is_file() else None
+    shipped = baseline_model_dir(kind).parent
+    for folder in sorted(shipped.glob(f"{kind}*")):
+        if (folder / "config.json").is_file():
+            theirs, _ = read_config(folder)
+            if (theirs.steps_per_bar, theirs.voices, theirs.lowest, theirs.vocab) == (
+                config.steps_per_bar,
+                config.voices,
+                config.lowest,
+                config.vocab,
+            ):
+                return folder
+    print(f"no shipped {kind} baseline for a {config.meter} model of {config.voices} voices: left out")
+    return None
 
 
 def _pieces(data: Path | None):  # type: ignore[no-untyped-def]
