@@ -24,29 +24,31 @@ RANGES = ((60, 81), (53, 74), (48, 69), (36, 62))
 
 @pytest.fixture(scope="module")
 def catalog(tmp_path_factory) -> Path:
-    """Tiny models: chorales in 4/4 and 3/4, folk in 6/8 and 3/4."""
+    """Tiny models: chorales (four voices) in 4/4 and 3/4, folk melodies (one voice) in 6/8 and 3/4."""
     folder = tmp_path_factory.mktemp("models")
     torch.manual_seed(0)
-    for name, style, meter in (
-        ("chorales", "chorales", "4/4"),
-        ("chorales-3-4", "chorales", "3/4"),
-        ("folk-6-8", "folk", "6/8"),
-        ("folk-3-4", "folk", "3/4"),
+    for name, style, meter, voices in (
+        ("chorales", "chorales", "4/4", 4),
+        ("chorales-3-4", "chorales", "3/4", 4),
+        ("folk-6-8", "folk", "6/8", 1),
+        ("folk-3-4", "folk", "3/4", 1),
     ):
-        config = dataclasses.replace(TINY_MODEL, meter=meter)
+        config = dataclasses.replace(
+            TINY_MODEL, meter=meter, voices=voices, voice_names=TINY_MODEL.voice_names[:voices]
+        )
         model = SegueModel.create(config, {"style": style, "description": f"{style} in {meter}"})
-        model.voice_ranges = RANGES
+        model.voice_ranges = RANGES[:voices]
         model.save(folder / name)
     return folder
 
 
-def waltz(bars: int = 3) -> bytes:
-    """A melody with chords in 3/4 (480 ticks per quarter)."""
-    track = TrackBuilder().meter(0, 3, 4)
+def waltz(bars: int = 3, chords: bool = True, meter: tuple[int, int] = (3, 4)) -> bytes:
+    """A melody (with chords) in 3/4 or another meter of three quarters' length (480 ticks per quarter)."""
+    track = TrackBuilder().meter(0, *meter)
     for bar in range(bars):
         for beat in range(3):
             track.note(bar * 1440 + beat * 480, 480, 67 + (bar + beat) % 4)
-        for pitch in (48, 55, 64):
+        for pitch in (48, 55, 64) if chords else ():
             track.note(bar * 1440, 1440, pitch, channel=1)
     return smf([track])
 
@@ -60,12 +62,17 @@ def test_the_catalog_lists_every_model_by_style_then_meter(catalog):
         ("folk-6-8", "folk", "6/8"),
     ]
     assert entries[1].description == "chorales in 4/4" and entries[1].voices == 4
+    assert entries[3].voices == 1
 
 
-def test_the_rule_takes_the_meter_then_the_style(catalog):
-    assert choose_model("3/4", folder=catalog).entry.name == "chorales-3-4"  # the default style first
-    assert choose_model("3/4", "folk", folder=catalog).entry.name == "folk-3-4"
-    assert choose_model("6/8", folder=catalog).entry.name == "folk-6-8"  # the only style with 6/8
+def test_the_rule_takes_the_meter_then_the_style_then_the_texture(catalog):
+    assert choose_model("3/4", folder=catalog).entry.name == "chorales-3-4"  # several parts
+    assert choose_model("3/4", folder=catalog, melody=True).entry.name == "folk-3-4"  # one line
+    assert choose_model("3/4", "folk", folder=catalog).entry.name == "folk-3-4"  # the style wins
+    assert choose_model("3/4", "chorales", folder=catalog, melody=True).entry.name == "chorales-3-4"
+    six = choose_model("6/8", folder=catalog)  # the only model in 6/8, though it writes one line
+    assert six.entry.name == "folk-6-8"
+    assert six.reason == "several parts in 6/8; no 6/8 model for several parts; style folk"
     with pytest.raises(
         MidiError, match=r"song.mid: is in 6/8, which no chorales model knows \(try --style folk\)"
     ):
@@ -79,14 +86,23 @@ def test_the_rule_takes_the_meter_then_the_style(catalog):
 def test_a_file_in_3_4_is_continued_by_the_3_4_model_in_its_meter(catalog):
     shelf = Shelf(folder=catalog)
     (result,) = segue.continue_midi(waltz(), bars=2, model=shelf, seed=0)
-    assert result.chosen.startswith("chorales-3-4 (the file is in 3/4")
+    assert result.chosen == "chorales-3-4 (several parts in 3/4; style chorales)"
     piece = read_midi(result.midi).pieces[0]
     assert str(piece.meter) == "3/4" and piece.bar_steps == 12
     assert piece.complete_bars == 5  # 3 bars of prime and 2 generated, each a whole 3/4 bar
     (again,) = segue.continue_midi(waltz(), bars=2, model=shelf, seed=0)
     assert again.midi == result.midi
     (folk,) = segue.continue_midi(waltz(), bars=2, model=Shelf("folk", folder=catalog), seed=0)
-    assert folk.chosen.startswith("folk-3-4")
+    assert folk.chosen.startswith("folk-3-4 (style folk asked for")
+
+
+def test_a_melody_is_continued_as_a_melody_by_a_melody_model(catalog):
+    (result,) = segue.continue_midi(waltz(4, chords=False), bars=2, model=Shelf(folder=catalog), seed=0)
+    assert result.chosen == "folk-3-4 (a melody in 3/4; style folk)"
+    piece = read_midi(result.midi).pieces[0]
+    assert len(piece.parts) == 1 and piece.complete_bars == 6
+    generated = piece.notes[piece.notes["onset"] >= 4 * 12]
+    assert len(generated) > 0 and set(generated["track"]) == {0}
 
 
 def test_a_model_and_a_style_together_are_refused(catalog):
@@ -144,7 +160,7 @@ def test_a_bundled_3_4_chorale_is_continued_by_the_shipped_3_4_model(tmp_path, c
     prime.write_bytes(midi_bytes(chorales[chorales.index_of("bwv19.7")]))
     out = tmp_path / "out.mid"
     assert main(["generate", str(prime), "--out", str(out), "--prime-bars", "4", "--bars", "4"]) == 0
-    assert "model: chorales-3-4 (the file is in 3/4; style chorales)" in capsys.readouterr().out
+    assert "model: chorales-3-4 (several parts in 3/4; style chorales)" in capsys.readouterr().out
     piece = read_midi(out.read_bytes()).pieces[0]
     assert str(piece.meter) == "3/4" and piece.complete_bars == 8 and len(piece.parts) == 4
     generated = piece.notes[piece.notes["onset"] >= (piece.first_bar + 4) * 12]

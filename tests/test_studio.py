@@ -314,7 +314,7 @@ def test_the_shipped_models_each_take_the_files_of_their_meter(tmp_path):
     answer = post(client, smf([track]), bars=2, format="json")
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    assert body["model"].startswith("three (the file is in 3/4") and body["steps_per_bar"] == 12
+    assert body["model"] == "three (several parts in 3/4; style chorales)" and body["steps_per_bar"] == 12
     seven = post(client, smf([TrackBuilder().meter(0, 7, 8).note(0, 4 * 1680, 60)]), bars=2)
     assert seven.status_code == 422
     assert seven.json()["error"] == "song.mid: is in 7/8; the shipped models know 3/4 (three), 4/4 (four)"

@@ -23,8 +23,9 @@ def run(args: argparse.Namespace) -> int:
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])
     rule = (
-        "`segue generate` picks the model of the file's meter in the style asked for (--style), "
-        f"else in the style {DEFAULT_STYLE}, else in the first style that has the meter; "
+        "`segue generate` picks the model of the file's meter in the style asked for (--style); "
+        "else one whose texture fits the file (one voice for a single melodic line, several voices "
+        f"for anything else), of the style {DEFAULT_STYLE} first; else any model of the meter. "
         "--model NAME or --model FOLDER overrides it. A meter no model knows is an error."
     )
     print("\n" + textwrap.fill(rule, width=100))

@@ -2,8 +2,9 @@
 
 Every folder under ``assets/models/`` is a model folder whose config.json also names its
 ``style`` (the music it learned) and a one-line ``description``. A file is continued by the
-shipped model of its meter in the style asked for (default: the chorales); a meter no shipped
-model knows is an error that lists the meters there are.
+shipped model of its meter in the style asked for, else of its texture (a melody model for a
+single melodic line, a model of several voices otherwise; the chorales first); a meter no
+shipped model knows is an error that lists the meters there are.
 """
 
 from __future__ import annotations
@@ -72,10 +73,15 @@ class Choice:
 
 
 def choose_model(
-    meter: str, style: str | None = None, label: str = "<file>", folder: Path | None = None
+    meter: str,
+    style: str | None = None,
+    label: str = "<file>",
+    folder: Path | None = None,
+    melody: bool = False,
 ) -> Choice:
-    """The shipped model for a file in ``meter``: the one of the style asked for, else of the
-    default style, else the first style that has the meter. A style or meter no shipped model
+    """The shipped model for a file in ``meter``: the one of the style asked for; else one whose
+    texture fits (one voice for a single melodic line, ``melody``; several voices for anything
+    else), of the default style first; else any of the meter. A style or meter no shipped model
     has is an error that says which there are."""
     entries = shipped_models(folder)
     styles = sorted({e.style for e in entries})
@@ -91,8 +97,12 @@ def choose_model(
             others = ", ".join(sorted({e.style for e in fits}))
             raise MidiError(label, f"is in {meter}, which no {style} model knows (try --style {others})")
         return Choice(asked[0], f"style {style} asked for, the file is in {meter}")
-    preferred = [e for e in fits if e.style == DEFAULT_STYLE] or fits
-    return Choice(preferred[0], f"the file is in {meter}; style {preferred[0].style}")
+    texture = "a melody" if melody else "several parts"
+    textured = [e for e in fits if (e.voices == 1) == melody]
+    pool = textured or fits
+    chosen = next((e for e in pool if e.style == DEFAULT_STYLE), pool[0])
+    why = f"{texture} in {meter}" + ("" if textured else f"; no {meter} model for {texture}")
+    return Choice(chosen, f"{why}; style {chosen.style}")
 
 
 def find_shipped(name: str) -> Entry | None:
@@ -117,9 +127,9 @@ class Shelf:
         self._loaded: dict[str, SegueModel] = {}
         self._lock = threading.Lock()
 
-    def model_for(self, meter: str, label: str = "<file>") -> tuple[SegueModel, Choice]:
-        """The loaded model for a file in ``meter``, and the choice."""
-        choice = choose_model(meter, self.style, label, self.folder)
+    def model_for(self, meter: str, label: str = "<file>", melody: bool = False) -> tuple[SegueModel, Choice]:
+        """The loaded model for a file in ``meter`` (a single melodic line: ``melody``), and the choice."""
+        choice = choose_model(meter, self.style, label, self.folder, melody)
         with self._lock:
             model = self._loaded.get(choice.entry.name)
             if model is None:

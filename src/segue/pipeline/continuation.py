@@ -36,6 +36,7 @@ from segue.music.piece import Part, Piece, sort_notes
 from segue.music.splice import Addition, splice
 from segue.music.timing import tempo_segments
 from segue.music.tokens import REST, from_tokens, seam_tail
+from segue.music.voices import is_monophonic
 from segue.pipeline.arguments import check_arguments
 from segue.pipeline.catalog import SHIPPED_STEPS_PER_BEAT, Shelf
 from segue.pipeline.model import SegueModel
@@ -117,7 +118,9 @@ def continue_midi(
     read = read_midi(original, name=label, steps_per_beat=steps_per_beat)
     chosen = ""
     if not isinstance(model, SegueModel):
-        model, choice = (model or Shelf(style)).model_for(str(read.pieces[0].meter), label)
+        first = read.pieces[0]
+        melody = is_monophonic(first.notes, first.end)
+        model, choice = (model or Shelf(style)).model_for(str(first.meter), label, melody)
         chosen = f"{choice.entry.name} ({choice.reason})"
         if model.config.steps_per_beat != steps_per_beat:
             read = read_midi(original, name=label, steps_per_beat=model.config.steps_per_beat)
