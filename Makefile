@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format venv chorales clean browser
+.PHONY: demo test lint format venv chorales folk clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ browser:
 chorales: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[build]'
 	$(BIN)/python scripts/build_chorales.py
+
+# Rebuild the bundled folk melodies (Essen, O'Neill, Aird) from music21's corpus (the `build` extra).
+folk: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[build]'
+	$(BIN)/python scripts/build_folk.py
 
 clean:
 	rm -rf $(VENV) demo build dist .pytest_cache .ruff_cache .mypy_cache
