@@ -3,8 +3,11 @@ on the chorales' test or validation split: how experiments are compared before o
 (choose on ``--split valid``; report the test split with ``segue evaluate``).
 
     .venv/bin/python scripts/compare_models.py NAME=FOLDER[:plain] ... [--split valid] [--critic-seeds 3]
+        [--data DATASET] [--windows 20]
 
-FOLDER is a model folder (``shipped`` for the bundled model); ``:plain`` draws without the sampler.
+FOLDER is a model folder or a shipped model's name (``shipped``: the chorales in 4/4); ``:plain``
+draws without the sampler. ``--data`` takes another dataset's split (its recorded splits, e.g. the
+bundled folk melodies); the windows are cut in the first system's meter and voices.
 Every bar offset of the split's pieces, 4 bars of prime and 4 continued, draws with seed 0 (the
 feature classifier: draw and fold seeds 0-4).
 """
@@ -16,11 +19,14 @@ import argparse
 import numpy as np
 
 from segue.data.chorales import load_chorales, split_indices
+from segue.data.dataset import Dataset
+from segue.data.splits import piece_split
 from segue.evaluation.critic import roll_features
 from segue.evaluation.report import critic_accuracies
 from segue.evaluation.scores import score_harmony
 from segue.evaluation.twosample import classifier_accuracy, named_pair_features, pair_features
 from segue.evaluation.windows import test_windows
+from segue.pipeline.catalog import model_path
 from segue.pipeline.continuation import continue_primes
 from segue.pipeline.model import load_model
 from segue.sampler import PlainSampler
@@ -31,12 +37,19 @@ def main() -> None:
     parser.add_argument("systems", nargs="+", metavar="NAME=FOLDER[:plain]")
     parser.add_argument("--split", choices=("test", "valid"), default="test")
     parser.add_argument("--critic-seeds", type=int, default=3)
+    parser.add_argument("--data", default=None, help="a dataset (default: the bundled chorales)")
+    parser.add_argument("--windows", type=int, default=20, help="most windows per piece")
     args = parser.parse_args()
-    chorales = load_chorales()
-    pieces = [chorales[i] for i in split_indices(chorales, args.split)]
-    shipped = load_model(None)
-    windows = test_windows(pieces, shipped, 4, 4, 20, 1)
-    config = shipped.config
+    if args.data is None:
+        chorales = load_chorales()
+        pieces = [chorales[i] for i in split_indices(chorales, args.split)]
+    else:
+        dataset = Dataset(args.data)
+        pieces = [dataset[i] for i, meta in enumerate(dataset.metas) if piece_split(meta) == args.split]
+    first = args.systems[0].partition("=")[2].partition(":")[0]
+    reference = load_model(None if first == "shipped" else model_path(first))
+    windows = test_windows(pieces, reference, 4, 4, args.windows, 1)
+    config = reference.config
     pitches, lowest, bar = config.vocab - 2, config.lowest, config.steps_per_bar
     real_rolls = roll_features(windows.primes, windows.reals, pitches)
     bach = score_harmony(windows.reals, lowest, bar)
@@ -47,7 +60,7 @@ def main() -> None:
     for spec in args.systems:
         name, _, rest = spec.partition("=")
         folder, _, option = rest.partition(":")
-        model = load_model(None if folder == "shipped" else folder)
+        model = load_model(None if folder == "shipped" else model_path(folder))
         if option == "plain":
             model.sampler = PlainSampler()
         draws = [continue_primes(windows.primes, 4, model, seed) for seed in range(5)]

@@ -211,14 +211,16 @@ def _baseline(option: str | None, kind: str, config: ModelConfig) -> Path | None
     for folder in sorted(shipped.glob(f"{kind}*")):
         if (folder / "config.json").is_file():
             theirs, _ = read_config(folder)
-            if (theirs.steps_per_bar, theirs.voices, theirs.lowest, theirs.vocab) == (
-                config.steps_per_bar,
+            if (theirs.meter, theirs.steps_per_beat, theirs.voices, theirs.lowest, theirs.vocab) == (
+                config.meter,
+                config.steps_per_beat,
                 config.voices,
                 config.lowest,
                 config.vocab,
             ):
                 return folder
-    print(f"no shipped {kind} baseline for a {config.meter} model of {config.voices} voices: left out")
+    voices = f"{config.voices} voice" + ("s" if config.voices != 1 else "")
+    print(f"no shipped {kind} baseline for a {config.meter} model of {voices}: left out")
     return None
 
 

@@ -173,6 +173,12 @@ class HarmonyScores:
         }
 
 
+def _mean_of_defined(values: list[float]) -> float:
+    """The mean of the values that are not NaN; NaN (without a warning) when none is."""
+    defined = [v for v in values if not np.isnan(v)]
+    return float(np.mean(defined)) if defined else float("nan")
+
+
 def score_harmony(continuations: np.ndarray, lowest: int, bar_steps: int) -> HarmonyScores:
     """The harmony and line measures of (W, V, S) continuations, over all windows."""
     voices, steps = continuations.shape[1:]
@@ -189,8 +195,8 @@ def score_harmony(continuations: np.ndarray, lowest: int, bar_steps: int) -> Har
         every_note.append(notes)
     lengths = harmony.mean_durations(np.concatenate(every_note), voices)  # over all windows' notes
     return HarmonyScores(
-        float(np.nanmean(consonance)),
-        float(np.nanmean(outside)),
+        _mean_of_defined(consonance),  # NaN for one voice: no pairs sound together
+        _mean_of_defined(outside),
         adjacent,
         above,
         np.mean(sounding, 0),
