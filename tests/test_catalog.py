@@ -165,3 +165,27 @@ def test_a_bundled_3_4_chorale_is_continued_by_the_shipped_3_4_model(tmp_path, c
     assert str(piece.meter) == "3/4" and piece.complete_bars == 8 and len(piece.parts) == 4
     generated = piece.notes[piece.notes["onset"] >= (piece.first_bar + 4) * 12]
     assert len(generated) >= 16 and set(np.unique(generated["track"])) == {0, 1, 2, 3}
+
+
+def test_a_jig_from_the_folk_test_split_is_continued_as_a_melody_by_the_folk_model(tmp_path, capsys):
+    from segue.data.dataset import Dataset
+    from segue.data.splits import piece_split
+    from segue.music.midi import midi_bytes
+
+    folk = Dataset(Path(shipped_models()[0].path).parents[1] / "folk" / "dataset")
+    index = next(
+        i
+        for i, meta in enumerate(folk.metas)
+        if meta["meter"] == "6/8" and piece_split(meta) == "test" and meta["bars"] >= 8
+    )
+    prime = tmp_path / "jig.mid"
+    prime.write_bytes(midi_bytes(folk[index]))
+    out = tmp_path / "out.mid"
+    assert main(["generate", str(prime), "--out", str(out), "--prime-bars", "4", "--bars", "4"]) == 0
+    assert "model: folk-6-8 (a melody in 6/8; style folk)" in capsys.readouterr().out
+    piece = read_midi(out.read_bytes()).pieces[0]
+    assert str(piece.meter) == "6/8" and len(piece.parts) == 1 and piece.complete_bars == 8
+    generated = piece.notes[piece.notes["onset"] >= (piece.first_bar + 4) * piece.bar_steps]
+    assert len(generated) >= 8
+    ends = generated["onset"] + generated["duration"]
+    assert np.all(ends[:-1] <= generated["onset"][1:])  # one line: each note ends before the next
