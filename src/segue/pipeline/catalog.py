@@ -89,8 +89,8 @@ def choose_model(
         raise SegueError(f"--style {style}: no such style; the shipped styles are {', '.join(styles)}")
     fits = [e for e in entries if e.meter == meter]
     if not fits:
-        known = ", ".join(f"{e.meter} ({e.name})" for e in entries)
-        raise MidiError(label, f"is in {meter}; the shipped models know {known}")
+        known = ", ".join(sorted({e.meter for e in entries}, key=_meter_order))
+        raise MidiError(label, f"is in {meter}; the shipped models know {known} (segue models lists them)")
     if style is not None:
         asked = [e for e in fits if e.style == style]
         if not asked:
