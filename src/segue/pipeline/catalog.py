@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 from segue.errors import MidiError, SegueError
+from segue.models.config import ModelConfig
 from segue.pipeline.model import SegueModel, load_model, read_config
 from segue.sampler import PlainSampler
 
@@ -36,9 +37,18 @@ class Entry:
     name: str
     path: Path
     style: str
-    meter: str
-    voices: int
     description: str
+    config: ModelConfig
+
+    @property
+    def meter(self) -> str:
+        """The meter the model knows."""
+        return self.config.meter
+
+    @property
+    def voices(self) -> int:
+        """The voices it writes."""
+        return self.config.voices
 
 
 def shipped_models(folder: Path | None = None) -> list[Entry]:
@@ -51,9 +61,8 @@ def shipped_models(folder: Path | None = None) -> list[Entry]:
                 name=path.name,
                 path=path,
                 style=str(info.get("style", path.name)),
-                meter=config.meter,
-                voices=config.voices,
                 description=str(info.get("description", "")),
+                config=config,
             )
         )
     return sorted(entries, key=lambda e: (e.style, _meter_order(e.meter), e.name))
@@ -83,7 +92,11 @@ def choose_model(
     texture fits (one voice for a single melodic line, ``melody``; several voices for anything
     else), of the default style first; else any of the meter. A style or meter no shipped model
     has is an error that says which there are."""
-    entries = shipped_models(folder)
+    return _choose(shipped_models(folder), meter, style, label, melody)
+
+
+def _choose(entries: list[Entry], meter: str, style: str | None, label: str, melody: bool) -> Choice:
+    """:func:`choose_model` among ``entries``."""
     styles = sorted({e.style for e in entries})
     if style is not None and style not in styles:
         raise SegueError(f"--style {style}: no such style; the shipped styles are {', '.join(styles)}")
@@ -124,12 +137,13 @@ class Shelf:
         """``plain``: the models draw every cell on their own, without their samplers; ``folder``:
         a folder of model folders instead of the shipped ones."""
         self.style, self.plain, self.folder = style, plain, folder
+        self.entries = shipped_models(folder)  # read once: the shelf's catalog
         self._loaded: dict[str, SegueModel] = {}
         self._lock = threading.Lock()
 
     def model_for(self, meter: str, label: str = "<file>", melody: bool = False) -> tuple[SegueModel, Choice]:
         """The loaded model for a file in ``meter`` (a single melodic line: ``melody``), and the choice."""
-        choice = choose_model(meter, self.style, label, self.folder, melody)
+        choice = _choose(self.entries, meter, self.style, label, melody)
         with self._lock:
             model = self._loaded.get(choice.entry.name)
             if model is None:

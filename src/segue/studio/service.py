@@ -76,13 +76,11 @@ class Studio:
 
     def models(self) -> list[dict[str, Any]]:
         """What each model the studio may use is: its name, style, meter, voices and bars."""
-        from segue.pipeline.catalog import Shelf, shipped_models
-        from segue.pipeline.model import read_config
+        from segue.pipeline.catalog import Shelf
 
         if not isinstance(self.model, Shelf):
             return [_describe("", self.model.info.get("style", ""), self.model.config)]
-        entries = shipped_models(self.model.folder)
-        return [_describe(e.name, e.style, read_config(e.path)[0]) for e in entries]
+        return [_describe(e.name, e.style, e.config) for e in self.model.entries]
 
     def examples(self) -> dict[str, Any]:
         """The bundled test chorales in a meter the studio's models know, by name (loaded once)."""
