@@ -4,6 +4,7 @@ models (three meters, two styles) and on the real shipped one."""
 from __future__ import annotations
 
 import dataclasses
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +13,9 @@ import torch
 
 import segue
 from segue.cli import main
-from segue.errors import MidiError, SegueError
+from segue.errors import SegueError
 from segue.music.midi import read_midi
-from segue.pipeline.catalog import Shelf, choose_model, model_path, shipped_models
+from segue.pipeline.catalog import MeterFit, Shelf, choose_model, meter_fit, model_path, shipped_models
 from segue.pipeline.model import SegueModel
 from tests.smf import TrackBuilder, smf
 from tests.tiny import TINY_MODEL
@@ -73,12 +74,30 @@ def test_the_rule_takes_the_meter_then_the_style_then_the_texture(catalog):
     six = choose_model("6/8", folder=catalog)  # the only model in 6/8, though it writes one line
     assert six.entry.name == "folk-6-8"
     assert six.reason == "several parts in 6/8; no 6/8 model for several parts; style folk"
-    with pytest.raises(
-        MidiError, match=r"song.mid: is in 6/8, which no chorales model knows \(try --style folk\)"
-    ):
-        choose_model("6/8", "chorales", "song.mid", folder=catalog)
-    with pytest.raises(MidiError, match=r"is in 5/4; the shipped models know 3/4, 4/4, 6/8 \(segue models"):
-        choose_model("5/4", folder=catalog)
+    asked = choose_model("6/8", "chorales", "song.mid", folder=catalog)  # bars of the same length
+    assert asked.entry.name == "chorales-3-4" and asked.scale == 1
+    assert asked.reason == "style chorales asked for, the file is in 6/8, continued in 3/4 bars (no model is in 6/8)"
+    five = choose_model("5/4", folder=catalog)  # the nearest bar: 4/4
+    assert five.entry.name == "chorales" and five.scale == 1
+    assert five.reason == "several parts in 5/4, continued in 4/4 bars (no model is in 5/4); style chorales"
+
+
+def test_a_meter_no_model_knows_gets_the_nearest_model_that_counts_the_same_way(catalog):
+    def pick(meter: str, melody: bool = False) -> tuple[str, str]:
+        choice = choose_model(meter, folder=catalog, melody=melody)
+        return choice.entry.name, str(choice.scale)
+
+    assert pick("3/8", melody=True) == ("folk-3-4", "2")  # the same beats on a grid twice as fine
+    assert pick("3/8") == ("chorales-3-4", "2")
+    assert pick("6/4", melody=True) == ("folk-6-8", "1/2")  # six beats, read at half the grid
+    assert pick("3/2") == ("chorales-3-4", "1/2")
+    assert pick("12/8", melody=True) == ("folk-6-8", "1")  # two 6/8 bars to a bar
+    assert pick("9/8", melody=True) == ("folk-6-8", "1")  # dotted beats: the nearest such bar
+    assert pick("2/2") == ("chorales", "1")  # a bar of the same length
+    assert pick("6/4") == ("chorales-3-4", "1")  # several parts: a model of several voices first
+    assert meter_fit("6/8", "6/8") == MeterFit(0, 0.0, Fraction(1))
+    assert meter_fit("12/8", "6/8").rank == 2 and meter_fit("9/8", "6/8").rank == 3
+    assert meter_fit("9/8", "4/4").rank == 4
     with pytest.raises(SegueError, match="no such style; the shipped styles are chorales, folk"):
         choose_model("4/4", "jazz", folder=catalog)
 
@@ -120,19 +139,20 @@ def test_segue_models_lists_the_shipped_models_and_the_rule(capsys):
     assert "picks the model of the file's meter" in out
 
 
-def test_generate_names_a_shipped_model_or_refuses_a_meter_none_knows(tmp_path, capsys):
-    known = ", ".join(
-        sorted(
-            {e.meter for e in shipped_models()}, key=lambda m: (int(m.split("/")[1]), int(m.split("/")[0]))
-        )
-    )
+def test_generate_continues_a_meter_no_shipped_model_knows_in_its_own_meter(tmp_path, capsys):
     prime = tmp_path / "five.mid"
+    track = TrackBuilder().meter(0, 5, 4)
+    for beat in range(20):  # four 5/4 bars of a scale, with a held bass
+        track.note(beat * 480, 480, 60 + beat % 8).note(beat * 480, 480, 48, channel=1)
+    prime.write_bytes(smf([track]))
+    out = tmp_path / "out.mid"
+    assert main(["generate", str(prime), "--out", str(out), "--bars", "2"]) == 0
+    assert "continued in 4/4 bars (no model is in 5/4)" in capsys.readouterr().out
+    piece = read_midi(out).pieces[0]
+    assert str(piece.meter) == "5/4" and piece.bar_steps == 20
+    assert 4 * 20 < piece.end <= 6 * 20  # 4 bars of prime and 2 5/4 bars generated, not 2 4/4 bars more
+    out.unlink()
     prime.write_bytes(smf([TrackBuilder().meter(0, 5, 4).note(0, 4 * 2400, 60)]))
-    assert main(["generate", str(prime), "--out", str(tmp_path / "out.mid")]) == 1
-    err = capsys.readouterr().err.strip()
-    assert (
-        err == f"segue: error: {prime}: is in 5/4; the shipped models know {known} (segue models lists them)"
-    )
     assert main(["generate", str(prime), "--out", str(tmp_path / "o.mid"), "--style", "jazz"]) == 1
     assert "no such style" in capsys.readouterr().err
     assert (

@@ -3,14 +3,18 @@
 Every folder under ``assets/models/`` is a model folder whose config.json also names its
 ``style`` (the music it learned) and a one-line ``description``. A file is continued by the
 shipped model of its meter in the style asked for, else of its texture (a melody model for a
-single melodic line, a model of several voices otherwise; the chorales first); a meter no
-shipped model knows is an error that lists the meters there are.
+single melodic line, a model of several voices otherwise; the chorales first). A meter no
+shipped model knows is continued by the model of the nearest meter (:func:`meter_fit`): the
+same beats at another note value (3/8 as 3/4), else the model's bars one after the other until
+the file's bars are filled (12/8 by 6/8 bars, 5/4 by 4/4 bars).
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
+from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 
@@ -79,6 +83,8 @@ class Choice:
 
     entry: Entry
     reason: str
+    scale: Fraction = Fraction(1)
+    """The file is read on a grid this many times the model's (see :class:`MeterFit`)."""
 
 
 def choose_model(
@@ -95,27 +101,75 @@ def choose_model(
     return _choose(shipped_models(folder), meter, style, label, melody)
 
 
+def _parts(meter: str) -> tuple[int, int]:
+    numerator, denominator = (int(x) for x in meter.split("/"))
+    return numerator, denominator
+
+
+def compound(meter: str) -> bool:
+    """Whether a meter counts in dotted beats (3/8, 6/8, 9/8, 12/8, 6/16 ...)."""
+    numerator, denominator = _parts(meter)
+    return denominator >= 8 and numerator % 3 == 0
+
+
+@dataclass(frozen=True, order=True)
+class MeterFit:
+    """How a model's meter serves a file's (lower ``rank`` first): 0 the same meter; 1 the same
+    beats at another note value (3/8 read as 3/4, 6/4 as 6/8: the file is read on a grid twice or
+    half as fine, ``scale``); 2 a bar that is a whole number of the file's bars or the other way
+    round, counted the same way (12/8 and 3/8 by 6/8 bars, 6/4 by 3/4 bars, 2/2 by 4/4); 3 the
+    nearest bar that counts the same way (9/8 by 6/8 bars, 5/4 by 4/4), 4 any other. Ranks 2 to 4
+    write the model's bars one after the other until the file's bars are filled."""
+
+    rank: int
+    distance: float  # |log| of the ratio of the bars' lengths
+    scale: Fraction  # the file is read at the model's steps per beat times this
+
+
+def meter_fit(meter: str, model_meter: str) -> MeterFit:
+    """How a model in ``model_meter`` serves a file in ``meter`` (see :class:`MeterFit`)."""
+    numerator, denominator = _parts(meter)
+    if meter == model_meter:
+        return MeterFit(0, 0.0, Fraction(1))
+    for scale in (Fraction(2), Fraction(1, 2)):
+        scaled = Fraction(denominator) / scale
+        if scaled.denominator == 1 and f"{numerator}/{scaled.numerator}" == model_meter:
+            return MeterFit(1, 0.0, scale)
+    ratio = Fraction(*_parts(model_meter)) / Fraction(numerator, denominator)
+    alike = compound(meter) == compound(model_meter)
+    whole = ratio.denominator == 1 or ratio.numerator == 1
+    rank = 2 if alike and whole else 3 if alike else 4
+    return MeterFit(rank, abs(math.log(ratio)), Fraction(1))
+
+
 def _choose(entries: list[Entry], meter: str, style: str | None, label: str, melody: bool) -> Choice:
     """:func:`choose_model` among ``entries``."""
     styles = sorted({e.style for e in entries})
+    if not entries:
+        raise MidiError(label, "there are no models to continue it with")
     if style is not None and style not in styles:
         raise SegueError(f"--style {style}: no such style; the shipped styles are {', '.join(styles)}")
-    fits = [e for e in entries if e.meter == meter]
-    if not fits:
-        known = ", ".join(sorted({e.meter for e in entries}, key=_meter_order))
-        raise MidiError(label, f"is in {meter}; the shipped models know {known} (segue models lists them)")
     if style is not None:
-        asked = [e for e in fits if e.style == style]
-        if not asked:
-            others = ", ".join(sorted({e.style for e in fits}))
-            raise MidiError(label, f"is in {meter}, which no {style} model knows (try --style {others})")
-        return Choice(asked[0], f"style {style} asked for, the file is in {meter}")
+        entries = [e for e in entries if e.style == style]
     texture = "a melody" if melody else "several parts"
-    textured = [e for e in fits if (e.voices == 1) == melody]
-    pool = textured or fits
-    chosen = next((e for e in pool if e.style == DEFAULT_STYLE), pool[0])
-    why = f"{texture} in {meter}" + ("" if textured else f"; no {meter} model for {texture}")
-    return Choice(chosen, f"{why}; style {chosen.style}")
+
+    def order(e: Entry) -> tuple[object, ...]:
+        fit = meter_fit(meter, e.meter)
+        return (fit.rank > 0, (e.voices == 1) != melody, fit, e.style != DEFAULT_STYLE, _meter_order(e.meter))
+
+    chosen = min(entries, key=order)
+    fit = meter_fit(meter, chosen.meter)
+    if fit.rank == 0:
+        where = meter
+    elif fit.rank == 1:
+        where = f"{meter}, read as {chosen.meter} (no model is in {meter})"
+    else:
+        where = f"{meter}, continued in {chosen.meter} bars (no model is in {meter})"
+    if style is not None:
+        return Choice(chosen, f"style {style} asked for, the file is in {where}", fit.scale)
+    fits = (chosen.voices == 1) == melody
+    why = f"{texture} in {where}" + ("" if fits else f"; no {chosen.meter} model for {texture}")
+    return Choice(chosen, f"{why}; style {chosen.style}", fit.scale)
 
 
 def find_shipped(name: str) -> Entry | None:
@@ -161,6 +215,9 @@ __all__ = [
     "Shelf",
     "choose_model",
     "find_shipped",
+    "compound",
     "model_path",
+    "MeterFit",
+    "meter_fit",
     "shipped_models",
 ]

@@ -3,7 +3,10 @@
 The pipeline of ``segue generate`` and of :func:`continue_midi`:
 
 1. Read the file once (:func:`segue.music.midi.parse_midi`); its first meter segment is the prime's
-   source, and its meter must be the model's (a 7/8 file and a 4/4 model: an error).
+   source. A model given by the caller must know its meter (a 7/8 file and a 4/4 model: an
+   error); a shipped model chosen for the file may be of the nearest meter
+   (:func:`segue.pipeline.catalog.nearest_meter`): it then writes its own bars one after the
+   other, as many as fill the file's bars, and the file keeps its meter.
 2. The prime is its first K complete bars (default: all of them); a pickup bar is kept
    and not counted. A prime shorter than the model's context is padded with silence in
    front.
@@ -116,23 +119,26 @@ def continue_midi(
     original = parse_midi(source, label)
     steps_per_beat = model.config.steps_per_beat if isinstance(model, SegueModel) else SHIPPED_STEPS_PER_BEAT
     read = read_midi(original, name=label, steps_per_beat=steps_per_beat)
-    chosen = ""
+    chosen, explicit = "", isinstance(model, SegueModel)
     if not isinstance(model, SegueModel):
         first = read.pieces[0]
         melody = is_monophonic(first.notes, first.end)
         model, choice = (model or Shelf(style)).model_for(str(first.meter), label, melody)
         chosen = f"{choice.entry.name} ({choice.reason})"
-        if model.config.steps_per_beat != steps_per_beat:
-            read = read_midi(original, name=label, steps_per_beat=model.config.steps_per_beat)
-    piece, place = _prime_piece(read.pieces, model, label), read.places[0]
+        grid = model.config.steps_per_beat * choice.scale  # 3/8 read as 3/4: a grid twice as fine
+        if grid != steps_per_beat:
+            read = read_midi(original, name=label, steps_per_beat=int(grid))
+    piece, place = _prime_piece(read.pieces, model, label, explicit), read.places[0]
     k = piece.complete_bars if prime_bars is None else prime_bars
     if k > piece.complete_bars:
         raise MidiError(label, f"has {piece.complete_bars} complete bars, fewer than the {k} asked for")
     cut_step = (piece.first_bar + k) * piece.bar_steps
     voices, sources, shift, rule = prime_voices(piece, place, cut_step, model)
+    steps = bars * piece.bar_steps  # the model's own bars, as many as fill the file's
+    model_bars = -(-steps // model.config.steps_per_bar)
     generated = continue_voices(
-        voices, bars, model, seed=seed, samples=samples, truncation=truncation, temperature=temperature
-    )
+        voices, model_bars, model, seed=seed, samples=samples, truncation=truncation, temperature=temperature
+    )[:, :, :steps]
     cut_tick = place.tick_of(cut_step, piece.steps_per_beat)
     velocities = _velocities(piece, cut_step)
     tail = voices[:, voices.shape[1] - seam_tail(voices) :]  # the prime's end: what sounds at the seam
@@ -148,11 +154,11 @@ def continue_midi(
     return out
 
 
-def _prime_piece(pieces: list[Piece], model: SegueModel, label: str) -> Piece:
+def _prime_piece(pieces: list[Piece], model: SegueModel, label: str, explicit: bool) -> Piece:
     piece = pieces[0]
-    if str(piece.meter) != model.config.meter:
+    if explicit and str(piece.meter) != model.config.meter:
         raise MidiError(label, f"is in {piece.meter}; the model knows only {model.config.meter}")
-    if piece.steps_per_beat != model.config.steps_per_beat:
+    if explicit and piece.steps_per_beat != model.config.steps_per_beat:
         raise SegueError("the file was read at another grid resolution than the model's")
     return piece
 
