@@ -41,6 +41,7 @@ from segue.music.timing import tempo_segments
 from segue.music.tokens import REST, from_tokens, seam_tail
 from segue.music.voices import is_monophonic
 from segue.pipeline.arguments import check_arguments
+from segue.pipeline.arrange import PartNotes, arrange
 from segue.pipeline.catalog import SHIPPED_STEPS_PER_BEAT, Shelf
 from segue.pipeline.model import SegueModel
 from segue.pipeline.sampling import continue_tokens
@@ -133,7 +134,8 @@ def continue_midi(
     if k > piece.complete_bars:
         raise MidiError(label, f"has {piece.complete_bars} complete bars, fewer than the {k} asked for")
     cut_step = (piece.first_bar + k) * piece.bar_steps
-    voices, sources, shift, rule = prime_voices(piece, place, cut_step, model)
+    prime = prime_voices(piece, place, cut_step, model)
+    voices, sources, shift, rule = prime.tokens, prime.sources, prime.shift, prime.rule
     steps = bars * piece.bar_steps  # the model's own bars, as many as fill the file's
     model_bars = -(-steps // model.config.steps_per_bar)
     generated = continue_voices(
@@ -143,12 +145,15 @@ def continue_midi(
     velocities = _velocities(piece, cut_step)
     tail = voices[:, voices.shape[1] - seam_tail(voices) :]  # the prime's end: what sounds at the seam
     drums = groove_additions(original.score, place, cut_step, piece.bar_steps, k, bars, piece.steps_per_beat)
+    file_tracks = list(place.source_tracks)
+    parts = tuple(file_tracks.index(s) if s >= 0 else -1 for s in sources)
     out = []
     for tokens in generated:
         notes = from_tokens(np.concatenate([tail, tokens], axis=1), model.config.lowest)
         notes = _after_seam(notes, tail.shape[1])
         notes["pitch"] = notes["pitch"].astype(np.int64) - shift
-        additions = _additions(notes, sources, piece, place, velocities, model)
+        arranged = arrange(piece, cut_step, prime.notes, parts, notes, steps)
+        additions = _additions(arranged, piece, place, velocities, model)
         midi = splice(original.score, cut_tick, piece.steps_per_beat, additions + drums)
         out.append(Continuation(midi, cut_tick, k, bars, shift, rule, chosen))
     return out
@@ -246,24 +251,23 @@ def _velocities(piece: Piece, cut_step: int) -> dict[int, int]:
 
 
 def _additions(
-    notes: np.ndarray,
-    sources: tuple[int, ...],
+    arranged: list[PartNotes],
     piece: Piece,
     place: FilePlace,
     velocities: dict[int, int],
     model: SegueModel,
 ) -> list[Addition]:
-    file_tracks = list(place.source_tracks)
+    """The arranged notes as additions to the file's tracks (a voice without a part: a new track);
+    a voice's notes take its part's median velocity, a pattern keeps its own."""
     out = []
-    for voice, source in enumerate(sources):
-        chunk = notes[notes["track"] == voice].copy()
-        if not len(chunk):
+    for item in arranged:
+        chunk = item.notes.copy()
+        if item.part < 0:
+            out.append(Addition(chunk, -1, Part(model.config.voice_names[item.voice], 52)))
             continue
-        if source >= 0:
-            chunk["velocity"] = velocities[file_tracks.index(source)]
-            out.append(Addition(chunk, source, piece.parts[file_tracks.index(source)]))
-        else:
-            out.append(Addition(chunk, -1, Part(model.config.voice_names[voice], 52)))
+        if item.voice >= 0:
+            chunk["velocity"] = velocities[item.part]
+        out.append(Addition(chunk, place.source_tracks[item.part], piece.parts[item.part]))
     return out
 
 

@@ -3,6 +3,8 @@ by the shift that puts each voice best into the range that voice had in the trai
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from segue.errors import SegueError
@@ -30,11 +32,19 @@ def best_shift(notes: np.ndarray, ranges: VoiceRanges) -> int:
     return min(costs)[2]
 
 
-def prime_voices(
-    piece: Piece, place: FilePlace, cut_step: int, model: SegueModel
-) -> tuple[np.ndarray, tuple[int, ...], int, str]:
-    """The prime as (V, cut_step) model tokens, each voice's source track in the file, the
-    shift, and the rule that split the voices."""
+@dataclass(frozen=True)
+class PrimeVoices:
+    """The prime on the model's voices."""
+
+    tokens: np.ndarray  # (V, cut_step) model tokens: transposed, and folded by octaves into range
+    notes: np.ndarray  # the same notes as the file sounds them (``track``: the voice)
+    sources: tuple[int, ...]  # each voice's source track in the file (-1: none)
+    shift: int  # the transposition into the model's ranges
+    rule: str  # the rule that split the voices
+
+
+def prime_voices(piece: Piece, place: FilePlace, cut_step: int, model: SegueModel) -> PrimeVoices:
+    """The prime's notes split into the model's voices, and as the model reads them."""
     config = model.config
     split = split_voices(piece.notes, config.voices, cut_step, voice_centres(model))
     if not len(split.notes):
@@ -48,4 +58,4 @@ def prime_voices(
     notes["pitch"] = pitch
     tokens = to_tokens(notes, config.voices, cut_step, config.lowest, config.highest)
     sources = tuple(place.source_tracks[s] if s >= 0 else -1 for s in split.sources)
-    return tokens, sources, shift, split.rule
+    return PrimeVoices(tokens, split.notes, sources, shift, split.rule)

@@ -1,0 +1,256 @@
+"""The file's own parts after the seam: which part plays which generated voice, and how a part
+that no voice carries keeps playing.
+
+The model writes V voices; a file may have any number of parts. Every pitched part that plays
+in the prime's last :data:`ACTIVE_BARS` bars goes on after the seam:
+
+- a part whose notes the voices carried (the voices taken from it hold at least
+  :data:`CARRIED` of its notes there and of its notes sounding at once) plays those voices, as
+  the model wrote them (an octave or more off the part's register: moved back by octaves): the
+  chorale's four parts, a melody, a bass line;
+- any other part (a piano's chords under a melody in another track, a second guitar, a part
+  with more notes than its voices held) keeps its *pattern*: its last bar in the prime that it
+  plays in, repeated bar after bar with its rhythm, register, chord sizes and velocities, each
+  pitch moved to the nearest pitch of the harmony the voices sound at the start of its beat (the
+  lowest part to the lowest voice's pitch class). A part that held the model's top voice keeps that
+  voice as its top line and its pattern below it.
+
+With a one-voice model the harmony a pattern follows is, beat by beat, the chord of the prime that
+fits the generated melody best (:func:`_chord_grid`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from segue.metrics import polyphony, sounding_grid
+from segue.music.piece import Piece, empty_notes, sort_notes
+
+ACTIVE_BARS = 2
+"""A part plays on when it plays in the prime's last this many bars."""
+CARRIED = 0.8
+"""Share of a part's notes (and of its notes sounding at once) its voices must hold for it to play them."""
+REGISTER = 10
+"""A voice written into a part this many semitones (on average) or more from where the part played
+in the prime's last bars moves by octaves back to the part's register."""
+CHORD_BARS = 4
+"""With a one-voice model, the chords a pattern may follow are those of the prime's last this many bars."""
+
+
+@dataclass(frozen=True)
+class PartNotes:
+    """Notes to write after the seam into one of the piece's parts (``part`` indexes
+    ``piece.parts``, -1 for a voice with no part: a new track), ``voice`` the voice they come from
+    (-1 for a pattern)."""
+
+    part: int
+    voice: int
+    notes: np.ndarray  # onsets in steps after the seam, pitches the file's
+
+
+def arrange(
+    piece: Piece,
+    cut_step: int,
+    prime_voices: np.ndarray,
+    sources: tuple[int, ...],
+    generated: np.ndarray,
+    steps: int,
+) -> list[PartNotes]:
+    """The notes of every part after the seam.
+
+    ``prime_voices`` holds the prime's notes as split into voices (``track`` the voice, up to
+    ``cut_step``, the file's pitches), ``sources`` each voice's part (-1: none), ``generated`` the generated notes
+    (``track`` the voice, onsets after the seam, the file's pitches) over ``steps`` steps.
+    """
+    n_voices = len(sources)
+    bar = piece.bar_steps
+    start = max(cut_step - ACTIVE_BARS * bar, piece.first_bar * bar)
+    recent = piece.notes[(piece.notes["onset"] >= start) & (piece.notes["onset"] < cut_step)]
+    recent_voices = prime_voices[(prime_voices["onset"] >= start) & (prime_voices["onset"] < cut_step)]
+    active = [int(p) for p in np.unique(recent["track"])]
+    lowest = min(active, key=lambda p: float(recent["pitch"][recent["track"] == p].mean()), default=-1)
+    if n_voices > 1:
+        grid = sounding_grid(generated, n_voices, steps)
+    else:  # one voice: the harmony is chosen among the prime's chords, beat by beat, by the melody
+        grid = _chord_grid(piece, cut_step, [p for p in active if p not in sources], generated, steps)
+    out = []
+    written = set()
+    for part in active:
+        voices = [v for v, s in enumerate(sources) if s == part]
+        own, carried = recent[recent["track"] == part], recent_voices[np.isin(recent_voices["track"], voices)]
+        if voices and _carries(carried, own):
+            out += [PartNotes(part, v, _in_register(generated, v, recent_voices)) for v in voices]
+            written.update(voices)
+            continue
+        top = 0 in voices and n_voices > 1
+        pattern = _pattern(piece, part, cut_step, below_top=top)
+        if top:
+            out.append(PartNotes(part, 0, _in_register(generated, 0, recent_voices)))
+            written.add(0)
+        if len(pattern):
+            bass = part == lowest and len(active) > 1 and polyphony(own) <= 1
+            notes = _render(pattern, bar, steps, grid, bass, piece.steps_per_beat)
+            out.append(PartNotes(part, -1, notes))
+    for voice, source in enumerate(sources):  # voices of parts that stopped before the seam
+        if voice not in written and (source < 0 or source not in active):
+            out.append(PartNotes(source, voice, generated[generated["track"] == voice]))
+    return [p for p in out if len(p.notes)]
+
+
+def _in_register(generated: np.ndarray, voice: int, recent: np.ndarray) -> np.ndarray:
+    """A voice's generated notes moved by the octaves that bring their mean pitch nearest to the
+    voice's in the prime's last bars, when the two lie :data:`REGISTER` semitones or more apart
+    (the model folded the voice into its range, or drifted from the part's register)."""
+    notes = generated[generated["track"] == voice].copy()
+    before = recent["pitch"][recent["track"] == voice]
+    if not len(notes) or not len(before):
+        return notes
+    gap = float(before.mean()) - float(notes["pitch"].mean())
+    if abs(gap) < REGISTER:
+        return notes
+    octaves = round(gap / 12)
+    pitch = notes["pitch"].astype(np.int64) + 12 * octaves
+    while pitch.max() > 127:
+        pitch -= 12
+    while pitch.min() < 0:
+        pitch += 12
+    notes["pitch"] = pitch
+    return notes
+
+
+def _carries(carried: np.ndarray, own: np.ndarray) -> bool:
+    """Whether the voices hold enough of a part's notes, and of its notes sounding at once."""
+    return len(carried) >= CARRIED * len(own) and polyphony(carried) >= CARRIED * polyphony(own)
+
+
+def _pattern(piece: Piece, part: int, cut_step: int, below_top: bool) -> np.ndarray:
+    """The part's last bar before the seam that it plays in (onsets within the bar, lengths cut
+    at the bar line); ``below_top``: without its top line (each note that is the highest
+    sounding in the part where it starts)."""
+    bar = piece.bar_steps
+    notes = piece.track_notes(part)
+    for start in range(cut_step - bar, piece.first_bar * bar - 1, -bar):
+        chunk = notes[(notes["onset"] >= start) & (notes["onset"] < start + bar)].copy()
+        if len(chunk):
+            break
+    else:
+        return empty_notes()
+    if below_top:
+        sounding = notes[(notes["onset"] < start + bar) & (notes["onset"] + notes["duration"] > start)]
+        keep = [
+            bool(
+                (
+                    (sounding["onset"] <= note["onset"])
+                    & (sounding["onset"] + sounding["duration"] > note["onset"])
+                    & (sounding["pitch"] > note["pitch"])
+                ).any()
+            )
+            for note in chunk
+        ]
+        chunk = chunk[np.asarray(keep, dtype=bool)]
+    chunk["onset"] -= start
+    chunk["duration"] = np.minimum(chunk["duration"], bar - chunk["onset"])
+    return chunk
+
+
+def _harmonies(grid: np.ndarray, steps_per_beat: int, bass: bool) -> list[tuple[int, ...]]:
+    """For each beat: the pitch classes the voices sound at its start (the lowest voice's only, for
+    the bass), else those of the latest step before it where any sounds; empty before any has."""
+    out: list[tuple[int, ...]] = []
+    current: tuple[int, ...] = ()
+    for at in range(grid.shape[1]):
+        sounding = grid[:, at][grid[:, at] >= 0]
+        if len(sounding):
+            current = (int(sounding[-1]) % 12,) if bass else tuple(sorted({int(p) % 12 for p in sounding}))
+        if at % steps_per_beat == 0:
+            out.append(current)
+    return out
+
+
+def _render(
+    pattern: np.ndarray, bar: int, steps: int, grid: np.ndarray, bass: bool, steps_per_beat: int
+) -> np.ndarray:
+    """The pattern repeated over ``steps`` steps, each pitch moved to the nearest pitch of the
+    voices' harmony at the start of its beat (kept where the voices sound none); notes of one
+    onset stay distinct."""
+    harmonies = _harmonies(grid, steps_per_beat, bass) if len(grid) else []
+    onsets = np.unique(pattern["onset"])
+    chords = []
+    for onset in onsets:
+        chord = pattern[pattern["onset"] == onset]
+        chords.append(chord[np.argsort(-chord["pitch"].astype(np.int64), kind="stable")])
+    snapped: dict[tuple[int, tuple[int, ...]], list[int]] = {}  # (onset, harmony): the chord's pitches
+    pieces = []
+    for offset in range(0, steps, bar):
+        for onset, chord in zip(onsets, chords):
+            step = offset + int(onset)
+            if step >= steps:
+                continue
+            classes = harmonies[step // steps_per_beat] if harmonies else ()
+            key = (int(onset), classes)
+            if key not in snapped:
+                snapped[key] = _snap(chord, classes)
+            block = chord.copy()
+            block["pitch"] = snapped[key]
+            block["onset"] = step
+            block["duration"] = np.minimum(block["duration"], steps - step)
+            pieces.append(block)
+    return sort_notes(np.concatenate(pieces)) if pieces else empty_notes()
+
+
+def _snap(chord: np.ndarray, classes: tuple[int, ...]) -> list[int]:
+    """Each of the chord's pitches (highest first) moved to the nearest pitch of ``classes`` not
+    taken by a higher one; unchanged without classes."""
+    if not classes:
+        return [int(p) for p in chord["pitch"]]
+    out: list[int] = []
+    for note in chord:
+        out.append(_nearest(int(note["pitch"]), set(classes), set(out)))
+    return out
+
+
+def _chord_grid(
+    piece: Piece, cut_step: int, accompaniment: list[int], melody: np.ndarray, steps: int
+) -> np.ndarray:
+    """For a one-voice model: a (rows, steps) grid of pitches whose classes are, at each beat, the
+    chord of the prime (the classes the ``accompaniment`` parts sound at one of its last
+    :data:`CHORD_BARS` bars' beats, its lowest class last) that holds the most of the generated
+    ``melody``'s sounding time in that beat; the previous beat's chord among equals, then the
+    chord the prime sounds most. No rows when the prime has no accompaniment."""
+    beat, bar = piece.steps_per_beat, piece.bar_steps
+    start = max(cut_step - CHORD_BARS * bar, piece.first_bar * bar)
+    notes = piece.notes[np.isin(piece.notes["track"], accompaniment)]
+    counts: dict[tuple[int, ...], int] = {}
+    for step in range(start, cut_step, beat):
+        here = notes[(notes["onset"] <= step) & (notes["onset"] + notes["duration"] > step)]
+        if len(here):
+            ordered = [int(p) % 12 for p in np.sort(here["pitch"])[::-1]]
+            low = ordered[-1]
+            chord = tuple(dict.fromkeys(c for c in ordered if c != low)) + (low,)  # the lowest last
+            counts[chord] = counts.get(chord, 0) + 1
+    if not counts:
+        return np.zeros((0, steps), dtype=np.int64)
+    chords = sorted(counts, key=lambda c: -counts[c])
+    rows = max(len(c) for c in chords)
+    grid = np.full((rows, steps), -1, dtype=np.int64)
+    line = sounding_grid(melody, 1, steps)[0]
+    chosen = chords[0]
+    for at in range(0, steps, beat):
+        span = line[at : at + beat]
+        span = span[span >= 0] % 12
+        if len(span):
+            chosen = max(chords, key=lambda c: (int(np.isin(span, c).sum()), c == chosen, counts[c]))
+        grid[rows - len(chosen) :, at : at + beat] = np.asarray(chosen)[:, None] + 60
+    return grid
+
+
+def _nearest(pitch: int, classes: set[int], used: set[int]) -> int:
+    """The pitch nearest ``pitch`` (the lower among equals) whose class is in ``classes`` and that
+    is not in ``used``; ``pitch`` itself when none lies within an octave."""
+    for distance in range(13):
+        for candidate in (pitch - distance, pitch + distance):
+            if 0 <= candidate <= 127 and candidate % 12 in classes and candidate not in used:
+                return candidate
+    return pitch

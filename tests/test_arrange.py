@@ -1,0 +1,98 @@
+"""The file's own parts after the seam: voices into the parts that carried them, patterns that
+follow the generated harmony for the others, drums going on (tests/band.py's eight parts)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import segue
+from segue.music.midi import read_midi
+from segue.music.piece import Meter, Part, Piece, make_notes
+from segue.pipeline.arrange import arrange
+from segue.pipeline.model import load_model
+from tests.band import PARTS, band
+
+
+def _piece() -> Piece:
+    """Two bars of 4/4: a melody (part 0, quarters), piano chords on beats 1 and 3 (part 1), a bass (part 2)."""
+    melody = make_notes(np.arange(8) * 4, 4, [72, 74, 76, 77, 79, 77, 76, 74], 90, 0)
+    chords = make_notes(np.repeat([0, 8, 16, 24], 3), 8, [64, 67, 60] * 4, 60, 1)
+    bass = make_notes([0, 16], 16, [48, 43], 100, 2)
+    parts = (Part("Flute", 73), Part("Piano", 0), Part("Bass", 33))
+    return Piece(np.concatenate([melody, chords, bass]), parts, Meter(4, 4))
+
+
+def test_a_part_the_voices_did_not_carry_keeps_its_pattern_on_the_generated_harmony():
+    piece = _piece()
+    cut = 32
+    # Two voices: the melody (from part 0) and the bass (from part 2); the piano carried none.
+    prime = np.concatenate([piece.track_notes(0), piece.track_notes(2)])
+    prime["track"] = [0] * 8 + [1] * 2
+    generated = make_notes([0, 0, 16, 16], 16, [74, 43, 72, 41], 80, [0, 1, 0, 1])  # G-D then F-C
+    arranged = arrange(piece, cut, prime, (0, 2), generated, 32)
+    by_part = {(a.part, a.voice): a.notes for a in arranged}
+    assert set(by_part) == {(0, 0), (2, 1), (1, -1)}  # voices to their parts, a pattern for the piano
+    assert np.array_equal(by_part[(0, 0)]["pitch"], [74, 72])  # the voice as the model wrote it
+    piano = by_part[(1, -1)]
+    assert piano["onset"].tolist() == [0] * 3 + [8] * 3 + [16] * 3 + [24] * 3  # its rhythm, bar after bar
+    assert (piano["duration"] == 8).all() and (piano["velocity"] == 60).all()
+    first, second = piano[:6], piano[6:]
+    assert {p % 12 for p in first["pitch"]} <= {2, 7} and {p % 12 for p in second["pitch"]} <= {0, 5}
+    for chord in (piano[:3], piano[3:6], piano[6:9], piano[9:]):
+        assert len(set(chord["pitch"].tolist())) == 3  # three distinct notes, as in the prime
+        assert 60 - 7 <= chord["pitch"].min() and chord["pitch"].max() <= 67 + 7  # in its register
+
+
+def test_a_bass_line_no_voice_carried_follows_the_lowest_voice():
+    piece = _piece()
+    prime = piece.track_notes(0)  # voice 0 from the melody; voice 1 from no part
+    generated = make_notes([0, 0], 32, [74, 43], 80, [0, 1])  # G (the lowest) and D
+    arranged = arrange(piece, 32, prime, (0, -1), generated, 32)
+    by_part = {(a.part, a.voice): a.notes for a in arranged}
+    assert set(by_part) == {(0, 0), (1, -1), (2, -1), (-1, 1)}  # voice 1 without a part: a new track
+    bass = by_part[(2, -1)]
+    assert bass["onset"].tolist() == [0, 16] and {p % 12 for p in bass["pitch"]} == {7}
+    assert {p % 12 for p in by_part[(1, -1)]["pitch"]} <= {2, 7}  # the piano on the whole harmony
+
+
+def test_a_part_with_the_tune_on_top_of_its_chords_keeps_the_top_voice_and_its_pattern_below():
+    piece = _piece()
+    notes = piece.notes.copy()
+    notes["track"] = 0  # melody, chords and bass in one piano part
+    piece = piece.with_notes(notes, parts=(Part("Piano", 0),))
+    prime = piece.notes[np.isin(piece.notes["pitch"], [72, 74, 76, 77, 79, 48, 43])].copy()
+    prime["track"] = (prime["pitch"] < 60).astype(int)  # voice 0 the tune, voice 1 the bass
+    generated = make_notes([0, 0], 32, [74, 43], 80, [0, 1])
+    arranged = arrange(piece, 32, prime, (0, 0), generated, 32)
+    assert [(a.part, a.voice) for a in arranged] == [(0, 0), (0, -1)]  # the voices held too few notes
+    assert arranged[0].notes["pitch"].tolist() == [74]
+    below = arranged[1].notes
+    assert (below["pitch"] < 72).all() and len(below) == 2 * 7  # two chords and the bass of the last bar, twice
+    assert {p % 12 for p in below["pitch"]} <= {2, 7}
+
+
+@pytest.fixture(scope="module")
+def shipped_band(tmp_path_factory):
+    path = tmp_path_factory.mktemp("band") / "band.mid"
+    path.write_bytes(band((4, 4), bars=8, seed=3))
+    return path
+
+
+def test_every_part_of_a_band_plays_on_in_its_instrument_register_and_density(shipped_band):
+    (result,) = segue.continue_midi(shipped_band, bars=4, prime_bars=4, model=load_model(), seed=0)
+    piece = read_midi(result.midi, keep_drums=True).pieces[0]
+    original = read_midi(shipped_band, keep_drums=True).pieces[0]
+    assert [p.name for p in piece.parts] == [name for name, _, _ in PARTS]
+    assert [p.program for p in piece.parts] == [p.program for p in original.parts]
+    bar = piece.bar_steps
+    for index, part in enumerate(piece.parts):
+        before = piece.notes[(piece.notes["track"] == index) & (piece.notes["onset"] >= 3 * bar)]
+        before = before[before["onset"] < 4 * bar]
+        after = piece.notes[(piece.notes["track"] == index) & (piece.notes["onset"] >= 4 * bar)]
+        assert len(after), f"{part.name} stopped at the seam"
+        if part.name in ("Piano", "Guitar", "Strings", "Brass", "Drums"):  # patterns: the same density
+            assert len(after) == 4 * len(before), part.name
+            assert sorted(set(after["onset"] % bar)) == sorted(set(before["onset"] % bar)), part.name
+        if part.name != "Drums":
+            assert abs(float(after["pitch"].mean()) - float(before["pitch"].mean())) < 9, part.name
