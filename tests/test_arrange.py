@@ -11,7 +11,9 @@ from segue.music.midi import read_midi
 from segue.music.piece import Meter, Part, Piece, make_notes
 from segue.pipeline.arrange import arrange
 from segue.pipeline.model import load_model
+from segue.pipeline.sampling import key_bias
 from tests.band import PARTS, band
+from tests.smf import TrackBuilder, smf
 
 
 def _piece() -> Piece:
@@ -96,3 +98,31 @@ def test_every_part_of_a_band_plays_on_in_its_instrument_register_and_density(sh
             assert sorted(set(after["onset"] % bar)) == sorted(set(before["onset"] % bar)), part.name
         if part.name != "Drums":
             assert abs(float(after["pitch"].mean()) - float(before["pitch"].mean())) < 9, part.name
+
+
+def test_the_key_prior_leaves_rests_and_holds_and_weighs_down_the_classes_the_prime_lacks():
+    profile = np.zeros(12)
+    profile[[0, 4, 7]] = [4.0, 2.0, 2.0]  # C, E, G
+    bias = key_bias(profile, lowest=36, vocab=2 + 49, strength=1.0).numpy()
+    assert bias[0] == 0 and bias[1] == 0  # rest and hold
+    assert bias[2] == 0 and bias[2 + 12] == 0  # C (36, 48): the largest share
+    assert -1.0 < bias[2 + 4] < 0  # E: half of C's share
+    assert bias[2 + 1] < -3  # C#: never sounded
+    doubled = key_bias(profile, 36, 51, 2.0).numpy()
+    assert np.allclose(doubled, 2 * bias)
+
+
+def test_a_strong_key_prior_keeps_the_continuation_in_the_primes_scale(tiny_model):
+    track = TrackBuilder()
+    for beat in range(16):  # four bars of a C major scale over a C bass
+        track.note(beat * 480, 480, [60, 62, 64, 65, 67, 69, 71, 72][beat % 8]).note(beat * 480, 480, 48, channel=1)
+    prime = smf([track])
+    model = load_model(tiny_model)
+    shares = []
+    for strength in (0.0, 3.0):
+        (result,) = segue.continue_midi(prime, bars=4, model=model, seed=0, key_strength=strength)
+        piece = read_midi(result.midi).pieces[0]
+        after = piece.notes[piece.notes["onset"] >= 4 * 16]
+        assert len(after)
+        shares.append(float(np.isin(after["pitch"] % 12, [0, 2, 4, 5, 7, 9, 11]).mean()))
+    assert shares[1] > shares[0] + 0.2 and shares[1] > 0.9

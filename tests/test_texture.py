@@ -40,6 +40,9 @@ def test_a_window_that_drops_a_part_and_the_drums_is_told_from_one_that_keeps_th
     assert kept.notes_ratio == 1.0 and kept.polyphony_ratio == 1.0 and kept.key_related
     dropped = compare_window(prime, drums, real, melody, {2})
     assert not dropped.drums and dropped.kept_parts == 1 and dropped.real_parts == 3
+    assert dropped.known_parts == 3 and dropped.kept_known == 1
+    entering = compare_window(melody, drums[:0], real, melody, {2})  # bass and drums enter after the prime
+    assert entering.real_parts == 3 and entering.known_parts == 1 and entering.kept_known == 1
     assert dropped.notes_ratio == 0.5 and dropped.polyphony_ratio == 0.5  # the bass is missing
     far = compare_window(prime, drums, real, _bars([61, 63, 66, 68, 70, 73, 75, 66]), {2})  # F# major
     assert not far.key_related and far.real_key_related

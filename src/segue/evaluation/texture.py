@@ -42,6 +42,8 @@ class WindowComparison:
     drums: bool  # the continuation has drum notes
     real_parts: int  # pitched and drum tracks that play in the real window
     kept_parts: int  # of those, the tracks that play in the continuation too
+    known_parts: int  # the real window's tracks that also play in the prime's last bars
+    kept_known: int  # of those, the tracks that play in the continuation too
     notes_ratio: float  # pitched notes, continuation / real (NaN when the real window has none)
     polyphony_ratio: float  # pitched notes sounding at once, continuation / real
     key_related: bool  # the continuation's key is related to the prime's
@@ -56,7 +58,7 @@ def compare_window(
 ) -> WindowComparison:
     """Compare a continued window with the real one.
 
-    ``prime`` holds the prime's pitched notes, ``prime_drums`` its drum notes; ``real`` and
+    ``prime`` holds the pitched notes of the prime's last bars, ``prime_drums`` its drum notes; ``real`` and
     ``continued`` all notes of the windows (drums included, told apart by ``drum_tracks``).
     """
 
@@ -66,6 +68,7 @@ def compare_window(
     real_pitched, continued_pitched = pitched(real), pitched(continued)
     real_tracks = set(np.unique(real["track"]).tolist())
     continued_tracks = set(np.unique(continued["track"]).tolist())
+    known = real_tracks & set(np.unique(np.concatenate([prime["track"], prime_drums["track"]])).tolist())
     prime_key = estimate_key(prime)
     prime_profile = pitch_class_profile(prime)
     nan = float("nan")
@@ -78,6 +81,8 @@ def compare_window(
         drums=bool(np.isin(continued["track"], list(drum_tracks)).any()) if drum_tracks else False,
         real_parts=len(real_tracks),
         kept_parts=len(real_tracks & continued_tracks),
+        known_parts=len(known),
+        kept_known=len(known & continued_tracks),
         notes_ratio=ratio(len(continued_pitched), len(real_pitched)),
         polyphony_ratio=ratio(polyphony(continued_pitched), polyphony(real_pitched)),
         key_related=bool(len(continued_pitched)) and related_keys(prime_key, estimate_key(continued_pitched)),
@@ -101,11 +106,13 @@ def summarize(rows: list[WindowComparison]) -> dict[str, float]:
 
     with_drums = [r for r in rows if r.prime_drums]
     parts = sum(r.real_parts for r in rows)
+    known = sum(r.known_parts for r in rows)
     return {
         "windows": len(rows),
         "windows_with_drums": len(with_drums),
         "drums_kept": float(np.mean([r.drums for r in with_drums])) if with_drums else float("nan"),
         "parts_kept": sum(r.kept_parts for r in rows) / parts if parts else float("nan"),
+        "known_parts_kept": sum(r.kept_known for r in rows) / known if known else float("nan"),
         "notes_ratio": median([r.notes_ratio for r in rows]),
         "polyphony_ratio": median([r.polyphony_ratio for r in rows]),
         "key_related": float(np.mean([r.key_related for r in rows])) if rows else float("nan"),

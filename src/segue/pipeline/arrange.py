@@ -5,7 +5,8 @@ The model writes V voices; a file may have any number of parts. Every pitched pa
 in the prime's last :data:`ACTIVE_BARS` bars goes on after the seam:
 
 - a part whose notes the voices carried (the voices taken from it hold at least
-  :data:`CARRIED` of its notes there and of its notes sounding at once) plays those voices, as
+  :data:`CARRIED` of its notes there and of its notes sounding at once), and for which they write
+  at least :data:`SILENT` of its notes per bar, plays those voices, as
   the model wrote them (an octave or more off the part's register: moved back by octaves): the
   chorale's four parts, a melody, a bass line;
 - any other part (a piano's chords under a melody in another track, a second guitar, a part
@@ -35,6 +36,9 @@ CARRIED = 0.8
 REGISTER = 10
 """A voice written into a part this many semitones (on average) or more from where the part played
 in the prime's last bars moves by octaves back to the part's register."""
+SILENT = 0.5
+"""Voices that write fewer notes per bar than this share of their part's in the prime's last bars
+(the model fell silent after a sparse prime) leave the part to its pattern."""
 CHORD_BARS = 4
 """With a one-voice model, the chords a pattern may follow are those of the prime's last this many bars."""
 
@@ -72,7 +76,7 @@ def arrange(
     active = [int(p) for p in np.unique(recent["track"])]
     lowest = min(active, key=lambda p: float(recent["pitch"][recent["track"] == p].mean()), default=-1)
     if n_voices > 1:
-        grid = sounding_grid(generated, n_voices, steps)
+        grid = _in_key(sounding_grid(generated, n_voices, steps), piece, cut_step)
     else:  # one voice: the harmony is chosen among the prime's chords, beat by beat, by the melody
         grid = _chord_grid(piece, cut_step, [p for p in active if p not in sources], generated, steps)
     out = []
@@ -80,7 +84,10 @@ def arrange(
     for part in active:
         voices = [v for v, s in enumerate(sources) if s == part]
         own, carried = recent[recent["track"] == part], recent_voices[np.isin(recent_voices["track"], voices)]
-        if voices and _carries(carried, own):
+        written_notes = generated[np.isin(generated["track"], voices)]
+        bars_here = (cut_step - start) / bar
+        lively = len(written_notes) / (steps / bar) >= SILENT * len(own) / bars_here
+        if voices and _carries(carried, own) and lively:
             out += [PartNotes(part, v, _in_register(generated, v, recent_voices)) for v in voices]
             written.update(voices)
             continue
@@ -209,6 +216,23 @@ def _snap(chord: np.ndarray, classes: tuple[int, ...]) -> list[int]:
     for note in chord:
         out.append(_nearest(int(note["pitch"]), set(classes), set(out)))
     return out
+
+
+IN_KEY = 0.04
+"""A pitch class a pattern may move to must fill at least this share of the prime's last bars'
+sounding time (the patterns stay in the prime's key where the voices stray)."""
+
+
+def _in_key(grid: np.ndarray, piece: Piece, cut_step: int) -> np.ndarray:
+    """The voices' grid without the pitches whose class the prime's last :data:`CHORD_BARS` bars
+    hardly sound (less than :data:`IN_KEY` of their sounding time)."""
+    start = max(cut_step - CHORD_BARS * piece.bar_steps, 0)
+    notes = piece.notes[(piece.notes["onset"] >= start) & (piece.notes["onset"] < cut_step)]
+    weight = np.bincount(notes["pitch"] % 12, weights=notes["duration"], minlength=12)
+    if not weight.sum():
+        return grid
+    keep = weight / weight.sum() >= IN_KEY
+    return np.where((grid >= 0) & keep[np.maximum(grid, 0) % 12], grid, -1)
 
 
 def _chord_grid(

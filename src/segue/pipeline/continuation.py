@@ -44,8 +44,16 @@ from segue.pipeline.arguments import check_arguments
 from segue.pipeline.arrange import PartNotes, arrange
 from segue.pipeline.catalog import SHIPPED_STEPS_PER_BEAT, Shelf
 from segue.pipeline.model import SegueModel
-from segue.pipeline.sampling import continue_tokens
+from segue.pipeline.sampling import continue_tokens, key_bias
 from segue.pipeline.voicing import prime_voices
+
+
+KEY_BARS = 4
+"""The key prior reads the prime's last this many bars."""
+KEY_STRENGTH = 0.25
+"""The key prior's default strength: the smallest of 0, 0.25, 0.5, 1 and 2 under which the
+continuations' keys are related to the primes' within 0.1 as often as the real next bars' are, on
+the validation pieces of the corpora (``benchmarks/realworld.py --split valid --key-strength S``)."""
 
 
 @dataclass(frozen=True)
@@ -101,13 +109,15 @@ def continue_midi(
     truncation: float | None = None,
     temperature: float = 1.0,
     name: str | None = None,
+    key_strength: float = KEY_STRENGTH,
 ) -> list[Continuation]:
     """Continue a MIDI file (a path or its bytes) by ``bars`` bars; ``samples`` variations.
 
     ``model`` is the model to use, or a :class:`~segue.pipeline.catalog.Shelf` of shipped
     models; by default the shipped model for the file's meter in ``style`` (default: the
     chorales) is picked (:func:`~segue.pipeline.catalog.choose_model`). ``name`` labels the
-    file in error messages (default: its path, or ``<bytes>``).
+    file in error messages (default: its path, or ``<bytes>``). ``key_strength``: how strongly
+    the draw keeps to the pitch classes of the prime's last bars (the key prior; 0: not at all).
 
     >>> import segue
     >>> [c] = segue.continue_midi("song.mid", bars=8, seed=0)   # doctest: +SKIP
@@ -138,8 +148,10 @@ def continue_midi(
     voices, sources, shift, rule = prime.tokens, prime.sources, prime.shift, prime.rule
     steps = bars * piece.bar_steps  # the model's own bars, as many as fill the file's
     model_bars = -(-steps // model.config.steps_per_bar)
+    key = _profile(piece, cut_step, shift)
     generated = continue_voices(
-        voices, model_bars, model, seed=seed, samples=samples, truncation=truncation, temperature=temperature
+        voices, model_bars, model, seed=seed, samples=samples, truncation=truncation, temperature=temperature,
+        key=key, key_strength=key_strength,
     )[:, :, :steps]
     cut_tick = place.tick_of(cut_step, piece.steps_per_beat)
     velocities = _velocities(piece, cut_step)
@@ -177,10 +189,13 @@ def continue_voices(
     samples: int = 1,
     truncation: float | None = None,
     temperature: float = 1.0,
+    key: np.ndarray | None = None,
+    key_strength: float = KEY_STRENGTH,
 ) -> np.ndarray:
-    """Continue (V, S) prime tokens; returns (samples, V, bars * steps_per_bar) tokens."""
+    """Continue (V, S) prime tokens; returns (samples, V, bars * steps_per_bar) tokens. ``key``:
+    the prime's pitch-class profile (12 weights, in the model's transposition) for the key prior."""
     primes = np.repeat(voices[None], samples, axis=0)
-    return continue_primes(primes, bars, model, seed, truncation, temperature)
+    return continue_primes(primes, bars, model, seed, truncation, temperature, key, key_strength)
 
 
 def continue_primes(
@@ -190,10 +205,14 @@ def continue_primes(
     seed: int = 0,
     truncation: float | None = None,
     temperature: float = 1.0,
+    key: np.ndarray | None = None,
+    key_strength: float = KEY_STRENGTH,
 ) -> np.ndarray:
     """Continue a batch of (W, V, S) primes in one pass; returns (W, V, bars * steps_per_bar).
 
-    Only the last P bars of each prime are read; a shorter prime gets silence in front.
+    Only the last P bars of each prime are read; a shorter prime gets silence in front. ``key``
+    (12 weights): draw under the key prior of that pitch-class profile, of ``key_strength``
+    (:func:`~segue.pipeline.sampling.key_bias`).
     """
     config = model.config
     context = primes[:, :, -config.context_steps :]
@@ -204,7 +223,10 @@ def continue_primes(
         context = np.concatenate([pad, context], axis=2)
     batch = torch.from_numpy(np.ascontiguousarray(context)).long()
     rng = torch.Generator().manual_seed(seed)
-    return continue_tokens(model.generator, batch, bars, rng, truncation, temperature, model.sampler).numpy()
+    bias = None if key is None or not key_strength else key_bias(key, config.lowest, config.vocab, key_strength)
+    return continue_tokens(
+        model.generator, batch, bars, rng, truncation, temperature, model.sampler, bias
+    ).numpy()
 
 
 def continue_roll(
@@ -229,6 +251,14 @@ def continue_roll(
     return continue_voices(
         roll, bars, model, seed=seed, samples=samples, truncation=truncation, temperature=temperature
     )
+
+
+def _profile(piece: Piece, cut_step: int, shift: int) -> np.ndarray:
+    """The pitch-class profile (sounding time) of the prime's last :data:`KEY_BARS` bars, every part,
+    in the model's transposition."""
+    start = max(cut_step - KEY_BARS * piece.bar_steps, 0)
+    notes = piece.notes[(piece.notes["onset"] >= start) & (piece.notes["onset"] < cut_step)]
+    return np.bincount((notes["pitch"].astype(np.int64) + shift) % 12, weights=notes["duration"], minlength=12)
 
 
 def _after_seam(notes: np.ndarray, seam: int) -> np.ndarray:

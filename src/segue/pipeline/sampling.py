@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from segue.models import Generator
 from segue.models.blocks import onehot
+from segue.models.generator import VoiceLogits
 from segue.sampler import PlainSampler, Sampler
 
 
@@ -30,6 +32,31 @@ def latent(batch: int, dim: int, rng: torch.Generator, truncation: float | None 
     return z
 
 
+KEY_SMOOTHING = 0.02
+"""Added to every pitch class's share of the prime before the key prior takes its logarithm."""
+
+
+def key_bias(profile: np.ndarray, lowest: int, vocab: int, strength: float) -> torch.Tensor:
+    """(vocab,) logit offsets that make pitches whose class the prime hardly sounds less likely:
+    ``strength`` times the log of each class's share of the prime's sounding time (``profile``,
+    12 weights, C first) over the largest share, smoothed by :data:`KEY_SMOOTHING`; 0 for rests
+    and holds. A product of the generator's draw and a prior on the key ("respect my key")."""
+    share = np.asarray(profile, dtype=np.float64)
+    share = share / share.sum() if share.sum() else np.full(12, 1 / 12)
+    prior = np.log((share + KEY_SMOOTHING) / (share.max() + KEY_SMOOTHING))
+    bias = np.zeros(vocab)
+    bias[2:] = strength * prior[(lowest + np.arange(vocab - 2)) % 12]
+    return torch.tensor(bias, dtype=torch.float32)
+
+
+def _biased(logits: torch.Tensor | VoiceLogits, bias: torch.Tensor) -> torch.Tensor | VoiceLogits:
+    """The logits (or a voice head's logits, voice by voice) plus a (K,) offset per token."""
+    if not callable(logits):
+        return logits + bias.to(logits.device, logits.dtype)[:, None]
+    voice = logits
+    return lambda v, above: (out := voice(v, above)) + bias.to(out.device, out.dtype)[:, None]
+
+
 @torch.no_grad()
 def continue_tokens(
     generator: Generator,
@@ -39,12 +66,14 @@ def continue_tokens(
     truncation: float | None = None,
     temperature: float = 1.0,
     sampler: Sampler | None = None,
+    bias: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Continue (B, V, Sp) context tokens by ``bars`` bars; returns (B, V, bars * steps_per_bar).
 
     The ``sampler`` draws each step's tokens from the generator's logits (default: the plain
     draw, the forward value of the straight-through estimator used in training); a
-    ``temperature`` below 1 sharpens the softmax (fewer unlikely notes), above 1 flattens it.
+    ``temperature`` below 1 sharpens the softmax (fewer unlikely notes), above 1 flattens it;
+    ``bias`` (K,) is added to every cell's logits (:func:`key_bias`).
     """
     if temperature <= 0:
         raise ValueError("temperature must be positive")
@@ -58,9 +87,10 @@ def continue_tokens(
     for _ in range(math.ceil(bars / config.continuation_bars)):
         z = latent(len(context), config.z_dim, rng, truncation).to(device)
         window = history[:, :, -config.context_steps :]
-        step = sampler.draw(
-            generator.writer(onehot(window, config.vocab), z), window, rng, temperature, history
-        )
+        logits = generator.writer(onehot(window, config.vocab), z)
+        if bias is not None:
+            logits = _biased(logits, bias)
+        step = sampler.draw(logits, window, rng, temperature, history)
         written.append(step)
         history = torch.cat([history, step], dim=2)
     return torch.cat(written, dim=2)[:, :, : bars * config.steps_per_bar].cpu()
