@@ -23,11 +23,13 @@ def piece_tokens(piece: Piece, config: ModelConfig, counts: Counter[str] | None 
 
 def as_voices(piece: Piece, config: ModelConfig) -> Piece:
     """The piece with one track per model voice: as it is if its tracks already are the
-    voices, else split by :func:`segue.music.voices.split_voices`."""
-    if len(piece.parts) == config.voices:
+    voices, else its pitched tracks (drums left out) split by :func:`segue.music.voices.split_voices`."""
+    drums = [i for i, part in enumerate(piece.parts) if part.is_drum]
+    if len(piece.parts) == config.voices and not drums:
         return piece
+    notes = piece.notes[~np.isin(piece.notes["track"], drums)] if drums else piece.notes
     centres = np.linspace(config.highest - 8, config.lowest + 8, config.voices).tolist()
-    split = split_voices(piece.notes, config.voices, piece.n_bars * piece.bar_steps, centres)
+    split = split_voices(notes, config.voices, piece.n_bars * piece.bar_steps, centres)
     parts = tuple(Part(name) for name in config.voice_names)
     return replace(piece, notes=split.notes, parts=parts)
 
