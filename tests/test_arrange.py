@@ -25,17 +25,34 @@ def _piece() -> Piece:
     return Piece(np.concatenate([melody, chords, bass]), parts, Meter(4, 4))
 
 
+def _tune(pitch: int) -> np.ndarray:
+    """Voice 0 singing eight quarter notes on one pitch: as many notes as the prime's tune."""
+    return make_notes(np.arange(8) * 4, 4, pitch, 80, 0)
+
+
+def test_a_voice_that_falls_silent_leaves_its_part_to_its_pattern():
+    piece = _piece()
+    prime = np.concatenate([piece.track_notes(0), piece.track_notes(2)])
+    prime["track"] = [0] * 8 + [1] * 2
+    sparse = make_notes([0, 0], 32, [74, 43], 80, [0, 1])  # one note where the tune had eight
+    arranged = arrange(piece, 32, prime, (0, 2), sparse, 32)
+    melody = [a for a in arranged if a.part == 0]
+    assert [a.voice for a in melody] == [-1] and len(melody[0].notes) == 2 * 4  # its last bar, twice
+    assert {(a.part, a.voice) for a in arranged} >= {(2, 1), (1, -1)}
+
+
 def test_a_part_the_voices_did_not_carry_keeps_its_pattern_on_the_generated_harmony():
     piece = _piece()
     cut = 32
     # Two voices: the melody (from part 0) and the bass (from part 2); the piano carried none.
     prime = np.concatenate([piece.track_notes(0), piece.track_notes(2)])
     prime["track"] = [0] * 8 + [1] * 2
-    generated = make_notes([0, 0, 16, 16], 16, [74, 43, 72, 41], 80, [0, 1, 0, 1])  # G-D then F-C
+    tune = make_notes(np.arange(8) * 4, 4, [74] * 4 + [72] * 4, 80, 0)
+    generated = np.concatenate([tune, make_notes([0, 16], 16, [43, 41], 80, 1)])  # G-D then F-C
     arranged = arrange(piece, cut, prime, (0, 2), generated, 32)
     by_part = {(a.part, a.voice): a.notes for a in arranged}
     assert set(by_part) == {(0, 0), (2, 1), (1, -1)}  # voices to their parts, a pattern for the piano
-    assert np.array_equal(by_part[(0, 0)]["pitch"], [74, 72])  # the voice as the model wrote it
+    assert np.array_equal(by_part[(0, 0)]["pitch"], [74] * 4 + [72] * 4)  # the voice as the model wrote it
     piano = by_part[(1, -1)]
     assert piano["onset"].tolist() == [0] * 3 + [8] * 3 + [16] * 3 + [24] * 3  # its rhythm, bar after bar
     assert (piano["duration"] == 8).all() and (piano["velocity"] == 60).all()
@@ -49,7 +66,7 @@ def test_a_part_the_voices_did_not_carry_keeps_its_pattern_on_the_generated_harm
 def test_a_bass_line_no_voice_carried_follows_the_lowest_voice():
     piece = _piece()
     prime = piece.track_notes(0)  # voice 0 from the melody; voice 1 from no part
-    generated = make_notes([0, 0], 32, [74, 43], 80, [0, 1])  # G (the lowest) and D
+    generated = np.concatenate([_tune(74), make_notes(0, 32, 43, 80, 1)])  # G (the lowest) and D
     arranged = arrange(piece, 32, prime, (0, -1), generated, 32)
     by_part = {(a.part, a.voice): a.notes for a in arranged}
     assert set(by_part) == {(0, 0), (1, -1), (2, -1), (-1, 1)}  # voice 1 without a part: a new track
@@ -65,10 +82,10 @@ def test_a_part_with_the_tune_on_top_of_its_chords_keeps_the_top_voice_and_its_p
     piece = piece.with_notes(notes, parts=(Part("Piano", 0),))
     prime = piece.notes[np.isin(piece.notes["pitch"], [72, 74, 76, 77, 79, 48, 43])].copy()
     prime["track"] = (prime["pitch"] < 60).astype(int)  # voice 0 the tune, voice 1 the bass
-    generated = make_notes([0, 0], 32, [74, 43], 80, [0, 1])
+    generated = np.concatenate([_tune(74), make_notes(0, 32, 43, 80, 1)])
     arranged = arrange(piece, 32, prime, (0, 0), generated, 32)
     assert [(a.part, a.voice) for a in arranged] == [(0, 0), (0, -1)]  # the voices held too few notes
-    assert arranged[0].notes["pitch"].tolist() == [74]
+    assert arranged[0].notes["pitch"].tolist() == [74] * 8
     below = arranged[1].notes
     assert (below["pitch"] < 72).all() and len(below) == 2 * 7  # two chords and the bass of the last bar, twice
     assert {p % 12 for p in below["pitch"]} <= {2, 7}

@@ -78,20 +78,23 @@ def arrange(
     if n_voices > 1:
         grid = _in_key(sounding_grid(generated, n_voices, steps), piece, cut_step)
     else:  # one voice: the harmony is chosen among the prime's chords, beat by beat, by the melody
-        grid = _chord_grid(piece, cut_step, [p for p in active if p not in sources], generated, steps)
+        grid = _chord_grid(piece, cut_step, _without(piece.notes, prime_voices), generated, steps)
     out = []
     written = set()
     for part in active:
         voices = [v for v, s in enumerate(sources) if s == part]
         own, carried = recent[recent["track"] == part], recent_voices[np.isin(recent_voices["track"], voices)]
-        written_notes = generated[np.isin(generated["track"], voices)]
-        bars_here = (cut_step - start) / bar
-        lively = len(written_notes) / (steps / bar) >= SILENT * len(own) / bars_here
-        if voices and _carries(carried, own) and lively:
+        bars_here, bars_written = (cut_step - start) / bar, steps / bar
+
+        def lively(chosen: list[int], held: np.ndarray) -> bool:  # the voices write enough notes
+            written_notes = generated[np.isin(generated["track"], chosen)]
+            return len(written_notes) / bars_written >= SILENT * len(held) / bars_here
+
+        if voices and _carries(carried, own) and lively(voices, own):
             out += [PartNotes(part, v, _in_register(generated, v, recent_voices)) for v in voices]
             written.update(voices)
             continue
-        top = 0 in voices and n_voices > 1
+        top = 0 in voices and lively([0], recent_voices[recent_voices["track"] == 0])
         pattern = _pattern(piece, part, cut_step, below_top=top)
         if top:
             out.append(PartNotes(part, 0, _in_register(generated, 0, recent_voices)))
@@ -235,17 +238,24 @@ def _in_key(grid: np.ndarray, piece: Piece, cut_step: int) -> np.ndarray:
     return np.where((grid >= 0) & keep[np.maximum(grid, 0) % 12], grid, -1)
 
 
+def _without(notes: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """``notes`` without those that start where a note of ``line`` starts, on its pitch."""
+    taken = set(zip(line["onset"].tolist(), line["pitch"].tolist()))
+    keep = [(o, p) not in taken for o, p in zip(notes["onset"].tolist(), notes["pitch"].tolist())]
+    return notes[np.asarray(keep, dtype=bool)]
+
+
 def _chord_grid(
-    piece: Piece, cut_step: int, accompaniment: list[int], melody: np.ndarray, steps: int
+    piece: Piece, cut_step: int, accompaniment: np.ndarray, melody: np.ndarray, steps: int
 ) -> np.ndarray:
     """For a one-voice model: a (rows, steps) grid of pitches whose classes are, at each beat, the
-    chord of the prime (the classes the ``accompaniment`` parts sound at one of its last
+    chord of the prime (the classes the ``accompaniment``, every note but the tune's, sounds at one of its last
     :data:`CHORD_BARS` bars' beats, its lowest class last) that holds the most of the generated
     ``melody``'s sounding time in that beat; the previous beat's chord among equals, then the
     chord the prime sounds most. No rows when the prime has no accompaniment."""
     beat, bar = piece.steps_per_beat, piece.bar_steps
     start = max(cut_step - CHORD_BARS * bar, piece.first_bar * bar)
-    notes = piece.notes[np.isin(piece.notes["track"], accompaniment)]
+    notes = accompaniment
     counts: dict[tuple[int, ...], int] = {}
     for step in range(start, cut_step, beat):
         here = notes[(notes["onset"] <= step) & (notes["onset"] + notes["duration"] > step)]
