@@ -132,7 +132,9 @@ def held_out_files(folder: Path, per_set: int, seed: int, split: str = "test") -
         if piece_split(meta) == split and meta["meter"] in ("2/4", "3/4", "4/4", "6/8", "3/8", "9/8", "6/4"):
             by_meter[meta["meter"]].append(i)
     for meter, indices in sorted(by_meter.items()):
-        sets[f"folk {meter} ({split} split)"] = [_write(folk, i, folder) for i in _sample(indices, per_set, rng)]
+        sets[f"folk {meter} ({split} split)"] = [
+            _write(folk, i, folder) for i in _sample(indices, per_set, rng)
+        ]
     return sets
 
 
@@ -150,7 +152,8 @@ def _write(dataset: Dataset, index: int, folder: Path) -> Path:
 def report(groups: dict[str, list[dict[str, object]]]) -> str:
     """The markdown table of every group, of the public files, of the held-out pieces and of all."""
     lines = [
-        "| set | files | continued | refused | unreadable | compared | drums kept | parts kept (of the prime's) | "
+        "| set | files | continued | refused | unreadable | compared | drums kept | "
+        "parts kept (of the prime's) | "
         "notes/bar ratio | at once ratio | key related (real) | pc corr. (real) | register off |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
@@ -163,10 +166,12 @@ def report(groups: dict[str, list[dict[str, object]]]) -> str:
         s = summarize(compared)
         drums = f"{s['drums_kept']:.0%} of {s['windows_with_drums']}" if s["windows_with_drums"] else "-"
         lines.append(
-            f"| {name} | {len(rows)} | {status['continued']} | {status['refused']} | {status['unreadable']} | "
-            f"{len(compared)} | {drums} | {s['parts_kept']:.0%} ({s['known_parts_kept']:.0%}) | {s['notes_ratio']:.2f} | "
+            f"| {name} | {len(rows)} | {status['continued']} | {status['refused']} | "
+            f"{status['unreadable']} | {len(compared)} | {drums} | "
+            f"{s['parts_kept']:.0%} ({s['known_parts_kept']:.0%}) | {s['notes_ratio']:.2f} | "
             f"{s['polyphony_ratio']:.2f} | {s['key_related']:.0%} ({s['real_key_related']:.0%}) | "
-            f"{s['profile_correlation']:.2f} ({s['real_profile_correlation']:.2f}) | {s['register_offset']:.1f} |"
+            f"{s['profile_correlation']:.2f} ({s['real_profile_correlation']:.2f}) | "
+            f"{s['register_offset']:.1f} |"
         )
     return "\n".join(lines)
 
@@ -175,7 +180,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folders", nargs="*", type=Path, help="folders of MIDI files (each a set)")
     parser.add_argument("--held-out", type=int, default=0, help="held-out pieces per corpus set")
-    parser.add_argument("--split", default="test", choices=("valid", "test"), help="whose pieces (default: test)")
+    parser.add_argument(
+        "--split", default="test", choices=("valid", "test"), help="whose pieces (default: test)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--key-strength", type=float, default=KEY_STRENGTH, help="the key prior's strength")
     parser.add_argument("--out", type=Path, help="write report.md and files.json here")
@@ -195,11 +202,14 @@ def main() -> None:
             for number, path in enumerate(paths, 1):
                 row = check_file(path, shelf, args.seed, args.key_strength)
                 groups[name].append(row)
-                print(f"[{name} {number}/{len(paths)}] {path.name}: {row['status']} {row.get('reason', '')}",
-                      file=sys.stderr)
+                print(
+                    f"[{name} {number}/{len(paths)}] {path.name}: {row['status']} {row.get('reason', '')}",
+                    file=sys.stderr,
+                )
     table = report(groups)
     header = (
-        f"CPU flags: {cpu_flags()}; seed {args.seed}; {BARS} bars continued; key prior {args.key_strength}\n\n"
+        f"CPU flags: {cpu_flags()}; seed {args.seed}; {BARS} bars continued; "
+        f"key prior {args.key_strength}\n\n"
     )
     print(header + table)
     if args.out:

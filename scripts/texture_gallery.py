@@ -26,8 +26,11 @@ from segue import continue_midi  # noqa: E402
 from segue.data.dataset import Dataset  # noqa: E402
 from segue.data.splits import piece_split  # noqa: E402
 from segue.music.midi import midi_bytes, read_midi  # noqa: E402
-from segue.render import render_wav, wav_stats  # noqa: E402
-from segue.render import plot_pianoroll  # noqa: E402
+from segue.render import (  # noqa: E402
+    plot_pianoroll,
+    render_wav,
+    wav_stats,
+)
 from tests.band import band  # noqa: E402
 
 PUBLIC = {"mozart-k525": "pypi-music21__k525MIDIMvt1.mid", "piano-6-8": "pypi-music21__test09.mid"}
@@ -38,7 +41,9 @@ def pieces(public: Path | None) -> dict[str, bytes]:
     out = {"band-4-4": band((4, 4), bars=8, seed=0), "band-6-8": band((6, 8), bars=8, seed=1)}
     folk = Dataset(ROOT / "src" / "segue" / "assets" / "folk" / "dataset")
     slip = next(
-        i for i, m in enumerate(folk.metas) if m["meter"] == "9/8" and piece_split(m) == "test" and m["bars"] >= 8
+        i
+        for i, m in enumerate(folk.metas)
+        if m["meter"] == "9/8" and piece_split(m) == "test" and m["bars"] >= 8
     )
     out["folk-9-8"] = midi_bytes(folk[slip])
     for name, file in PUBLIC.items():

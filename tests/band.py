@@ -46,14 +46,20 @@ def band(meter: tuple[int, int] = (4, 4), bars: int = 8, seed: int = 0) -> bytes
     beat = TPQ if denominator == 4 else TPQ * 3 // 2  # a quarter, or a dotted quarter in x/8
     eighth = TPQ // 2
     conductor = TrackBuilder().name("Band").meter(0, numerator, denominator).tempo(0, 500_000)
-    tracks = {name: TrackBuilder().name(name).program(0, program, channel) for name, program, channel in PARTS}
+    tracks = {
+        name: TrackBuilder().name(name).program(0, program, channel) for name, program, channel in PARTS
+    }
     lead_pitch = 72 + tonic % 12
     for b in range(bars):
         start = b * bar
         classes = _chord(tonic, PROGRESSION[b % len(PROGRESSION)])
         scale = [(tonic + s) % 12 for s in (0, 2, 4, 5, 7, 9, 11)]
         for t in range(0, bar, eighth):  # the lead: eighths, stepping through the scale
-            moves = [p for p in range(lead_pitch - 2, lead_pitch + 3) if p % 12 in (classes if t % beat == 0 else scale)]
+            moves = [
+                p
+                for p in range(lead_pitch - 2, lead_pitch + 3)
+                if p % 12 in (classes if t % beat == 0 else scale)
+            ]
             lead_pitch = int(np.clip(rng.choice(moves), 67, 88)) if moves else lead_pitch
             tracks["Lead"].note(start + t, eighth, lead_pitch, 96, 0)
         for i, pitch in enumerate(_voiced(classes, 64, 2)):  # the counter-melody: two long notes

@@ -17,7 +17,8 @@ from tests.smf import TrackBuilder, smf
 
 
 def _piece() -> Piece:
-    """Two bars of 4/4: a melody (part 0, quarters), piano chords on beats 1 and 3 (part 1), a bass (part 2)."""
+    """Two bars of 4/4: a melody (part 0, quarters), piano chords on beats 1 and 3 (part 1), a bass
+    (part 2)."""
     melody = make_notes(np.arange(8) * 4, 4, [72, 74, 76, 77, 79, 77, 76, 74], 90, 0)
     chords = make_notes(np.repeat([0, 8, 16, 24], 3), 8, [64, 67, 60] * 4, 60, 1)
     bass = make_notes([0, 16], 16, [48, 43], 100, 2)
@@ -87,7 +88,9 @@ def test_a_part_with_the_tune_on_top_of_its_chords_keeps_the_top_voice_and_its_p
     assert [(a.part, a.voice) for a in arranged] == [(0, 0), (0, -1)]  # the voices held too few notes
     assert arranged[0].notes["pitch"].tolist() == [74] * 8
     below = arranged[1].notes
-    assert (below["pitch"] < 72).all() and len(below) == 2 * 7  # two chords and the bass of the last bar, twice
+    assert (below["pitch"] < 72).all() and len(
+        below
+    ) == 2 * 7  # two chords and the bass of the last bar, twice
     assert {p % 12 for p in below["pitch"]} <= {2, 7}
 
 
@@ -132,7 +135,9 @@ def test_the_key_prior_leaves_rests_and_holds_and_weighs_down_the_classes_the_pr
 def test_a_strong_key_prior_keeps_the_continuation_in_the_primes_scale(tiny_model):
     track = TrackBuilder()
     for beat in range(16):  # four bars of a C major scale over a C bass
-        track.note(beat * 480, 480, [60, 62, 64, 65, 67, 69, 71, 72][beat % 8]).note(beat * 480, 480, 48, channel=1)
+        track.note(beat * 480, 480, [60, 62, 64, 65, 67, 69, 71, 72][beat % 8]).note(
+            beat * 480, 480, 48, channel=1
+        )
     prime = smf([track])
     model = load_model(tiny_model)
     shares = []

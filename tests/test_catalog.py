@@ -76,7 +76,10 @@ def test_the_rule_takes_the_meter_then_the_style_then_the_texture(catalog):
     assert six.reason == "several parts in 6/8; no 6/8 model for several parts; style folk"
     asked = choose_model("6/8", "chorales", "song.mid", folder=catalog)  # bars of the same length
     assert asked.entry.name == "chorales-3-4" and asked.scale == 1
-    assert asked.reason == "style chorales asked for, the file is in 6/8, continued in 3/4 bars (no model is in 6/8)"
+    assert (
+        asked.reason
+        == "style chorales asked for, the file is in 6/8, continued in 3/4 bars (no model is in 6/8)"
+    )
     five = choose_model("5/4", folder=catalog)  # the nearest bar: 4/4
     assert five.entry.name == "chorales" and five.scale == 1
     assert five.reason == "several parts in 5/4, continued in 4/4 bars (no model is in 5/4); style chorales"

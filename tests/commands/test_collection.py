@@ -39,8 +39,20 @@ def test_a_band_collection_with_drums_builds_trains_and_is_continued(tmp_path: P
     assert len(voices.notes) and np.array_equal(voices.notes, as_voices(silent_drums, model.config).notes)
     out = tmp_path / "out.mid"
     prime = songs / "jig-0.mid"
-    code = main(["generate", str(prime), "--model", str(run / "model"), "--prime-bars", "4", "--bars", "2",
-                 "--out", str(out)])
+    code = main(
+        [
+            "generate",
+            str(prime),
+            "--model",
+            str(run / "model"),
+            "--prime-bars",
+            "4",
+            "--bars",
+            "2",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     answer = read_midi(out, keep_drums=True).pieces[0]
     assert str(answer.meter) == "6/8"

@@ -65,8 +65,9 @@ def arrange(
     """The notes of every part after the seam.
 
     ``prime_voices`` holds the prime's notes as split into voices (``track`` the voice, up to
-    ``cut_step``, the file's pitches), ``sources`` each voice's part (-1: none), ``generated`` the generated notes
-    (``track`` the voice, onsets after the seam, the file's pitches) over ``steps`` steps.
+    ``cut_step``, the file's pitches), ``sources`` each voice's part (-1: none), ``generated``
+    the generated notes (``track`` the voice, onsets after the seam, the file's pitches) over
+    ``steps`` steps.
     """
     n_voices = len(sources)
     bar = piece.bar_steps
@@ -81,14 +82,13 @@ def arrange(
         grid = _chord_grid(piece, cut_step, _without(piece.notes, prime_voices), generated, steps)
     out = []
     written = set()
+    pace = (steps / bar) / ((cut_step - start) / bar)  # bars written per bar of the prime read
     for part in active:
         voices = [v for v, s in enumerate(sources) if s == part]
         own, carried = recent[recent["track"] == part], recent_voices[np.isin(recent_voices["track"], voices)]
-        bars_here, bars_written = (cut_step - start) / bar, steps / bar
 
         def lively(chosen: list[int], held: np.ndarray) -> bool:  # the voices write enough notes
-            written_notes = generated[np.isin(generated["track"], chosen)]
-            return len(written_notes) / bars_written >= SILENT * len(held) / bars_here
+            return np.isin(generated["track"], chosen).sum() >= SILENT * len(held) * pace
 
         if voices and _carries(carried, own) and lively(voices, own):
             out += [PartNotes(part, v, _in_register(generated, v, recent_voices)) for v in voices]
@@ -249,9 +249,9 @@ def _chord_grid(
     piece: Piece, cut_step: int, accompaniment: np.ndarray, melody: np.ndarray, steps: int
 ) -> np.ndarray:
     """For a one-voice model: a (rows, steps) grid of pitches whose classes are, at each beat, the
-    chord of the prime (the classes the ``accompaniment``, every note but the tune's, sounds at one of its last
-    :data:`CHORD_BARS` bars' beats, its lowest class last) that holds the most of the generated
-    ``melody``'s sounding time in that beat; the previous beat's chord among equals, then the
+    chord of the prime (the classes the ``accompaniment``, every note but the tune's, sounds at
+    one of its last :data:`CHORD_BARS` bars' beats, its lowest class last) that holds the most
+    of the generated ``melody``'s sounding time in that beat; the previous beat's chord among equals, then the
     chord the prime sounds most. No rows when the prime has no accompaniment."""
     beat, bar = piece.steps_per_beat, piece.bar_steps
     start = max(cut_step - CHORD_BARS * bar, piece.first_bar * bar)
@@ -262,7 +262,7 @@ def _chord_grid(
         if len(here):
             ordered = [int(p) % 12 for p in np.sort(here["pitch"])[::-1]]
             low = ordered[-1]
-            chord = tuple(dict.fromkeys(c for c in ordered if c != low)) + (low,)  # the lowest last
+            chord = (*dict.fromkeys(c for c in ordered if c != low), low)  # the lowest class last
             counts[chord] = counts.get(chord, 0) + 1
     if not counts:
         return np.zeros((0, steps), dtype=np.int64)

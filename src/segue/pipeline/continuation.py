@@ -47,7 +47,6 @@ from segue.pipeline.model import SegueModel
 from segue.pipeline.sampling import continue_tokens, key_bias
 from segue.pipeline.voicing import prime_voices
 
-
 KEY_BARS = 4
 """The key prior reads the prime's last this many bars."""
 KEY_STRENGTH = 0.25
@@ -150,8 +149,15 @@ def continue_midi(
     model_bars = -(-steps // model.config.steps_per_bar)
     key = _profile(piece, cut_step, shift)
     generated = continue_voices(
-        voices, model_bars, model, seed=seed, samples=samples, truncation=truncation, temperature=temperature,
-        key=key, key_strength=key_strength,
+        voices,
+        model_bars,
+        model,
+        seed=seed,
+        samples=samples,
+        truncation=truncation,
+        temperature=temperature,
+        key=key,
+        key_strength=key_strength,
     )[:, :, :steps]
     cut_tick = place.tick_of(cut_step, piece.steps_per_beat)
     velocities = _velocities(piece, cut_step)
@@ -223,7 +229,9 @@ def continue_primes(
         context = np.concatenate([pad, context], axis=2)
     batch = torch.from_numpy(np.ascontiguousarray(context)).long()
     rng = torch.Generator().manual_seed(seed)
-    bias = None if key is None or not key_strength else key_bias(key, config.lowest, config.vocab, key_strength)
+    bias = (
+        None if key is None or not key_strength else key_bias(key, config.lowest, config.vocab, key_strength)
+    )
     return continue_tokens(
         model.generator, batch, bars, rng, truncation, temperature, model.sampler, bias
     ).numpy()
@@ -258,7 +266,9 @@ def _profile(piece: Piece, cut_step: int, shift: int) -> np.ndarray:
     in the model's transposition."""
     start = max(cut_step - KEY_BARS * piece.bar_steps, 0)
     notes = piece.notes[(piece.notes["onset"] >= start) & (piece.notes["onset"] < cut_step)]
-    return np.bincount((notes["pitch"].astype(np.int64) + shift) % 12, weights=notes["duration"], minlength=12)
+    return np.bincount(
+        (notes["pitch"].astype(np.int64) + shift) % 12, weights=notes["duration"], minlength=12
+    )
 
 
 def _after_seam(notes: np.ndarray, seam: int) -> np.ndarray:
