@@ -148,3 +148,35 @@ def test_a_strong_key_prior_keeps_the_continuation_in_the_primes_scale(tiny_mode
         assert len(after)
         shares.append(float(np.isin(after["pitch"] % 12, [0, 2, 4, 5, 7, 9, 11]).mean()))
     assert shares[1] > shares[0] + 0.2 and shares[1] > 0.9
+
+
+def test_generate_takes_the_key_strength(tiny_model, tmp_path):
+    from segue.cli import main
+
+    track = TrackBuilder()
+    for beat in range(16):
+        track.note(beat * 480, 480, [60, 64, 67, 72][beat % 4]).note(beat * 480, 480, 48, channel=1)
+    prime = tmp_path / "c.mid"
+    prime.write_bytes(smf([track]))
+    outs = []
+    for strength in ("0", "0", "4"):
+        out = tmp_path / f"{len(outs)}.mid"
+        assert (
+            main(
+                [
+                    "generate",
+                    str(prime),
+                    "--model",
+                    str(tiny_model),
+                    "--key-strength",
+                    strength,
+                    "--out",
+                    str(out),
+                    "--bars",
+                    "4",
+                ]
+            )
+            == 0
+        )
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1] and outs[0] != outs[2]

@@ -149,6 +149,8 @@ def test_a_bundled_chorale_with_the_shipped_model(tmp_path):
         (smf([TrackBuilder().note(0, 2 * BAR, 60)]), ["--samples", "65"], "samples must be between"),
         (smf([TrackBuilder().note(0, 2 * BAR, 60)]), ["--truncation", "-1"], "truncation"),
         (smf([TrackBuilder().note(0, 2 * BAR, 60)]), ["--temperature", "0"], "temperature"),
+        (smf([TrackBuilder().note(0, 2 * BAR, 60)]), ["--key-strength", "-1"], "--key-strength -1.0"),
+        (smf([TrackBuilder().note(0, 2 * BAR, 60)]), ["--key-strength", "nan"], "--key-strength nan"),
     ],
 )
 def test_bad_input_is_refused_with_one_line_and_no_output(

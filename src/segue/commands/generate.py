@@ -53,6 +53,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         help="sample notes at temperature T: below 1 safer, above 1 wilder (default 1)",
     )
     p.add_argument(
+        "--key-strength",
+        type=float,
+        default=None,
+        metavar="S",
+        help="how strongly to keep to the prime's key (default 0.25; 0: not at all)",
+    )
+    p.add_argument(
         "--plain",
         action="store_true",
         help="draw every note on its own, without the model's voice-leading prior",
@@ -75,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
     from segue.pipeline.continuation import continue_midi
 
     check_arguments(args.bars, args.samples, args.truncation, args.prime_bars, args.temperature)
+    if args.key_strength is not None and not 0 <= args.key_strength <= 10:
+        raise SegueError(f"--key-strength {args.key_strength}: must be between 0 and 10")
     for flag, path, suffix in (
         ("--out", args.out, ".mid"),
         ("--wav", args.wav, ".wav"),
@@ -103,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
         samples=args.samples,
         truncation=args.truncation,
         temperature=args.temperature,
+        **({} if args.key_strength is None else {"key_strength": args.key_strength}),
     )
     written = _write(results, args)
     first = results[0]
