@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format venv chorales folk clean browser
+.PHONY: demo test lint format venv chorales folk palestrina clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ chorales: $(STAMP)
 folk: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[build]'
 	$(BIN)/python scripts/build_folk.py
+
+# Rebuild the bundled Palestrina masses from music21's corpus (the `build` extra).
+palestrina: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[build]'
+	$(BIN)/python scripts/build_palestrina.py
 
 clean:
 	rm -rf $(VENV) demo build dist .pytest_cache .ruff_cache .mypy_cache
