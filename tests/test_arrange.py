@@ -180,3 +180,15 @@ def test_generate_takes_the_key_strength(tiny_model, tmp_path):
         )
         outs.append(out.read_bytes())
     assert outs[0] == outs[1] and outs[0] != outs[2]
+
+
+def test_a_single_line_split_between_two_voices_plays_one_of_them():
+    melody = make_notes(np.arange(8) * 4, 4, [72, 74, 76, 77, 79, 77, 76, 74], 90, 0)
+    bass = make_notes(np.arange(8) * 4, 4, [48, 43] * 4, 100, 1)
+    piece = Piece(np.concatenate([melody, bass]), (Part("Flute", 73), Part("Cello", 42)), Meter(4, 4))
+    prime = np.concatenate([melody, bass])
+    prime["track"] = [0] * 4 + [1] * 4 + [2] * 8  # the flute's line held by voices 0 and 1
+    generated = np.concatenate([_tune(74), make_notes(np.arange(8) * 4, 4, 72, 80, 1), _tune(43)])
+    generated["track"][-8:] = 2
+    arranged = arrange(piece, 32, prime, (0, 0, 1), generated, 32)
+    assert [(a.part, a.voice) for a in arranged] == [(0, 0), (1, 2)]  # one line for the flute

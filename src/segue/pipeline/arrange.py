@@ -6,7 +6,8 @@ in the prime's last :data:`ACTIVE_BARS` bars goes on after the seam:
 
 - a part whose notes the voices carried (the voices taken from it hold at least
   :data:`CARRIED` of its notes there and of its notes sounding at once), and for which they write
-  at least :data:`SILENT` of its notes per bar, plays those voices, as
+  at least :data:`SILENT` of its notes per bar, plays those voices (a single line only the one that
+  carried most of its notes), as
   the model wrote them (an octave or more off the part's register: moved back by octaves): the
   chorale's four parts, a melody, a bass line;
 - any other part (a piano's chords under a melody in another track, a second guitar, a part
@@ -39,6 +40,9 @@ in the prime's last bars moves by octaves back to the part's register."""
 SILENT = 0.5
 """Voices that write fewer notes per bar than this share of their part's in the prime's last bars
 (the model fell silent after a sparse prime) leave the part to its pattern."""
+MONOPHONIC = 1.2
+"""A part sounding fewer notes at once than this on average in the prime's last bars is a single
+line, and plays only the voice that carried most of its notes."""
 CHORD_BARS = 4
 """With a one-voice model, the chords a pattern may follow are those of the prime's last this many bars."""
 
@@ -91,8 +95,10 @@ def arrange(
             return np.isin(generated["track"], chosen).sum() >= SILENT * len(held) * pace
 
         if voices and _carries(carried, own) and lively(voices, own):
+            if len(voices) > 1 and polyphony(own) < MONOPHONIC:  # a single line stays a single line
+                voices = [max(voices, key=lambda v: int((carried["track"] == v).sum()))]
             out += [PartNotes(part, v, _in_register(generated, v, recent_voices)) for v in voices]
-            written.update(voices)
+            written.update(v for v, s in enumerate(sources) if s == part)
             continue
         top = 0 in voices and lively([0], recent_voices[recent_voices["track"] == 0])
         pattern = _pattern(piece, part, cut_step, below_top=top)
