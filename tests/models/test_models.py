@@ -39,6 +39,16 @@ def test_shapes_forward_and_backward():
     assert all(p.grad is not None for p in D.parameters())
 
 
+@pytest.mark.parametrize(("meter", "steps_per_beat"), [("4/2", 2), ("3/2", 2), ("6/8", 8)])
+def test_every_grid_the_config_allows_gives_whole_bars(meter: str, steps_per_beat: int):
+    config = dataclasses.replace(C, meter=meter, steps_per_beat=steps_per_beat)
+    G, D = Generator(config), Discriminator(config)
+    context = onehot(random_tokens(2, config.context_steps, 0), config.vocab)
+    logits = G.logits(context, torch.randn(2, config.z_dim))
+    assert logits.shape == (2, config.voices, config.vocab, config.continuation_steps)
+    assert D(context, G(context, torch.randn(2, config.z_dim), tau=0.5)).shape == (2,)
+
+
 def test_generator_uses_the_context_and_z():
     torch.manual_seed(0)
     G = Generator(C).eval()

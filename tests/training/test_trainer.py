@@ -15,6 +15,7 @@ from segue.data.chorales import load_chorales, split_indices
 from segue.errors import SegueError
 from segue.models.losses import GanLoss
 from segue.music.midi import read_midi
+from segue.music.piece import Meter
 from segue.training.checkpoint import list_checkpoints
 from segue.training.trainer import Trainer, TrainingDiverged
 from segue.training.windows import WindowSampler
@@ -321,3 +322,22 @@ def test_init_from_another_meter_takes_every_tensor_whose_shape_fits(tmp_path: P
     assert f"{len(taken)} of {len(taken) + 1} of G's tensors taken" in capsys.readouterr().out
     trainer.run()  # and it trains on 3/4 windows of 12 steps a bar
     assert trainer.windows.pieces == len(waltzes)
+
+
+def test_init_from_another_grid_takes_what_fits(tmp_path: Path, capsys):
+    from segue.pipeline.model import SegueModel
+
+    torch.manual_seed(5)
+    start = SegueModel.create(TINY_MODEL, {"method": "cvae"}).save(tmp_path / "start")
+    half = dataclasses.replace(TINY_MODEL, meter="4/2", steps_per_beat=2)  # also 16 steps a bar
+    chorale = load_chorales()[0]
+    as_4_2 = chorale.with_notes(chorale.notes, meter=Meter(4, 2), steps_per_beat=2)  # the same steps
+    trainer = Trainer(
+        tmp_path / "a", half, dataclasses.replace(TINY_TRAIN, init=str(start)), [as_4_2], progress=False
+    )
+    out = capsys.readouterr().out
+    assert "(4/4, 4 steps per beat)" in out and "fresh for this meter: conditioner.down.1.conv.weight" in out
+    saved = load_file(str(start / "model.safetensors"))
+    assert torch.equal(
+        trainer.G.state_dict()["stages.0.0.conv.weight"], saved["generator.stages.0.0.conv.weight"]
+    )

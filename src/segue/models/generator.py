@@ -36,6 +36,12 @@ def _factors(config: ModelConfig) -> tuple[int, int, int]:
     return 2, config.steps_per_beat // 2, config.steps_per_bar // config.steps_per_beat
 
 
+def _kernel(factor: int) -> int:
+    """The kernel of a downsampling step: twice its factor; 3 where it keeps the length (a step of
+    2 per quarter note already is an eighth)."""
+    return 2 * factor if factor > 1 else 3
+
+
 class Conditioner(nn.Module):
     """Encode the context: (B, V, K, Sp) one-hots -> features at four resolutions and a summary."""
 
@@ -46,7 +52,11 @@ class Conditioner(nn.Module):
         self.stem = ConvBlock(config.voices * config.embed_dim, c // 2, kernel=5)
         f1, f2, f3 = _factors(config)
         self.down = nn.ModuleList(
-            [ConvBlock(c // 2, c // 2, 2 * f1, f1), ConvBlock(c // 2, c, 2 * f2, f2), ConvBlock(c, c, f3, f3)]
+            [
+                ConvBlock(c // 2, c // 2, _kernel(f1), f1),
+                ConvBlock(c // 2, c, _kernel(f2), f2),
+                ConvBlock(c, c, f3, f3),
+            ]
         )
         self.res = ResBlock(c)
         self.summary = nn.Linear(c * config.context_bars, c)

@@ -145,22 +145,24 @@ class Trainer:
     def _initialize(self, folder: str) -> None:
         """Start G from a model folder; D too when that model was trained as a GAN with this D.
 
-        A model of another meter lends G every tensor whose shape fits (all but the layers that
-        span a bar or the whole window); the rest keep their fresh initial weights."""
+        A model of another meter or grid lends G every tensor whose shape fits (all but the layers
+        that span a bar or the whole window); the rest keep their fresh initial weights."""
         start = load_model(folder)
         d_only = {"d_channels", "spectral_norm", "minibatch_std"}
         ours, theirs = to_dict(self.mc), to_dict(start.config)
-        if {k: v for k, v in ours.items() if k not in d_only | {"meter"}} != {
-            k: v for k, v in theirs.items() if k not in d_only | {"meter"}
+        grid = {"meter", "steps_per_beat"}
+        if {k: v for k, v in ours.items() if k not in d_only | grid} != {
+            k: v for k, v in theirs.items() if k not in d_only | grid
         }:
             raise SegueError(f"init {folder}: its generator settings differ from this run's [model] settings")
-        if ours["meter"] != theirs["meter"]:
+        if any(ours[k] != theirs[k] for k in grid):
             kept = fitting_tensors(self.G, start.generator)
             self.G.load_state_dict(kept, strict=False)
             fresh = sorted(set(self.G.state_dict()) - set(kept))
             if self.dist.main:
                 print(
-                    f"init {folder} ({theirs['meter']}): {len(kept)} of {len(kept) + len(fresh)} of G's "
+                    f"init {folder} ({theirs['meter']}, {theirs['steps_per_beat']} steps per beat): "
+                    f"{len(kept)} of {len(kept) + len(fresh)} of G's "
                     f"tensors taken; fresh for this meter: {', '.join(fresh)}"
                 )
             return
