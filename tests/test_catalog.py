@@ -218,3 +218,19 @@ def test_a_jig_from_the_folk_test_split_is_continued_as_a_melody_by_the_folk_mod
     assert len(generated) >= 8
     ends = generated["onset"] + generated["duration"]
     assert np.all(ends[:-1] <= generated["onset"][1:])  # one line: each note ends before the next
+
+
+def test_a_mass_section_in_4_2_goes_to_the_palestrina_model_on_its_half_grid(tmp_path, capsys):
+    track = TrackBuilder().meter(0, 4, 2)
+    for bar in range(4):  # four bars of 4/2: semibreves in three voices
+        for half in range(2):
+            start = bar * 3840 + half * 1920
+            for channel, pitch in enumerate((72, 67, 60)):
+                track.note(start, 1920, pitch - 2 * ((bar + half) % 3) + channel % 2, channel=channel)
+    prime = tmp_path / "kyrie.mid"
+    prime.write_bytes(smf([track]))
+    out = tmp_path / "out.mid"
+    assert main(["generate", str(prime), "--out", str(out), "--bars", "2"]) == 0
+    assert "model: palestrina (several parts in 4/2; style palestrina)" in capsys.readouterr().out
+    piece = read_midi(out).pieces[0]
+    assert str(piece.meter) == "4/2" and 4 * 32 < piece.end <= 6 * 32

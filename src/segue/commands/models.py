@@ -26,7 +26,9 @@ def run(args: argparse.Namespace) -> int:
         "`segue generate` picks the model of the file's meter in the style asked for (--style); "
         "else one whose texture fits the file (one voice for a single melodic line, several voices "
         f"for anything else), of the style {DEFAULT_STYLE} first; else any model of the meter. "
-        "--model NAME or --model FOLDER overrides it. A meter no model knows is an error."
+        "--model NAME or --model FOLDER overrides it. A meter no model knows takes the nearest: the "
+        "same beats at another note value (3/8 as 3/4), else the model's bars one after the other "
+        "(12/8 by 6/8 bars, 5/4 by 4/4 bars), the file keeping its meter."
     )
     print("\n" + textwrap.fill(rule, width=100))
     return 0
