@@ -85,7 +85,7 @@ def arrange(
     else:  # one voice: the harmony is chosen among the prime's chords, beat by beat, by the melody
         grid = _chord_grid(piece, cut_step, _without(piece.notes, prime_voices), generated, steps)
     out = []
-    written = set()
+    written: set[int] = set()
     pace = (steps / bar) / ((cut_step - start) / bar)  # bars written per bar of the prime read
     for part in active:
         voices = [v for v, s in enumerate(sources) if s == part]
