@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from segue.metrics import polyphony, sounding_grid
+from segue.metrics import pitch_class_profile, polyphony, sounding_grid
 from segue.music.piece import Piece, empty_notes, sort_notes
 
 ACTIVE_BARS = 2
@@ -44,7 +44,8 @@ MONOPHONIC = 1.2
 """A part sounding fewer notes at once than this on average in the prime's last bars is a single
 line, and plays only the voice that carried most of its notes."""
 CHORD_BARS = 4
-"""With a one-voice model, the chords a pattern may follow are those of the prime's last this many bars."""
+"""With a one-voice model, the chords a pattern may follow are those of the prime's last this many
+bars; the prime's pitch classes (:func:`prime_profile`) are read over as many."""
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,14 @@ def arrange(
     sources: tuple[int, ...],
     generated: np.ndarray,
     steps: int,
+    profile: np.ndarray | None = None,
 ) -> list[PartNotes]:
     """The notes of every part after the seam.
 
     ``prime_voices`` holds the prime's notes as split into voices (``track`` the voice, up to
     ``cut_step``, the file's pitches), ``sources`` each voice's part (-1: none), ``generated``
     the generated notes (``track`` the voice, onsets after the seam, the file's pitches) over
-    ``steps`` steps.
+    ``steps`` steps; ``profile`` the prime's :func:`prime_profile` (computed when not given).
     """
     n_voices = len(sources)
     bar = piece.bar_steps
@@ -81,7 +83,8 @@ def arrange(
     active = [int(p) for p in np.unique(recent["track"])]
     lowest = min(active, key=lambda p: float(recent["pitch"][recent["track"] == p].mean()), default=-1)
     if n_voices > 1:
-        grid = _in_key(sounding_grid(generated, n_voices, steps), piece, cut_step)
+        key = prime_profile(piece, cut_step) if profile is None else profile
+        grid = _in_key(sounding_grid(generated, n_voices, steps), key)
     else:  # one voice: the harmony is chosen among the prime's chords, beat by beat, by the melody
         grid = _chord_grid(piece, cut_step, _without(piece.notes, prime_voices), generated, steps)
     out = []
@@ -232,15 +235,22 @@ IN_KEY = 0.04
 sounding time (the patterns stay in the prime's key where the voices stray)."""
 
 
-def _in_key(grid: np.ndarray, piece: Piece, cut_step: int) -> np.ndarray:
-    """The voices' grid without the pitches whose class the prime's last :data:`CHORD_BARS` bars
-    hardly sound (less than :data:`IN_KEY` of their sounding time)."""
+def prime_profile(piece: Piece, cut_step: int) -> np.ndarray:
+    """Each pitch class's share of the sounding time of the prime's last :data:`CHORD_BARS` bars,
+    every part (12 shares, C first; zeros for a silent stretch): what the patterns keep to and
+    what the key prior reads."""
     start = max(cut_step - CHORD_BARS * piece.bar_steps, 0)
-    notes = piece.notes[(piece.notes["onset"] >= start) & (piece.notes["onset"] < cut_step)]
-    weight = np.bincount(notes["pitch"] % 12, weights=notes["duration"], minlength=12)
-    if not weight.sum():
+    return pitch_class_profile(
+        piece.notes[(piece.notes["onset"] >= start) & (piece.notes["onset"] < cut_step)]
+    )
+
+
+def _in_key(grid: np.ndarray, profile: np.ndarray) -> np.ndarray:
+    """The voices' grid without the pitches whose class the prime hardly sounds (less than
+    :data:`IN_KEY` of its sounding time, by ``profile``)."""
+    if not profile.sum():
         return grid
-    keep = weight / weight.sum() >= IN_KEY
+    keep = profile >= IN_KEY
     return np.where((grid >= 0) & keep[np.maximum(grid, 0) % 12], grid, -1)
 
 

@@ -5,8 +5,9 @@ The pipeline of ``segue generate`` and of :func:`continue_midi`:
 1. Read the file once (:func:`segue.music.midi.parse_midi`); its first meter segment is the prime's
    source. A model given by the caller must know its meter (a 7/8 file and a 4/4 model: an
    error); a shipped model chosen for the file may be of the nearest meter
-   (:func:`segue.pipeline.catalog.nearest_meter`): it then writes its own bars one after the
-   other, as many as fill the file's bars, and the file keeps its meter.
+   (:func:`segue.pipeline.catalog.meter_fit`): the file is read on that model's grid (or one twice
+   or half as fine), the model writes its own bars one after the other, as many as fill the
+   file's bars, and the file keeps its meter.
 2. The prime is its first K complete bars (default: all of them); a pickup bar is kept
    and not counted. A prime shorter than the model's context is padded with silence in
    front.
@@ -41,14 +42,12 @@ from segue.music.timing import tempo_segments
 from segue.music.tokens import REST, from_tokens, seam_tail
 from segue.music.voices import is_monophonic
 from segue.pipeline.arguments import check_arguments
-from segue.pipeline.arrange import PartNotes, arrange
+from segue.pipeline.arrange import PartNotes, arrange, prime_profile
 from segue.pipeline.catalog import SHIPPED_STEPS_PER_BEAT, Shelf
 from segue.pipeline.model import SegueModel
 from segue.pipeline.sampling import continue_tokens, key_bias
 from segue.pipeline.voicing import prime_voices
 
-KEY_BARS = 4
-"""The key prior reads the prime's last this many bars."""
 KEY_STRENGTH = 0.25
 """The key prior's default strength: the smallest of 0, 0.25, 0.5, 1 and 2 under which the
 continuations' keys are related to the primes' within 0.1 as often as the real next bars' are, on
@@ -147,7 +146,8 @@ def continue_midi(
     voices, sources, shift, rule = prime.tokens, prime.sources, prime.shift, prime.rule
     steps = bars * piece.bar_steps  # the model's own bars, as many as fill the file's
     model_bars = -(-steps // model.config.steps_per_bar)
-    key = _profile(piece, cut_step, shift)
+    profile = prime_profile(piece, cut_step)  # the key prior's, in the model's transposition
+    key = np.roll(profile, shift)
     generated = continue_voices(
         voices,
         model_bars,
@@ -170,7 +170,7 @@ def continue_midi(
         notes = from_tokens(np.concatenate([tail, tokens], axis=1), model.config.lowest)
         notes = _after_seam(notes, tail.shape[1])
         notes["pitch"] = notes["pitch"].astype(np.int64) - shift
-        arranged = arrange(piece, cut_step, prime.notes, parts, notes, steps)
+        arranged = arrange(piece, cut_step, prime.notes, parts, notes, steps, profile)
         additions = _additions(arranged, piece, place, velocities, model)
         midi = splice(original.score, cut_tick, piece.steps_per_beat, additions + drums)
         out.append(Continuation(midi, cut_tick, k, bars, shift, rule, chosen))
@@ -258,16 +258,6 @@ def continue_roll(
         raise SegueError(f"tokens must lie in [0, {model.config.vocab})")
     return continue_voices(
         roll, bars, model, seed=seed, samples=samples, truncation=truncation, temperature=temperature
-    )
-
-
-def _profile(piece: Piece, cut_step: int, shift: int) -> np.ndarray:
-    """The pitch-class profile (sounding time) of the prime's last :data:`KEY_BARS` bars, every part,
-    in the model's transposition."""
-    start = max(cut_step - KEY_BARS * piece.bar_steps, 0)
-    notes = piece.notes[(piece.notes["onset"] >= start) & (piece.notes["onset"] < cut_step)]
-    return np.bincount(
-        (notes["pitch"].astype(np.int64) + shift) % 12, weights=notes["duration"], minlength=12
     )
 
 
