@@ -225,3 +225,22 @@ def test_the_seam_input_adds_the_context_last_bar_to_every_written_step(tmp_path
     model = SegueModel.create(config)
     loaded = load_model(model.save(tmp_path / "m"))
     assert loaded.config.seam and torch.equal(loaded.generator.seam_profile, model.generator.seam_profile)
+
+
+def test_dropout_acts_while_training_only_and_adds_no_tensors():
+    torch.manual_seed(0)
+    config = dataclasses.replace(C, dropout=0.5)
+    G = Generator(config)
+    assert set(G.state_dict()) == set(Generator(C).state_dict())
+    context = onehot(random_tokens(2, C.context_steps, 4), C.vocab)
+    z = torch.randn(2, C.z_dim)
+    with torch.no_grad():
+        G.train()
+        assert not torch.allclose(G.logits(context, z), G.logits(context, z))  # features dropped at random
+        G.eval()
+        assert torch.equal(G.logits(context, z), G.logits(context, z))
+        plain = Generator(C).eval()
+        plain.load_state_dict(G.state_dict())
+        assert torch.equal(G.logits(context, z), plain.logits(context, z))  # off when sampling
+    with pytest.raises(SegueError, match="dropout"):
+        dataclasses.replace(C, dropout=1.0)

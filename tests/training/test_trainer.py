@@ -199,9 +199,13 @@ def test_init_starts_g_from_a_model_folder_and_d_only_from_a_gan_with_the_same_d
     assert not all(torch.equal(a, b) for a, b in zip(trainer.G.parameters(), fresh.G.parameters()))
     # a CVAE's D was never trained: D starts fresh
     assert all(torch.equal(a, b) for a, b in zip(trainer.D.parameters(), fresh.D.parameters()))
-    # another D may start from the same G
+    # another D, or dropout (no tensors of its own), may start from the same G
     other_d = dataclasses.replace(TINY_MODEL, d_channels=32)
     Trainer(tmp_path / "c", other_d, dataclasses.replace(TINY_TRAIN, init=str(start)), pieces[0])
+    dropped = dataclasses.replace(TINY_MODEL, dropout=0.3)
+    init = dataclasses.replace(TINY_TRAIN, init=str(start))
+    regularized = Trainer(tmp_path / "c2", dropped, init, pieces[0])
+    assert all(torch.equal(v, saved[f"generator.{k}"]) for k, v in regularized.G.state_dict().items())
     # a GAN with the same settings brings its D along
     gan = SegueModel.create(TINY_MODEL, {"method": "gan"}).save(tmp_path / "gan")
     with_d = Trainer(tmp_path / "d", TINY_MODEL, dataclasses.replace(TINY_TRAIN, init=str(gan)), pieces[0])

@@ -47,6 +47,9 @@ class ModelConfig:
     """G also reads the context's last bar directly at every step it writes, weighed by a learned
     profile over those steps, so that its first notes can follow the prime's last ones (otherwise
     the continuation's steps see the context's bar for bar, the last bar only through a summary)."""
+    dropout: float = 0.0
+    """Dropout on the feature maps of G and its conditioner while training (a regularizer against
+    learning the training pieces by heart); no tensors of its own, off when sampling."""
 
     def __post_init__(self) -> None:
         require(1 <= self.voices <= 16, "voices must be between 1 and 16")
@@ -60,6 +63,7 @@ class ModelConfig:
             numerator.isdigit() and denominator in ("1", "2", "4", "8", "16") and 1 <= int(numerator) <= 32,
             f"meter must look like 4/4 or 6/8, not {self.meter!r}",
         )
+        require(0.0 <= self.dropout < 1.0, "dropout must be in [0, 1)")
         require(self.head in ("cells", "voices"), f"head must be 'cells' or 'voices', not {self.head!r}")
         require(self.steps_per_bar % self.steps_per_beat == 0, "a bar must hold whole beats")
         # Caps that bound any model to about 100M parameters, checked before anything is allocated.

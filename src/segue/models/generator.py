@@ -60,14 +60,15 @@ class Conditioner(nn.Module):
         )
         self.res = ResBlock(c)
         self.summary = nn.Linear(c * config.context_bars, c)
+        self.drop = nn.Dropout(config.dropout)
 
     def forward(self, context: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
-        x = self.stem(self.embed(context))  # (B, c/2, Sp)
+        x = self.drop(self.stem(self.embed(context)))  # (B, c/2, Sp)
         features = [x]
         for layer in self.down:
-            x = layer(x)
+            x = self.drop(layer(x))
             features.append(x)
-        bars = self.res(features[-1])  # (B, c, P)
+        bars = self.drop(self.res(features[-1]))  # (B, c, P)
         features[-1] = bars
         summary = F.leaky_relu(self.summary(bars.flatten(1)), 0.2)  # (B, c)
         return features, summary  # lengths: steps, eighths, beats, bars of the context
@@ -101,6 +102,7 @@ class Generator(nn.Module):
             if config.head == "cells"
             else VoiceHead(c // 2, config.voices, config.vocab)
         )
+        self.drop = nn.Dropout(config.dropout)
 
     def features(self, context: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """G's features at step resolution, (B, c/2, Sc), from which the head writes the tokens."""
@@ -116,7 +118,7 @@ class Generator(nn.Module):
             if i == len(self.stages) - 1 and cfg.seam:
                 last_bar = context[..., -cfg.steps_per_bar :].flatten(1).to(cond.dtype)
                 cond = cond + F.leaky_relu(self.seam(last_bar), 0.2)[:, :, None] * self.seam_profile
-            x = stage(torch.cat([x, cond], dim=1))
+            x = self.drop(stage(torch.cat([x, cond], dim=1)))
         return x
 
     def logits(
