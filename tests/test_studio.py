@@ -7,6 +7,7 @@ import dataclasses
 import threading
 import time
 from types import SimpleNamespace
+from urllib.parse import quote
 
 import pytest
 import torch
@@ -320,8 +321,11 @@ def test_the_shipped_models_each_take_the_files_of_their_meter(tmp_path):
     body = seven.json()
     assert body["model"].startswith("four (a melody in 7/8, continued in 4/4 bars (no model is in 7/8)")
     assert body["steps_per_bar"] == 14
-    meters = {
-        str(read_midi(client.get(f"/api/examples/{n}").content).pieces[0].meter)
-        for n in client.get("/api/examples").json()["examples"]
-    }
+    names = client.get("/api/examples").json()["examples"]
+    meters = {str(read_midi(client.get(f"/api/examples/{quote(n)}").content).pieces[0].meter) for n in names}
     assert meters == {"3/4", "4/4"}
+    # folk tunes in the models' meters too (a few per meter), Palestrina's 4/2 not
+    folk = [n for n in names if n.startswith("folk ")]
+    assert 2 <= len(folk) <= 6 and not any(n.startswith("palestrina ") for n in names)
+    tune = read_midi(client.get(f"/api/examples/{quote(folk[0])}").content).pieces[0]
+    assert len(tune.parts) == 1

@@ -9,7 +9,7 @@
   bytes, or as JSON with the notes of every variation when ``format=json`` or the
   request accepts only ``application/json``.
 * ``POST /api/render`` a MIDI file in the field ``file`` -> WAV.
-* ``GET /api/examples``, ``GET /api/examples/{name}`` the bundled test chorales.
+* ``GET /api/examples``, ``GET /api/examples/{name}`` bundled test pieces (chorales, folk tunes, Palestrina).
 * ``GET /api/health``.
 
 Work runs in a thread pool, never on the event loop; each request has a time limit,

@@ -83,7 +83,9 @@ class Studio:
         return [_describe(e.name, e.style, e.config) for e in self.model.entries]
 
     def examples(self) -> dict[str, Any]:
-        """The bundled test chorales in a meter the studio's models know, by name (loaded once)."""
+        """Bundled test pieces in a meter the studio's models know, by name (loaded once): every
+        test chorale, and a few test pieces of each other bundled corpus (folk tunes, Palestrina's
+        masses) per meter, named after their corpus."""
         if self._examples is None:
             from segue.data.chorales import load_chorales, split_indices
 
@@ -91,6 +93,8 @@ class Studio:
             meters = {m["meter"] for m in self.models()}
             pieces = [dataset[i] for i in split_indices(dataset, "test")]
             self._examples = {piece.name: piece for piece in pieces if str(piece.meter) in meters}
+            for corpus in OTHER_CORPORA:
+                self._examples.update(_corpus_examples(corpus, meters))
         return self._examples
 
     def example_midi(self, name: str) -> bytes:
@@ -108,6 +112,34 @@ class Studio:
         from segue.render import wav_bytes
 
         return wav_bytes(load_midi_bytes(data, label), max_seconds=600, label=label)
+
+
+OTHER_CORPORA = ("folk", "palestrina")
+"""Bundled corpora (``assets/<name>/dataset``) the studio takes examples from besides the chorales."""
+EXAMPLES_PER_METER = 3
+"""Test pieces of each of those corpora offered per meter."""
+
+
+def _corpus_examples(corpus: str, meters: set[str]) -> dict[str, Any]:
+    """Up to :data:`EXAMPLES_PER_METER` test pieces of a bundled corpus in each of ``meters``,
+    named "<corpus> <piece>" (none when the corpus is not installed)."""
+    from importlib import resources
+
+    from segue.data.dataset import Dataset
+    from segue.data.splits import piece_split
+
+    path = resources.files("segue") / "assets" / corpus / "dataset"
+    if not path.is_dir():
+        return {}
+    dataset = Dataset(str(path))
+    taken: dict[str, int] = {}
+    found = {}
+    for i, meta in enumerate(dataset.metas):
+        meter = str(meta["meter"])
+        if meter in meters and piece_split(meta) == "test" and taken.get(meter, 0) < EXAMPLES_PER_METER:
+            taken[meter] = taken.get(meter, 0) + 1
+            found[f"{corpus} {meta['name']}"] = dataset[i]
+    return found
 
 
 def _describe(name: str, style: str, config: Any) -> dict[str, Any]:
