@@ -18,9 +18,7 @@ import argparse
 
 import numpy as np
 
-from segue.data.chorales import load_chorales, split_indices
-from segue.data.dataset import Dataset
-from segue.data.splits import piece_split
+from segue.data.splits import split_pieces
 from segue.evaluation.critic import roll_features
 from segue.evaluation.report import critic_accuracies
 from segue.evaluation.scores import score_harmony
@@ -40,12 +38,7 @@ def main() -> None:
     parser.add_argument("--data", default=None, help="a dataset (default: the bundled chorales)")
     parser.add_argument("--windows", type=int, default=20, help="most windows per piece")
     args = parser.parse_args()
-    if args.data is None:
-        chorales = load_chorales()
-        pieces = [chorales[i] for i in split_indices(chorales, args.split)]
-    else:
-        dataset = Dataset(args.data)
-        pieces = [dataset[i] for i, meta in enumerate(dataset.metas) if piece_split(meta) == args.split]
+    pieces = split_pieces(args.data, args.split)
     first = args.systems[0].partition("=")[2].partition(":")[0]
     reference = load_model(None if first == "shipped" else model_path(first))
     windows = test_windows(pieces, reference, 4, 4, args.windows, 1)

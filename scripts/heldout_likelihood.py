@@ -15,23 +15,12 @@ import argparse
 
 import torch
 
-from segue.data.chorales import load_chorales, split_indices
-from segue.data.dataset import Dataset
-from segue.data.splits import piece_split
+from segue.data.splits import split_pieces
 from segue.models.blocks import onehot
 from segue.music.piece import Piece
 from segue.pipeline.catalog import model_path
 from segue.pipeline.model import SegueModel, load_model
 from segue.training.windows import WindowSampler
-
-
-def split_pieces(data: str | None, split: str) -> list[Piece]:
-    """The pieces of ``split`` in the bundled chorales or in the dataset folder ``data``."""
-    if data is None:
-        chorales = load_chorales()
-        return [chorales[i] for i in split_indices(chorales, split)]
-    dataset = Dataset(data)
-    return [dataset[i] for i, meta in enumerate(dataset.metas) if piece_split(meta) == split]
 
 
 @torch.no_grad()

@@ -225,21 +225,11 @@ def _baseline(option: str | None, kind: str, config: ModelConfig) -> Path | None
 
 
 def _pieces(data: Path | None):  # type: ignore[no-untyped-def]
+    from segue.data.splits import split_pieces
+
+    test, train = split_pieces(data, "test"), split_pieces(data, "train")
     if data is None:
-        from segue.data.chorales import load_chorales, split_indices
-
-        chorales = load_chorales()
-        test = [chorales[i] for i in split_indices(chorales, "test")]
-        train = [chorales[i] for i in split_indices(chorales, "train")]
-        source = "bundled Bach chorales, test split (train split: Markov baseline, copy count)"
-        return test, train, source
-    from segue.data.dataset import Dataset
-    from segue.data.splits import piece_split
-
-    dataset = Dataset(data)
-    splits = [piece_split(m) for m in dataset.metas]
-    test = [dataset[i] for i, s in enumerate(splits) if s == "test"]
-    train = [dataset[i] for i, s in enumerate(splits) if s == "train"]
+        return test, train, "bundled Bach chorales, test split (train split: Markov baseline, copy count)"
     return test, train, f"{data}, test split (as its build recorded it, else by name hash)"
 
 

@@ -4,8 +4,11 @@ chorales have a fixed file)."""
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
-from segue.data.chorales import base_name
+from segue.data.chorales import base_name, load_chorales, split_indices
+from segue.data.dataset import Dataset
+from segue.music.piece import Piece
 
 
 def split_of(name: str, valid: float = 0.05, test: float = 0.10) -> str:
@@ -22,3 +25,13 @@ def piece_split(meta: dict[str, object]) -> str:
     bundled corpora do, which split by tune family), else :func:`split_of` its name."""
     recorded = meta.get("split")
     return recorded if recorded in ("train", "valid", "test") else split_of(str(meta["name"]))  # type: ignore[return-value]
+
+
+def split_pieces(data: str | Path | None, split: str) -> list[Piece]:
+    """The pieces of ``split`` in the dataset folder ``data`` (:func:`piece_split` of each), or in
+    the bundled chorales (their fixed split) when ``data`` is None."""
+    if data is None:
+        chorales = load_chorales()
+        return [chorales[i] for i in split_indices(chorales, split)]
+    dataset = Dataset(data)
+    return [dataset[i] for i, meta in enumerate(dataset.metas) if piece_split(meta) == split]

@@ -148,11 +148,11 @@ class Trainer:
         A model of another meter or grid lends G every tensor whose shape fits (all but the layers
         that span a bar or the whole window); the rest keep their fresh initial weights."""
         start = load_model(folder)
-        d_only = {"d_channels", "spectral_norm", "minibatch_std", "dropout"}  # or no tensors of their own
+        free = {"d_channels", "spectral_norm", "minibatch_std", "dropout"}  # G's tensors do not read them
         ours, theirs = to_dict(self.mc), to_dict(start.config)
         grid = {"meter", "steps_per_beat"}
-        if {k: v for k, v in ours.items() if k not in d_only | grid} != {
-            k: v for k, v in theirs.items() if k not in d_only | grid
+        if {k: v for k, v in ours.items() if k not in free | grid} != {
+            k: v for k, v in theirs.items() if k not in free | grid
         }:
             raise SegueError(f"init {folder}: its generator settings differ from this run's [model] settings")
         if any(ours[k] != theirs[k] for k in grid):
