@@ -1,13 +1,17 @@
 """The learned critic, the harmony measures and the feature classifier for several model folders,
 on the chorales' test or validation split: how experiments are compared before one is shipped
-(choose on ``--split valid``; report the test split with ``segue evaluate``).
+(choose on ``--split valid``; report the test split with ``segue evaluate``). ``--split valid``
+scores the half of the validation pieces that the sampler's calibration does not read
+(:func:`segue.training.calibration.validation_half`, in the first system's meter and grid), so that a
+sampled draw is not chosen on windows its calibration matched.
 
     .venv/bin/python scripts/compare_models.py NAME=FOLDER[:plain] ... [--split valid] [--critic-seeds 3]
         [--data DATASET] [--windows 20]
 
 FOLDER is a model folder or a shipped model's name (``shipped``: the chorales in 4/4); ``:plain``
 draws without the sampler. ``--data`` takes another dataset's split (its recorded splits, e.g. the
-bundled folk melodies); the windows are cut in the first system's meter and voices.
+bundled folk melodies); the windows are cut for each system in its meter, grid and voices
+(the same pieces and bar offsets: a melody is the top voice of a model of several voices).
 Every bar offset of the split's pieces, 4 bars of prime and 4 continued, draws with seed 0 (the
 feature classifier: draw and fold seeds 0-4).
 """
@@ -23,11 +27,29 @@ from segue.evaluation.critic import roll_features
 from segue.evaluation.report import critic_accuracies
 from segue.evaluation.scores import score_harmony
 from segue.evaluation.twosample import classifier_accuracy, named_pair_features, pair_features
-from segue.evaluation.windows import test_windows
+from segue.evaluation.windows import Windows, test_windows
 from segue.pipeline.catalog import model_path
 from segue.pipeline.continuation import continue_primes
-from segue.pipeline.model import load_model
+from segue.pipeline.model import SegueModel, load_model
 from segue.sampler import PlainSampler
+from segue.training.calibration import validation_half
+
+
+class Real:
+    """The real side of a set of windows, cut for models of one meter, grid and voices."""
+
+    def __init__(self, windows: Windows, model: SegueModel) -> None:
+        config = model.config
+        lowest, bar = config.lowest, config.steps_per_bar
+        self.windows = windows
+        self.rolls = roll_features(windows.primes, windows.reals, config.vocab - 2)
+        self.harmony = score_harmony(windows.reals, lowest, bar)
+        self.features = np.array(
+            [
+                list(named_pair_features(p, c, lowest, bar).values())
+                for p, c in zip(windows.primes, windows.reals)
+            ]
+        )
 
 
 def main() -> None:
@@ -41,28 +63,31 @@ def main() -> None:
     pieces = split_pieces(args.data, args.split)
     first = args.systems[0].partition("=")[2].partition(":")[0]
     reference = load_model(None if first == "shipped" else model_path(first))
-    windows = test_windows(pieces, reference, 4, 4, args.windows, 1)
-    config = reference.config
-    pitches, lowest, bar = config.vocab - 2, config.lowest, config.steps_per_bar
-    real_rolls = roll_features(windows.primes, windows.reals, pitches)
-    bach = score_harmony(windows.reals, lowest, bar)
-    real_features = np.array(
-        [list(named_pair_features(p, c, lowest, bar).values()) for p, c in zip(windows.primes, windows.reals)]
-    )
-    print(f"{args.split} split: {len(windows.primes)} windows")
+    if args.split == "valid":
+        pieces = validation_half(pieces, reference.config, "choice")
+    half = " (the half of its pieces the calibration does not read)" if args.split == "valid" else ""
+    print(f"{args.split} split{half}: {len(pieces)} pieces")
+    cut: dict[tuple[object, ...], Real] = {}
     for spec in args.systems:
         name, _, rest = spec.partition("=")
         folder, _, option = rest.partition(":")
         model = load_model(None if folder == "shipped" else model_path(folder))
         if option == "plain":
             model.sampler = PlainSampler()
+        config = model.config
+        shape = (config.meter, config.steps_per_beat, config.voices, config.lowest, config.highest)
+        if shape not in cut:
+            cut[shape] = Real(test_windows(pieces, model, 4, 4, args.windows, 1), model)
+            print(f"{len(cut[shape].windows.primes)} windows of {config.voices} voices in {config.meter}")
+        real = cut[shape]
+        windows, lowest, bar = real.windows, config.lowest, config.steps_per_bar
         draws = [continue_primes(windows.primes, 4, model, seed) for seed in range(5)]
         critic = critic_accuracies(
-            real_rolls, windows, draws[0], None, config.voices, pitches, args.critic_seeds, 0
+            real.rolls, windows, draws[0], None, config.voices, config.vocab - 2, args.critic_seeds, 0
         )
         features = [
             classifier_accuracy(
-                real_features,
+                real.features,
                 np.stack([pair_features(p, c, lowest, bar) for p, c in zip(windows.primes, draw)]),
                 seed=seed,
                 real_groups=windows.groups,
@@ -70,10 +95,11 @@ def main() -> None:
             )
             for seed, draw in enumerate(draws)
         ]
-        harmony = score_harmony(draws[0], lowest, bar).row(bach)
+        harmony = score_harmony(draws[0], lowest, bar).row(real.harmony)
         print(
             f"{name}: critic {np.mean(critic):.3f} (sd {np.std(critic):.3f}), feature classifier "
-            f"{np.mean(features):.3f}, consonance {harmony['consonance']:.3f} (Bach {bach.consonance:.3f}), "
+            f"{np.mean(features):.3f}, consonance {harmony['consonance']:.3f} "
+            f"(real {real.harmony.consonance:.3f}), "
             f"note length furthest voice {harmony['note length, furthest voice']:.1%}, "
             f"sounding share furthest voice {harmony['sounding share, furthest voice']:.1%}"
         )

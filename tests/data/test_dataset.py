@@ -103,3 +103,59 @@ def test_a_split_recorded_by_the_build_wins_over_the_name_hash(tmp_path: Path):
     train, valid, _ = training_pieces(tmp_path / "ds")
     assert [p.name for p in valid] == ["tune0", "tune4"] + (["tune5"] if hashed[5] == "valid" else [])
     assert [p.name for p in train][:2] == ["tune2", "tune3"]
+
+
+def test_the_calibration_reads_one_half_of_the_validation_pieces_and_models_are_chosen_on_the_other(
+    tmp_path: Path, monkeypatch
+):
+    import segue.training.trainer
+    from segue.cli import main
+    from segue.music.piece import Meter
+    from segue.training.calibration import validation_half
+    from tests.tiny import TINY_MODEL, tiny_toml
+
+    examples = [replace(p, name=f"tune{i}") for i, p in enumerate(example_pieces(9))]
+    examples[3] = replace(examples[3], meter=Meter(3, 4))  # not the model's meter: in neither half
+    calibration = validation_half(examples, TINY_MODEL, "calibration")
+    choice = validation_half(examples, TINY_MODEL, "choice")
+    assert [p.name for p in calibration] == ["tune0", "tune2", "tune5", "tune7"]
+    assert [p.name for p in choice] == ["tune1", "tune4", "tune6", "tune8"]
+
+    with DatasetWriter(tmp_path / "ds") as writer:
+        for piece in examples:
+            writer.add(piece.notes, {**piece_to_meta(piece), "split": "valid"})
+        writer.add(
+            examples[0].notes, {**piece_to_meta(replace(examples[0], name="train0")), "split": "train"}
+        )
+        writer.close()
+    given: dict[str, list[str]] = {}
+
+    def spy(*args, held_out=(), **kwargs):  # type: ignore[no-untyped-def]
+        given["held_out"] = [p.name for p in held_out]
+        raise SegueError("stopped before training")
+
+    monkeypatch.setattr(segue.training.trainer, "Trainer", spy)
+    (tmp_path / "tiny.toml").write_text(tiny_toml())
+    run = ["train", "--data", str(tmp_path / "ds"), "--config", str(tmp_path / "tiny.toml")]
+    assert main([*run, "--out", str(tmp_path / "run")]) != 0
+    assert given["held_out"] == [p.name for p in calibration]
+
+
+def test_a_piece_counting_the_same_beats_on_as_many_steps_a_bar_is_read_in_the_models_meter():
+    from segue.music.piece import Meter
+    from segue.pipeline.pieces import on_grid
+    from segue.training.windows import WindowSampler
+    from tests.tiny import TINY_MODEL
+
+    piece = example_pieces(1)[0]  # 4/4 at 4 steps per quarter note: 16 steps a bar
+    assert on_grid(piece, TINY_MODEL) is piece
+    half_notes = replace(piece, meter=Meter(4, 2), steps_per_beat=2)  # 4/2 at 2: 16 steps a bar too
+    read = on_grid(half_notes, TINY_MODEL)
+    assert read is not None and str(read.meter) == "4/4" and read.steps_per_beat == 4
+    assert np.array_equal(read.notes, piece.notes)
+    assert on_grid(replace(piece, meter=Meter(3, 4)), TINY_MODEL) is None  # another bar
+    assert on_grid(replace(piece, meter=Meter(2, 2)), TINY_MODEL) is None  # 16 steps, but 2 beats
+    long = replace(piece, notes=np.concatenate([piece.notes] * 3))  # enough bars for a window
+    assert len(WindowSampler([replace(long, meter=Meter(4, 2), steps_per_beat=2)], TINY_MODEL, 0)) == len(
+        WindowSampler([long], TINY_MODEL, 0)
+    )

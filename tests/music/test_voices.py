@@ -48,3 +48,14 @@ def test_repeated_notes_stay_separate_in_a_voice():
 def test_is_monophonic():
     assert is_monophonic(make_notes([0, 4], [4, 4], [60, 62]), 8)
     assert not is_monophonic(make_notes([0, 0], [4, 4], [60, 64]), 8)
+
+
+def test_a_single_melodic_line_is_the_top_voice_whatever_its_register():
+    # a tune that leaps from the bass's register to the soprano's: one voice, not four
+    notes = make_notes([0, 4, 8, 12], [4, 4, 4, 4], [45, 72, 50, 76], 80, [2, 2, 2, 2])
+    split = split_voices(notes, 4, 16, CENTRES)
+    assert split.rule == "one line: the top voice" and split.sources == (2, -1, -1, -1)
+    assert note_tuples(split.notes) == sorted([(0, 45, 0, 4), (0, 72, 4, 4), (0, 50, 8, 4), (0, 76, 12, 4)])
+    # two lines in one track are not one line: split by register as before
+    chords = make_notes([0, 0, 4, 4], [4, 4, 4, 4], [45, 72, 50, 76], 80, [2, 2, 2, 2])
+    assert split_voices(chords, 4, 16, CENTRES).rule == "split by register"

@@ -212,6 +212,10 @@ def test_init_starts_g_from_a_model_folder_and_d_only_from_a_gan_with_the_same_d
     gan_saved = load_file(str(gan / "model.safetensors"))
     for name, value in with_d.D.state_dict().items():
         assert torch.equal(value, gan_saved[f"discriminator.{name}"])
+    # and so it does for a run that differs only in dropout (D has none)
+    init_gan = dataclasses.replace(TINY_TRAIN, init=str(gan))
+    dropped_d = Trainer(tmp_path / "d2", dropped, init_gan, pieces[0])
+    assert all(torch.equal(v, gan_saved[f"discriminator.{k}"]) for k, v in dropped_d.D.state_dict().items())
     # another generator is refused with one line
     wider = dataclasses.replace(TINY_MODEL, channels=32)
     with pytest.raises(SegueError, match="generator settings differ"):

@@ -75,6 +75,7 @@ def training_pieces(data: Path | None) -> tuple[list[Piece], list[Piece], str]:
 
 def run(args: argparse.Namespace) -> int:
     """Train, or resume, and print where the model is."""
+    from segue.training.calibration import validation_half
     from segue.training.trainer import Trainer
 
     config_path = args.config
@@ -95,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         train,
         [p for p in valid if p.complete_bars >= 8 and str(p.meter) == model_config.meter][:4],
         sampler_config=sampler_config,
-        held_out=valid,
+        held_out=validation_half(valid, model_config, "calibration"),
         device=args.device,
         progress=not args.quiet,
         data_info=info,

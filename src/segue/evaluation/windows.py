@@ -16,7 +16,7 @@ from segue.evaluation.baselines import transpose_tokens
 from segue.music.piece import Piece
 from segue.music.tokens import from_tokens
 from segue.pipeline.model import SegueModel
-from segue.training.windows import as_voices, piece_tokens
+from segue.pipeline.pieces import as_voices, on_grid, piece_tokens
 
 
 @dataclass
@@ -75,8 +75,9 @@ def test_windows(
     bar = config.steps_per_bar
     stride = bars if stride is None else stride
     primes, reals, owners, starts = [], [], [], []
-    for index, piece in enumerate(pieces):
-        if str(piece.meter) != config.meter or piece.steps_per_beat != config.steps_per_beat:
+    for index, original in enumerate(pieces):
+        piece = on_grid(original, config)
+        if piece is None:
             continue
         grid = piece_tokens(as_voices(piece, config), config)
         for w in range(per_piece):

@@ -2,10 +2,11 @@
 
 The rule, in order:
 
-1. If the music has exactly as many tracks as there are voices and each track is
+1. A single melodic line (one track, monophonic) is the first voice; the others are silent.
+2. If the music has exactly as many tracks as there are voices and each track is
    (nearly) monophonic, tracks become voices by register: the track with the highest
    mean pitch is the first voice (soprano), the lowest the last (bass).
-2. Otherwise all notes are pooled and split step by step by register. At each step the
+3. Otherwise all notes are pooled and split step by step by register. At each step the
    sounding pitches are sorted from high to low. With more pitches than voices, the
    highest and the lowest are kept and the inner voices take evenly spaced pitches
    from between them. With fewer, each pitch goes to the voice whose last pitch (or,
@@ -60,6 +61,9 @@ def split_voices(notes: np.ndarray, n_voices: int, n_steps: int, centres: list[f
     """
     notes = notes[notes["onset"] < n_steps]
     tracks = np.unique(notes["track"])
+    if n_voices > 1 and len(tracks) == 1 and is_monophonic(notes, n_steps):
+        line = _split_by_register(notes, 1, n_steps, centres[:1])
+        return VoiceSplit(line.notes, line.sources + (-1,) * (n_voices - 1), "one line: the top voice")
     if len(tracks) == n_voices and all(is_monophonic(notes[notes["track"] == t], n_steps) for t in tracks):
         means = [float(notes["pitch"][notes["track"] == t].mean()) for t in tracks]
         order = [int(tracks[i]) for i in np.argsort(means)[::-1]]  # highest track first

@@ -23,7 +23,8 @@ def piece_tokens(piece: Piece, config: ModelConfig, counts: Counter[str] | None 
 
 def as_voices(piece: Piece, config: ModelConfig) -> Piece:
     """The piece with one track per model voice: as it is if its tracks already are the
-    voices, else its pitched tracks (drums left out) split by :func:`segue.music.voices.split_voices`."""
+    voices, else its pitched tracks (drums left out) split by :func:`segue.music.voices.split_voices`
+    (a single melodic line: the top voice, the others silent)."""
     drums = [i for i, part in enumerate(piece.parts) if part.is_drum]
     if len(piece.parts) == config.voices and not drums:
         return piece
@@ -32,6 +33,18 @@ def as_voices(piece: Piece, config: ModelConfig) -> Piece:
     split = split_voices(notes, config.voices, piece.n_bars * piece.bar_steps, centres)
     parts = tuple(Part(name) for name in config.voice_names)
     return replace(piece, notes=split.notes, parts=parts)
+
+
+def on_grid(piece: Piece, config: ModelConfig) -> Piece | None:
+    """The piece in the model's meter and grid: as it is when it has them; relabelled when it
+    counts the same beats at another note value on a grid of as many steps a bar (4/2 at 2
+    steps per quarter note is 4/4 at 4, 3/8 at 4 is 3/4 at 2); else None."""
+    if str(piece.meter) == config.meter and piece.steps_per_beat == config.steps_per_beat:
+        return piece
+    numerator, denominator = (int(x) for x in config.meter.split("/"))
+    if piece.meter.numerator != numerator or piece.bar_steps != config.steps_per_bar:
+        return None
+    return replace(piece, meter=Meter(numerator, denominator), steps_per_beat=config.steps_per_beat)
 
 
 def prime_tokens(piece: Piece, generator: Generator) -> np.ndarray | None:

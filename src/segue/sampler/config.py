@@ -27,7 +27,7 @@ class SamplerConfig:
     :func:`segue.sampler.calibration.calibrate`); 0: none."""
     calibration_windows: int = 1000
     """How many training windows the calibration continues in each round (besides every window
-    of the validation pieces)."""
+    of one half of the validation pieces; models are compared on the other half)."""
     vertical: bool = False
     """Also calibrate a weight on each interval class between each voice and each voice above it at
     the same step (the voices are then drawn from the top); the training data's vertical sound."""

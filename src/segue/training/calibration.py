@@ -1,11 +1,13 @@
 """Fitting the sampler at the end of training: the chain counted on the training pieces, then
-the calibration on continuations that this model writes of training and validation windows.
+the calibration on continuations that this model writes of training windows and of the windows
+of one half of the validation pieces (:func:`validation_half`).
 The sampler's own code (:mod:`segue.sampler`) does the fitting; this module gives it the data
 and a way to draw."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import torch
@@ -14,9 +16,22 @@ from segue.errors import SegueError
 from segue.models import Generator
 from segue.models.config import ModelConfig
 from segue.music.piece import Piece
+from segue.pipeline.pieces import on_grid
 from segue.pipeline.sampling import continue_tokens
 from segue.sampler import SamplerConfig, VoiceLeadingSampler, calibrate
 from segue.training.windows import WindowSampler
+
+
+def validation_half(
+    pieces: Sequence[Piece], config: ModelConfig, half: Literal["calibration", "choice"]
+) -> list[Piece]:
+    """One of two fixed halves of the validation pieces that a model of ``config`` reads (its
+    meter and grid, :func:`segue.pipeline.pieces.on_grid`), alternating in the split's order:
+    ``"calibration"`` (the first, third, ...), whose windows the sampler's calibration matches
+    besides the training windows, and ``"choice"`` (the second, fourth, ...), on which models are
+    compared. A sampled draw is so never chosen on windows its calibration has read."""
+    fitting = [p for p in pieces if on_grid(p, config) is not None]
+    return fitting[0::2] if half == "calibration" else fitting[1::2]
 
 
 def fit_sampler(

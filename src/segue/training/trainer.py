@@ -69,7 +69,10 @@ class Trainer:
         on_step: Callable[[int], None] | None = None,
     ) -> None:
         """``picture`` draws each sample continuation (a PNG beside its MIDI); ``on_step`` is
-        called with the step number after every step (tests use it to kill a run midway)."""
+        called with the step number after every step (tests use it to kill a run midway);
+        ``held_out`` are the held-out pieces whose windows the sampler's calibration continues
+        besides training windows (``segue train`` gives it one half of the validation pieces,
+        :func:`segue.training.calibration.validation_half`)."""
         self.run_dir = Path(run_dir)
         self.mc, self.tc = model_config, train_config
         self.sc = sampler_config if sampler_config is not None else SamplerConfig()
@@ -167,7 +170,8 @@ class Trainer:
                 )
             return
         self.G.load_state_dict(start.generator.state_dict())
-        if start.info.get("method", "gan") == "gan" and ours == theirs:
+        same_d = all(ours[k] == theirs[k] for k in ours if k != "dropout")  # D has no dropout
+        if start.info.get("method", "gan") == "gan" and same_d:
             self.D.load_state_dict(start.discriminator.state_dict())
 
     # -- state ---------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """Training windows: (context, continuation) token pairs cut from pieces, augmented per batch.
 
-Every piece in the model's meter becomes a (voices, steps) token grid (see
-:mod:`segue.music.tokens`) once; a batch is a set of windows of P + C bars that start
-on bar lines, each transposed by a random shift that keeps every voice inside its
-range in the training data. All randomness comes from one ``torch.Generator``, whose
+Every piece in the model's meter (or read in it, :func:`~segue.pipeline.pieces.on_grid`) becomes
+a (voices, steps) token grid (see :mod:`segue.music.tokens`) once; a batch is a set of windows of
+P + C bars that start on bar lines, each transposed by a random shift that keeps every voice
+inside its range in the training data. All randomness comes from one ``torch.Generator``, whose
 state a checkpoint stores, so a resumed run draws the same batches.
 """
 
@@ -19,7 +19,7 @@ from segue.errors import SegueError
 from segue.models.config import ModelConfig
 from segue.music.piece import Piece
 from segue.music.tokens import FIRST_PITCH
-from segue.pipeline.pieces import as_voices, piece_tokens
+from segue.pipeline.pieces import as_voices, on_grid, piece_tokens
 
 
 def voice_ranges(pieces_notes: Iterable[np.ndarray], n_tracks: int) -> np.ndarray:
@@ -44,9 +44,7 @@ class WindowSampler:
         self.counts: Counter[str] = Counter()
         grids, starts, shifts, piece_starts = [], [], [], []
         offset = 0
-        fits = [
-            p for p in pieces if str(p.meter) == config.meter and p.steps_per_beat == config.steps_per_beat
-        ]
+        fits = [q for q in (on_grid(p, config) for p in pieces) if q is not None]
         self.counts["other_meter_or_grid"] = len(pieces) - len(fits)
         usable = [as_voices(p, config) for p in fits]
         ranges = voice_ranges((p.notes for p in usable), config.voices)
