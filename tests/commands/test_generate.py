@@ -261,3 +261,43 @@ def test_drum_hits_played_a_little_early_keep_their_bar(tiny_model, tmp_path):
     result = symusic.Score.from_midi(out.read_bytes())
     drums = sorted(t - 3 * BAR for _, drum, t, *_ in notes_of(result, after=3 * BAR) if drum)
     assert drums == [0, 480, 960, 1440]  # on the beats, none moved a sixteenth early or doubled
+
+
+def test_the_general_model_continues_a_tune_as_one_melody_and_a_mass_in_4_2(tmp_path, capsys):
+    from segue.data.splits import split_pieces
+    from segue.pipeline.catalog import shipped_dir
+
+    assets = shipped_dir().parent
+    tune = next(p for p in split_pieces(assets / "folk" / "dataset", "test") if str(p.meter) == "4/4")
+    section = next(
+        p for p in split_pieces(assets / "palestrina" / "dataset", "test") if str(p.meter) == "4/2"
+    )
+    for piece in (tune, section):
+        prime = tmp_path / f"{piece.name}.mid"
+        prime.write_bytes(midi_bytes(piece))
+        cut = (piece.first_bar + 4) * piece.bar_steps
+        parts = len(np.unique(piece.notes["track"][piece.notes["onset"] < cut]))  # play in the prime
+        out = tmp_path / f"{piece.name}-continued.mid"
+        args = [
+            "generate",
+            str(prime),
+            "--style",
+            "general",
+            "--prime-bars",
+            "4",
+            "--bars",
+            "4",
+            "--out",
+            str(out),
+        ]
+        assert main(args) == 0
+        back = read_midi(out).pieces[0]
+        assert str(back.meter) == str(piece.meter) and len(back.parts) == parts == len(piece.parts) - (
+            piece is section
+        )
+        cut = (back.first_bar + 4) * back.bar_steps
+        assert (back.notes["onset"] >= cut).sum() > 0
+    printed = capsys.readouterr().out
+    assert "model: general (style general asked for, the file is in 4/4)" in printed
+    assert "voices: one line: the top voice" in printed
+    assert "the file is in 4/2, read as 4/4" in printed

@@ -1,0 +1,67 @@
+"""Build the general model's dataset from the bundled corpora, offline, in seconds: every piece
+of the bundled Bach chorales, folk melodies and Palestrina masses that a model in 4/4 at 4 steps
+per quarter note reads (the chorales and folk tunes in 4/4, the masses in 4/2 at 2 steps per
+quarter note, which has as many steps a bar), each in the split its corpus gave it and with its
+style recorded. The training pieces of the smaller corpora are written several times, so that
+each style gives about as many training windows as the Palestrina sections (whose windows are
+by far the most); validation and test pieces once.
+
+    .venv/bin/python scripts/build_general.py --out runs/general-data
+
+``segue train --config configs/general-cvae.toml --data runs/general-data`` then trains on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from pathlib import Path
+
+from segue.data.dataset import DatasetWriter, piece_to_meta
+from segue.data.splits import split_pieces
+from segue.models.config import ModelConfig
+from segue.pipeline.pieces import on_grid
+from segue.training.windows import WindowSampler
+
+ASSETS = Path(__file__).resolve().parents[1] / "src" / "segue" / "assets"
+SOURCES = {  # style: the dataset folder (None: the bundled chorales)
+    "chorales": None,
+    "folk": ASSETS / "folk" / "dataset",
+    "palestrina": ASSETS / "palestrina" / "dataset",
+}
+GRID = ModelConfig(meter="4/4", steps_per_beat=4)  # the general model's meter and grid
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    pieces: dict[tuple[str, str], list] = {}  # type: ignore[type-arg]
+    for style, folder in SOURCES.items():
+        for split in ("train", "valid", "test"):
+            read = (on_grid(p, GRID) for p in split_pieces(folder, split))
+            pieces[style, split] = [p for p in read if p is not None]
+    windows = {style: len(WindowSampler(pieces[style, "train"], GRID, 0)) for style in SOURCES}
+    most = max(windows.values())
+    copies = {style: max(1, round(most / count)) for style, count in windows.items()}
+    written: Counter[str] = Counter()
+    with DatasetWriter(args.out, overwrite=True) as writer:
+        for (style, split), group in pieces.items():
+            for copy in range(copies[style] if split == "train" else 1):
+                for piece in group:
+                    meta = piece_to_meta(piece, source=f"{style}/{piece.name}")
+                    if copy:
+                        meta["name"] = f"{piece.name} (copy {copy + 1})"
+                    writer.add(piece.notes, {**meta, "split": split, "style": style})
+                    written[f"{style} {split}"] += 1
+        writer.close(copies=copies)
+    for style in SOURCES:
+        print(
+            f"{style}: {windows[style]} training windows, train pieces written {copies[style]} times; "
+            + ", ".join(f"{split} {written[f'{style} {split}']}" for split in ("train", "valid", "test"))
+        )
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
