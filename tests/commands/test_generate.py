@@ -301,3 +301,20 @@ def test_the_general_model_continues_a_tune_as_one_melody_and_a_mass_in_4_2(tmp_
     assert "model: general (style general asked for, the file is in 4/4)" in printed
     assert "voices: one line: the top voice" in printed
     assert "the file is in 4/2, read as 4/4" in printed
+
+
+def test_a_model_you_name_reads_the_same_beats_at_another_note_value(tiny_model, tmp_path):
+    # four half-note beats a bar (4/2) for a 4/4 model: read on a grid half as fine, written in 4/2
+    track = TrackBuilder().meter(0, 4, 2)
+    for beat in range(6 * 4):
+        track.note(beat * 960, 960, 60 + beat % 5).note(beat * 960, 960, 48, channel=1)
+    prime = tmp_path / "four-two.mid"
+    prime.write_bytes(smf([track]))
+    out = tmp_path / "out.mid"
+    assert generate(prime, out, tiny_model, "--prime-bars", "4", "--bars", "2") == 0
+    back = read_midi(out).pieces[0]
+    assert str(back.meter) == "4/2" and back.complete_bars == 6
+    assert (back.notes["onset"] >= (back.first_bar + 4) * back.bar_steps).sum() > 0
+    seven = tmp_path / "seven.mid"
+    seven.write_bytes(smf([TrackBuilder().meter(0, 7, 8).note(0, 4 * BAR, 60)]))
+    assert generate(seven, tmp_path / "no.mid", tiny_model) == 1 and not (tmp_path / "no.mid").exists()

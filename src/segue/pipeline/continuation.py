@@ -3,8 +3,9 @@
 The pipeline of ``segue generate`` and of :func:`continue_midi`:
 
 1. Read the file once (:func:`segue.music.midi.parse_midi`); its first meter segment is the prime's
-   source. A model given by the caller must know its meter (a 7/8 file and a 4/4 model: an
-   error); a shipped model chosen for the file may be of the nearest meter
+   source. A model given by the caller must know its meter or count the same beats at another
+   note value (a 4/2 file and a 4/4 model: the file is read on a grid half as fine; a 7/8 file
+   and a 4/4 model: an error); a shipped model chosen for the file may be of the nearest meter
    (:func:`segue.pipeline.catalog.meter_fit`): the file is read on that model's grid (or one twice
    or half as fine), the model writes its own bars one after the other, as many as fill the
    file's bars, and the file keeps its meter.
@@ -43,7 +44,7 @@ from segue.music.tokens import REST, from_tokens, seam_tail
 from segue.music.voices import is_monophonic
 from segue.pipeline.arguments import check_arguments
 from segue.pipeline.arrange import PartNotes, arrange, prime_profile
-from segue.pipeline.catalog import SHIPPED_STEPS_PER_BEAT, Shelf
+from segue.pipeline.catalog import SHIPPED_STEPS_PER_BEAT, Shelf, meter_fit
 from segue.pipeline.model import SegueModel
 from segue.pipeline.sampling import continue_tokens, key_bias
 from segue.pipeline.voicing import prime_voices
@@ -129,7 +130,13 @@ def continue_midi(
     steps_per_beat = model.config.steps_per_beat if isinstance(model, SegueModel) else SHIPPED_STEPS_PER_BEAT
     read = read_midi(original, name=label, steps_per_beat=steps_per_beat)
     chosen, explicit = "", isinstance(model, SegueModel)
-    if not isinstance(model, SegueModel):
+    if isinstance(model, SegueModel):  # the same beats at another note value: read on the model's bar
+        fit = meter_fit(str(read.pieces[0].meter), model.config.meter)
+        grid = model.config.steps_per_beat * fit.scale
+        if fit.rank == 1 and grid.denominator == 1:
+            read = read_midi(original, name=label, steps_per_beat=int(grid))
+            explicit = False
+    else:
         first = read.pieces[0]
         melody = is_monophonic(first.notes, first.end)
         model, choice = (model or Shelf(style)).model_for(str(first.meter), label, melody)
