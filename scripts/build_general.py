@@ -20,6 +20,7 @@ from pathlib import Path
 from segue.data.dataset import DatasetWriter, piece_to_meta
 from segue.data.splits import split_pieces
 from segue.models.config import ModelConfig
+from segue.music.piece import Piece
 from segue.pipeline.pieces import on_grid
 from segue.training.windows import WindowSampler
 
@@ -36,7 +37,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    pieces: dict[tuple[str, str], list] = {}  # type: ignore[type-arg]
+    pieces: dict[tuple[str, str], list[Piece]] = {}
     for style, folder in SOURCES.items():
         for split in ("train", "valid", "test"):
             read = (on_grid(p, GRID) for p in split_pieces(folder, split))

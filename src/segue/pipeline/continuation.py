@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -129,21 +130,18 @@ def continue_midi(
     original = parse_midi(source, label)
     steps_per_beat = model.config.steps_per_beat if isinstance(model, SegueModel) else SHIPPED_STEPS_PER_BEAT
     read = read_midi(original, name=label, steps_per_beat=steps_per_beat)
-    chosen, explicit = "", isinstance(model, SegueModel)
-    if isinstance(model, SegueModel):  # the same beats at another note value: read on the model's bar
-        fit = meter_fit(str(read.pieces[0].meter), model.config.meter)
-        grid = model.config.steps_per_beat * fit.scale
-        if fit.rank == 1 and grid.denominator == 1:
-            read = read_midi(original, name=label, steps_per_beat=int(grid))
-            explicit = False
+    chosen, first = "", read.pieces[0]
+    if isinstance(model, SegueModel):  # its meter, or the same beats at another note value
+        fit = meter_fit(str(first.meter), model.config.meter)
+        readable = fit.rank == 1 and (model.config.steps_per_beat * fit.scale).denominator == 1
+        scale, explicit = (fit.scale, False) if readable else (Fraction(1), True)
     else:
-        first = read.pieces[0]
         melody = is_monophonic(first.notes, first.end)
         model, choice = (model or Shelf(style)).model_for(str(first.meter), label, melody)
-        chosen = f"{choice.entry.name} ({choice.reason})"
-        grid = model.config.steps_per_beat * choice.scale  # 3/8 read as 3/4: a grid twice as fine
-        if grid != steps_per_beat:
-            read = read_midi(original, name=label, steps_per_beat=int(grid))
+        chosen, scale, explicit = f"{choice.entry.name} ({choice.reason})", choice.scale, False
+    grid = model.config.steps_per_beat * scale  # 3/8 read as 3/4: a grid twice as fine
+    if grid != steps_per_beat:
+        read = read_midi(original, name=label, steps_per_beat=int(grid))
     piece, place = _prime_piece(read.pieces, model, label, explicit), read.places[0]
     k = piece.complete_bars if prime_bars is None else prime_bars
     if k > piece.complete_bars:
