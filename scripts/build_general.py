@@ -1,12 +1,13 @@
-"""Build the general model's dataset from the bundled corpora, offline, in seconds: every piece
-of the bundled Bach chorales, folk melodies and Palestrina masses that a model in 4/4 at 4 steps
-per quarter note reads (the chorales and folk tunes in 4/4, the masses in 4/2 at 2 steps per
-quarter note, which has as many steps a bar), each in the split its corpus gave it and with its
-style recorded. The training pieces of the smaller corpora are written several times, so that
+"""Build a general model's dataset from the bundled corpora, offline, in seconds: every piece
+of the bundled Bach chorales, folk melodies and Palestrina masses that a model in the meter asked
+for (4/4 or 3/4) at 4 steps per quarter note reads (in 4/4 the chorales and folk tunes in 4/4 and
+the masses in 4/2 at 2 steps per quarter note, which has as many steps a bar; in 3/4 those in 3/4
+and the masses in 3/2), each in the split its corpus gave it and with its style recorded. The training pieces of the smaller corpora are written several times, so that
 each style gives about as many training windows as the Palestrina sections (whose windows are
 by far the most); validation and test pieces once.
 
     .venv/bin/python scripts/build_general.py --out runs/general-data
+    .venv/bin/python scripts/build_general.py --meter 3/4 --out runs/general-3-4-data
 
 ``segue train --config configs/general-cvae.toml --data runs/general-data`` then trains on it.
 """
@@ -30,19 +31,20 @@ SOURCES = {  # style: the dataset folder (None: the bundled chorales)
     "folk": ASSETS / "folk" / "dataset",
     "palestrina": ASSETS / "palestrina" / "dataset",
 }
-GRID = ModelConfig(meter="4/4", steps_per_beat=4)  # the general model's meter and grid
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--meter", default="4/4", help="the model's meter, at 4 steps per quarter note")
     args = parser.parse_args()
+    grid = ModelConfig(meter=args.meter, steps_per_beat=4)
     pieces: dict[tuple[str, str], list[Piece]] = {}
     for style, folder in SOURCES.items():
         for split in ("train", "valid", "test"):
-            read = (on_grid(p, GRID) for p in split_pieces(folder, split))
+            read = (on_grid(p, grid) for p in split_pieces(folder, split))
             pieces[style, split] = [p for p in read if p is not None]
-    windows = {style: len(WindowSampler(pieces[style, "train"], GRID, 0)) for style in SOURCES}
+    windows = {style: len(WindowSampler(pieces[style, "train"], grid, 0)) for style in SOURCES}
     most = max(windows.values())
     copies = {style: max(1, round(most / count)) for style, count in windows.items()}
     written: Counter[str] = Counter()

@@ -215,9 +215,13 @@ def summarize(kept: list[Section], skipped: Counter[str], files: int) -> dict[st
         "files_kept": len(kept),
         "skipped": dict(skipped.most_common()),
         "works": len(works),
-        "works_by_split": dict(Counter(split_of(work_family(w), valid=VALID_SHARE) for w in works).most_common()),
+        "works_by_split": dict(
+            Counter(split_of(work_family(w), valid=VALID_SHARE) for w in works).most_common()
+        ),
         "pieces": len(pieces),
-        "pieces_by_split": dict(Counter(split_of(work_family(s.work), valid=VALID_SHARE) for s in kept for _ in s.pieces)),
+        "pieces_by_split": dict(
+            Counter(split_of(work_family(s.work), valid=VALID_SHARE) for s in kept for _ in s.pieces)
+        ),
         "pieces_by_meter": dict(Counter(str(p.meter) for p in pieces).most_common()),
         "bars_by_meter": dict(bars.most_common()),
         "pieces_by_voices": dict(sorted(Counter(len(p.parts) for p in pieces).items())),

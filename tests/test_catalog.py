@@ -169,15 +169,22 @@ def test_generate_continues_a_meter_no_shipped_model_knows_in_its_own_meter(tmp_
 
 def test_evaluate_takes_the_shipped_baselines_made_for_the_models_meter(capsys):
     from segue.commands.evaluate import _baseline
-    from segue.pipeline.model import baseline_model_dir
+    from segue.pipeline.model import SegueModel, baseline_model_dir
 
-    four, three = TINY_MODEL, dataclasses.replace(TINY_MODEL, meter="3/4")
+    four = SegueModel.create(TINY_MODEL)
+    three = SegueModel.create(dataclasses.replace(TINY_MODEL, meter="3/4"))
     assert _baseline(None, "cvae", four) == baseline_model_dir("cvae")
     assert _baseline(None, "cvae", three) == baseline_model_dir("cvae-3-4")
     assert _baseline(None, "lstm", four) == baseline_model_dir("lstm")
-    assert _baseline(None, "lstm", three) is None
-    assert "no shipped lstm baseline for a 3/4 model of 4 voices: left out" in capsys.readouterr().out
+    assert _baseline(None, "lstm", three) == baseline_model_dir("lstm-3-4")
+    two = SegueModel.create(dataclasses.replace(TINY_MODEL, meter="2/4"))  # the folk 2/4 model has one voice
+    assert _baseline(None, "lstm", two) is None
+    assert "no shipped lstm baseline for a 2/4 model of 4 voices: left out" in capsys.readouterr().out
     assert _baseline("none", "cvae", four) is None and _baseline("x/y", "cvae", three) == Path("x/y")
+    # of the baselines of a model's shape, the one it was started from: the general model's CVAE
+    general = SegueModel.create(TINY_MODEL, {"train": {"init": "src/segue/assets/baselines/cvae-general"}})
+    assert _baseline(None, "cvae", general) == baseline_model_dir("cvae-general")
+    assert _baseline(None, "lstm", general) == baseline_model_dir("lstm")  # no general LSTM: the chorales'
 
 
 def test_a_bundled_3_4_chorale_is_continued_by_the_shipped_3_4_model(tmp_path, capsys):

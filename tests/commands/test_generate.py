@@ -263,16 +263,21 @@ def test_drum_hits_played_a_little_early_keep_their_bar(tiny_model, tmp_path):
     assert drums == [0, 480, 960, 1440]  # on the beats, none moved a sixteenth early or doubled
 
 
-def test_the_general_model_continues_a_tune_as_one_melody_and_a_mass_in_4_2(tmp_path, capsys):
+def test_the_general_models_continue_a_tune_as_one_melody_and_a_mass_in_4_2_and_3_2(tmp_path, capsys):
     from segue.data.splits import split_pieces
     from segue.pipeline.catalog import shipped_dir
 
     assets = shipped_dir().parent
-    tune = next(p for p in split_pieces(assets / "folk" / "dataset", "test") if str(p.meter) == "4/4")
-    section = next(
-        p for p in split_pieces(assets / "palestrina" / "dataset", "test") if str(p.meter) == "4/2"
-    )
-    for piece in (tune, section):
+    tunes = split_pieces(assets / "folk" / "dataset", "test")
+    sections = split_pieces(assets / "palestrina" / "dataset", "test")
+    chosen = [
+        next(p for p in pieces if str(p.meter) == meter) for pieces, meter in ((tunes, "4/4"), (tunes, "3/4"))
+    ]
+    chosen += [
+        next(p for p in sections if str(p.meter) == meter and p.complete_bars >= 8)
+        for meter in ("4/2", "3/2")
+    ]
+    for piece in chosen:
         prime = tmp_path / f"{piece.name}.mid"
         prime.write_bytes(midi_bytes(piece))
         cut = (piece.first_bar + 4) * piece.bar_steps
@@ -292,15 +297,15 @@ def test_the_general_model_continues_a_tune_as_one_melody_and_a_mass_in_4_2(tmp_
         ]
         assert main(args) == 0
         back = read_midi(out).pieces[0]
-        assert str(back.meter) == str(piece.meter) and len(back.parts) == parts == len(piece.parts) - (
-            piece is section
-        )
+        assert str(back.meter) == str(piece.meter) and len(back.parts) == parts
         cut = (back.first_bar + 4) * back.bar_steps
         assert (back.notes["onset"] >= cut).sum() > 0
     printed = capsys.readouterr().out
     assert "model: general (style general asked for, the file is in 4/4)" in printed
-    assert "voices: one line: the top voice" in printed
-    assert "the file is in 4/2, read as 4/4" in printed
+    assert "model: general-3-4 (style general asked for, the file is in 3/4)" in printed
+    assert printed.count("voices: one line: the top voice") == 2
+    assert "model: general (style general asked for, the file is in 4/2, read as 4/4" in printed
+    assert "model: general-3-4 (style general asked for, the file is in 3/2, read as 3/4" in printed
 
 
 def test_a_model_you_name_reads_the_same_beats_at_another_note_value(tiny_model, tmp_path):

@@ -13,7 +13,7 @@ import numpy as np
 from segue.errors import SegueError
 
 if TYPE_CHECKING:
-    from segue.models.config import ModelConfig
+    from segue.pipeline.model import SegueModel
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         model.sampler = PlainSampler()
     test, train, source = _pieces(args.data)
     others: dict[str, Continuer] = {}
-    cvae = _baseline(args.cvae, "cvae", model.config)
+    cvae = _baseline(args.cvae, "cvae", model)
     if cvae is not None:
         other = load_model(cvae)
         if (
@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
                 f"{cvae}: a model of another meter or voice count than {args.model or 'the GAN'}"
             )
         others["CVAE"] = model_system(other, args.bars)
-    lstm = _baseline(args.lstm, "lstm", model.config)
+    lstm = _baseline(args.lstm, "lstm", model)
     if lstm is not None:
         net, space = load_lstm(lstm)
         if (
@@ -198,17 +198,23 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _baseline(option: str | None, kind: str, config: ModelConfig) -> Path | None:
+def _baseline(option: str | None, kind: str, model: SegueModel) -> Path | None:
     """The baseline folder an option names: given; else the shipped one of that kind (``cvae``,
-    ``cvae-3-4`` ...) made for the model's meter, voices and pitch range; else none."""
+    ``cvae-3-4`` ...) made for the model's meter, voices and pitch range, the one the model was
+    started from first (``cvae-general`` for the general model, whose shape the chorales' also
+    has); else none."""
     from segue.pipeline.model import baseline_model_dir, read_config
 
     if option == "none":
         return None
     if option is not None:
         return Path(option)
+    config = model.config
     shipped = baseline_model_dir(kind).parent
-    for folder in sorted(shipped.glob(f"{kind}*")):
+    start = Path(str(model.info.get("train", {}).get("init") or "")).name
+    suffix = start.removeprefix("cvae")  # the LSTM made for the same data: lstm + the CVAE's suffix
+    own = {f"cvae{suffix}", f"lstm{suffix}"} if start.startswith("cvae") else set()
+    for folder in sorted(shipped.glob(f"{kind}*"), key=lambda f: (f.name not in own, f.name)):
         if (folder / "config.json").is_file():
             theirs, _ = read_config(folder)
             if (theirs.meter, theirs.steps_per_beat, theirs.voices, theirs.lowest, theirs.vocab) == (
