@@ -2,9 +2,10 @@
 of the bundled Bach chorales, folk melodies and Palestrina masses that a model in the meter asked
 for (4/4 or 3/4) at 4 steps per quarter note reads (in 4/4 the chorales and folk tunes in 4/4 and
 the masses in 4/2 at 2 steps per quarter note, which has as many steps a bar; in 3/4 those in 3/4
-and the masses in 3/2), each in the split its corpus gave it and with its style recorded. The training pieces of the smaller corpora are written several times, so that
-each style gives about as many training windows as the Palestrina sections (whose windows are
-by far the most); validation and test pieces once.
+and the masses in 3/2), each in the split its corpus gave it and with its style recorded. The
+training pieces of the smaller corpora are written several times, so that each style gives about
+as many training windows as the largest (in 4/4 the Palestrina sections, in 3/4 the tunes);
+validation and test pieces once.
 
     .venv/bin/python scripts/build_general.py --out runs/general-data
     .venv/bin/python scripts/build_general.py --meter 3/4 --out runs/general-3-4-data
