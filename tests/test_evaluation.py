@@ -225,3 +225,21 @@ def test_two_sample_tests_fold_by_pairs_of_pieces_and_say_nan_when_none_can_be_h
     real = roll_features(windows.primes, windows.reals, 4)
     (accuracy,) = critic_accuracies(real, windows, windows.primes, None, 2, 4, 1, 0)
     assert np.isnan(accuracy)
+
+
+def test_the_furthest_voice_is_measured_over_the_voices_the_real_music_plays():
+    import warnings
+
+    from segue.evaluation.scores import HarmonyScores
+
+    def scores(sounding: list[float]) -> HarmonyScores:
+        return HarmonyScores(
+            0.9, 0.1, np.ones(12), np.ones(12), np.array(sounding), np.array([4.0, 4.0, 4.0, 4.0])
+        )
+
+    tune = scores([0.9, 0.0, 0.0, 0.0])  # a melody's real continuation: the voices below it silent
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division by zero
+        row = scores([0.45, 0.2, 0.0, 0.0]).row(tune)
+        assert row["sounding share, furthest voice"] == pytest.approx(0.5)
+        assert np.isnan(scores([0.5, 0.5, 0.5, 0.5]).row(scores([0.0] * 4))["sounding share, furthest voice"])

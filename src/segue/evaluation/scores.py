@@ -167,10 +167,18 @@ class HarmonyScores:
             "adjacent intervals vs Bach": harmony.interval_distance(self.adjacent, bach.adjacent),
             "intervals above bass vs Bach": harmony.interval_distance(self.above_bass, bach.above_bass),
             "sounding share": float(np.mean(self.sounding)),
-            "sounding share, furthest voice": float(np.max(np.abs(self.sounding / bach.sounding - 1))),
+            "sounding share, furthest voice": _furthest(self.sounding, bach.sounding),
             "note length": float(np.nanmean(self.lengths)),
             "note length, furthest voice": float(np.nanmax(np.abs(self.lengths / bach.lengths - 1))),
         }
+
+
+def _furthest(shares: np.ndarray, bach: np.ndarray) -> float:
+    """The largest relative difference of a voice's sounding share from Bach's voice, over the voices
+    Bach's continuations play (a tune's real continuation leaves the voices below it silent); NaN
+    when they play none."""
+    played = bach > 0
+    return float(np.max(np.abs(shares[played] / bach[played] - 1))) if played.any() else float("nan")
 
 
 def _mean_of_defined(values: list[float]) -> float:
