@@ -94,6 +94,11 @@ def work_family(work: str) -> str:
     return re.sub(r"\s*\([^)]*\)$", "", work).strip().casefold()
 
 
+def mass_split(work: str) -> str:
+    """The split of a mass and of every section of it: :func:`split_of` its family's title."""
+    return split_of(work_family(work), valid=VALID_SHARE)
+
+
 def voice_names(parts: list[stream.Part]) -> list[str]:
     """The parts' names, a name that occurs more than once numbered in score order."""
     names = [str(part.partName or "Voice").strip() for part in parts]
@@ -215,13 +220,9 @@ def summarize(kept: list[Section], skipped: Counter[str], files: int) -> dict[st
         "files_kept": len(kept),
         "skipped": dict(skipped.most_common()),
         "works": len(works),
-        "works_by_split": dict(
-            Counter(split_of(work_family(w), valid=VALID_SHARE) for w in works).most_common()
-        ),
+        "works_by_split": dict(Counter(mass_split(w) for w in works).most_common()),
         "pieces": len(pieces),
-        "pieces_by_split": dict(
-            Counter(split_of(work_family(s.work), valid=VALID_SHARE) for s in kept for _ in s.pieces)
-        ),
+        "pieces_by_split": dict(Counter(mass_split(s.work) for s in kept for _ in s.pieces)),
         "pieces_by_meter": dict(Counter(str(p.meter) for p in pieces).most_common()),
         "bars_by_meter": dict(bars.most_common()),
         "pieces_by_voices": dict(sorted(Counter(len(p.parts) for p in pieces).items())),
@@ -258,7 +259,7 @@ def main() -> int:
             kept.append(section)
     with DatasetWriter(OUT / "dataset", overwrite=True) as writer:
         for section in kept:
-            split = split_of(work_family(section.work), valid=VALID_SHARE)
+            split = mass_split(section.work)
             for piece in section.pieces:
                 meta = piece_to_meta(piece, source=section.name)
                 writer.add(piece.notes, {**meta, "work": section.work, "split": split})

@@ -270,9 +270,7 @@ def test_the_general_models_continue_a_tune_as_one_melody_and_a_mass_in_4_2_and_
     assets = shipped_dir().parent
     tunes = split_pieces(assets / "folk" / "dataset", "test")
     sections = split_pieces(assets / "palestrina" / "dataset", "test")
-    chosen = [
-        next(p for p in pieces if str(p.meter) == meter) for pieces, meter in ((tunes, "4/4"), (tunes, "3/4"))
-    ]
+    chosen = [next(p for p in tunes if str(p.meter) == meter) for meter in ("4/4", "3/4")]
     chosen += [
         next(p for p in sections if str(p.meter) == meter and p.complete_bars >= 8)
         for meter in ("4/2", "3/2")

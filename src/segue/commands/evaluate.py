@@ -212,9 +212,9 @@ def _baseline(option: str | None, kind: str, model: SegueModel) -> Path | None:
     config = model.config
     shipped = baseline_model_dir(kind).parent
     start = Path(str(model.info.get("train", {}).get("init") or "")).name
-    suffix = start.removeprefix("cvae")  # the LSTM made for the same data: lstm + the CVAE's suffix
-    own = {f"cvae{suffix}", f"lstm{suffix}"} if start.startswith("cvae") else set()
-    for folder in sorted(shipped.glob(f"{kind}*"), key=lambda f: (f.name not in own, f.name)):
+    # the baseline made for the same data: the CVAE started from, the LSTM of the same suffix
+    own = kind + start.removeprefix("cvae") if start.startswith("cvae") else None
+    for folder in sorted(shipped.glob(f"{kind}*"), key=lambda f: (f.name != own, f.name)):
         if (folder / "config.json").is_file():
             theirs, _ = read_config(folder)
             if (theirs.meter, theirs.steps_per_beat, theirs.voices, theirs.lowest, theirs.vocab) == (
