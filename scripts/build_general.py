@@ -1,14 +1,19 @@
 """Build a general model's dataset from the bundled corpora, offline, in seconds: every piece
 of the bundled Bach chorales, folk melodies and Palestrina masses that a model in the meter asked
-for (4/4 or 3/4) at 4 steps per quarter note reads (in 4/4 the chorales and folk tunes in 4/4 and
+for (4/4, 3/4, 2/4) at 4 steps per quarter note reads (in 4/4 the chorales and folk tunes in 4/4 and
 the masses in 4/2 at 2 steps per quarter note, which has as many steps a bar; in 3/4 those in 3/4
 and the masses in 3/2), each in the split its corpus gave it and with its style recorded. The
 training pieces of the smaller corpora are written several times, so that each style gives about
 as many training windows as the largest (in 4/4 the Palestrina sections, in 3/4 the tunes);
-validation and test pieces once.
+validation and test pieces once. ``--cut STYLE,...`` also takes those styles' pieces whose bars
+hold a whole number of the model's, counted in beats of as many steps, cut into the model's bars
+(:func:`segue.pipeline.pieces.cut_bars`): for 2/4, ``--cut chorales,palestrina`` cuts each bar of
+the chorales in 4/4 and of the masses in 4/2 in two.
 
     .venv/bin/python scripts/build_general.py --out runs/general-data
     .venv/bin/python scripts/build_general.py --meter 3/4 --out runs/general-3-4-data
+    .venv/bin/python scripts/build_general.py --meter 2/4 \\
+        --cut chorales,palestrina --out runs/general-2-4-data
 
 ``segue train --config configs/general-cvae.toml --data runs/general-data`` then trains on it.
 """
@@ -23,7 +28,7 @@ from segue.data.dataset import DatasetWriter, piece_to_meta
 from segue.data.splits import split_pieces
 from segue.models.config import ModelConfig
 from segue.music.piece import Piece
-from segue.pipeline.pieces import on_grid
+from segue.pipeline.pieces import cut_bars, on_grid
 from segue.training.windows import WindowSampler
 
 ASSETS = Path(__file__).resolve().parents[1] / "src" / "segue" / "assets"
@@ -38,13 +43,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--meter", default="4/4", help="the model's meter, at 4 steps per quarter note")
+    parser.add_argument(
+        "--cut", default="", metavar="STYLE,...", help="the styles whose pieces in longer bars are cut"
+    )
     args = parser.parse_args()
     grid = ModelConfig(meter=args.meter, steps_per_beat=4)
+
+    cut = set(filter(None, args.cut.split(",")))
+    if cut - set(SOURCES):
+        parser.error(f"--cut: no such style {', '.join(sorted(cut - set(SOURCES)))}")
+
+    def read(piece: Piece, style: str) -> Piece | None:
+        fits = on_grid(piece, grid)
+        return cut_bars(piece, grid) if fits is None and style in cut else fits
+
     pieces: dict[tuple[str, str], list[Piece]] = {}
     for style, folder in SOURCES.items():
         for split in ("train", "valid", "test"):
-            read = (on_grid(p, grid) for p in split_pieces(folder, split))
-            pieces[style, split] = [p for p in read if p is not None]
+            fitting = (read(p, style) for p in split_pieces(folder, split))
+            pieces[style, split] = [p for p in fitting if p is not None]
     windows = {style: len(WindowSampler(pieces[style, "train"], grid, 0)) for style in SOURCES}
     most = max(windows.values())
     copies = {style: max(1, round(most / count)) for style, count in windows.items()}

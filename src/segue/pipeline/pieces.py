@@ -47,6 +47,24 @@ def on_grid(piece: Piece, config: ModelConfig) -> Piece | None:
     return replace(piece, meter=Meter(numerator, denominator), steps_per_beat=config.steps_per_beat)
 
 
+def cut_bars(piece: Piece, config: ModelConfig) -> Piece | None:
+    """The piece in the model's shorter bars: when each of its bars holds a whole number of the
+    model's, counted in beats of as many steps (4/4 or 4/2 at 2 steps per quarter note cut into
+    2/4 bars, 12/8 into 6/8), the same notes relabelled in the model's meter and grid, its
+    pickup what is left of it in the shorter bar; else None (a builder's option, for a model
+    whose meter has little data of its own)."""
+    numerator, denominator = (int(x) for x in config.meter.split("/"))
+    bar, whole = config.steps_per_bar, piece.bar_steps
+    if whole % bar or piece.meter.numerator % numerator or whole // piece.meter.numerator != bar // numerator:
+        return None
+    return replace(
+        piece,
+        meter=Meter(numerator, denominator),
+        steps_per_beat=config.steps_per_beat,
+        pickup=piece.pickup % bar,
+    )
+
+
 def prime_tokens(piece: Piece, generator: Generator) -> np.ndarray | None:
     """The first P complete bars of ``piece`` as (V, Sp) tokens, or None if it is too short."""
     config = generator.config
