@@ -50,8 +50,9 @@ def main() -> None:
     grid = ModelConfig(meter=args.meter, steps_per_beat=4)
 
     cut = set(filter(None, args.cut.split(",")))
-    if cut - set(SOURCES):
-        parser.error(f"--cut: no such style {', '.join(sorted(cut - set(SOURCES)))}")
+    unknown = sorted(cut - set(SOURCES))
+    if unknown:
+        parser.error(f"--cut: no such style {', '.join(unknown)}")
 
     def read(piece: Piece, style: str) -> Piece | None:
         fits = on_grid(piece, grid)

@@ -21,8 +21,10 @@ import shutil
 import sys
 from pathlib import Path
 
+from segue.configfile import from_dict
 from segue.pipeline.lstm import load_lstm
 from segue.pipeline.model import load_model
+from segue.sampler import SamplerConfig
 
 ASSETS = Path(__file__).resolve().parents[1] / "src" / "segue" / "assets"
 SHIPPED_KEYS = ("style", "description", "training_wall_time")
@@ -43,7 +45,8 @@ def main() -> None:
     if not (source / "config.json").is_file() or not (source / "model.safetensors").is_file():
         sys.exit(f"error: {source}: not a model folder (config.json and model.safetensors)")
     config = json.loads((source / "config.json").read_text())
-    sampled = config.get("method") == "gan" and float(config.get("sampler", {}).get("strength", 0)) > 0
+    settings = config.get("sampler")  # training fits a sampler whenever its settings enable one
+    sampled = settings is not None and from_dict(SamplerConfig, settings, f"{source} sampler").enabled
     if sampled and not (source / "sampler").is_dir():
         sys.exit(f"error: {source}: its config asks for a sampler, but it has no sampler/ folder")
 

@@ -170,15 +170,13 @@ def test_a_piece_whose_bars_hold_whole_model_bars_is_cut_into_them():
     piece = replace(example_pieces(1)[0], pickup=12)  # 4/4 with a pickup of three beats
     cut = cut_bars(piece, two_four)
     assert cut is not None and str(cut.meter) == "2/4" and cut.bar_steps == 8
-    assert cut.pickup == 4 and np.array_equal(
-        cut.notes, piece.notes
-    )  # the bar lines all still fall on bar lines
+    # every bar line still falls on a bar line: the same notes, the pickup what is left of it
+    assert cut.pickup == 4 and np.array_equal(cut.notes, piece.notes)
     assert cut.n_bars * 8 >= piece.end
     palestrina = replace(piece, meter=Meter(4, 2), steps_per_beat=2, pickup=0)  # 4 beats of 4 steps
     assert cut_bars(palestrina, two_four) is not None
-    assert (
-        cut_bars(replace(piece, meter=Meter(3, 4), pickup=0), two_four) is None
-    )  # 12 steps: not whole 2/4 bars
+    three_four = replace(piece, meter=Meter(3, 4), pickup=0)  # 12 steps: no whole 2/4 bars
+    assert cut_bars(three_four, two_four) is None
     assert cut_bars(replace(piece, meter=Meter(2, 2), pickup=0), two_four) is None  # beats of 8 steps, not 4
     six_eight = replace(TINY_MODEL, meter="6/8")
     twelve = replace(piece, meter=Meter(12, 8), pickup=0)  # 24 steps, eighths of 2 steps

@@ -41,10 +41,7 @@ def on_grid(piece: Piece, config: ModelConfig) -> Piece | None:
     steps per quarter note is 4/4 at 4, 3/8 at 4 is 3/4 at 2); else None."""
     if str(piece.meter) == config.meter and piece.steps_per_beat == config.steps_per_beat:
         return piece
-    numerator, denominator = (int(x) for x in config.meter.split("/"))
-    if piece.meter.numerator != numerator or piece.bar_steps != config.steps_per_bar:
-        return None
-    return replace(piece, meter=Meter(numerator, denominator), steps_per_beat=config.steps_per_beat)
+    return cut_bars(piece, config) if piece.bar_steps == config.steps_per_bar else None  # one bar a bar
 
 
 def cut_bars(piece: Piece, config: ModelConfig) -> Piece | None:
