@@ -3,16 +3,18 @@ counted on the training pieces, then the calibration on continuations of trainin
 the calibration half of the validation pieces), and write the model with it to OUT. For models
 trained before the calibration read only that half: the same G and D, the sampler by today's rule.
 
-    .venv/bin/python scripts/recalibrate.py FOLDER --out OUT [--data DATASET]
+    .venv/bin/python scripts/recalibrate.py FOLDER --out OUT [--data DATASET] [--textures]
 
 FOLDER is a model folder or a shipped model's name (``shipped``: the chorales in 4/4); the sampler's
 settings, the transpositions and the seed are the ones its training recorded. ``--data``: the
-dataset it was trained on (default: the bundled chorales).
+dataset it was trained on (default: the bundled chorales). ``--textures``: calibrate melodies and
+parts apart (``[sampler] textures``), whatever its training said.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from segue.configfile import from_dict
@@ -31,9 +33,13 @@ def main() -> None:
     parser.add_argument(
         "--data", default=None, help="the dataset it trained on (default: the bundled chorales)"
     )
+    parser.add_argument("--textures", action="store_true", help="calibrate melodies and parts apart")
     args = parser.parse_args()
     model = load_model(None if args.folder == "shipped" else model_path(args.folder))
     settings = from_dict(SamplerConfig, model.info["sampler"], f"{args.folder} sampler")
+    if args.textures:
+        settings = dataclasses.replace(settings, textures=True)
+        model.info["sampler"] = {**model.info["sampler"], "textures": True}
     train = model.info["train"]
     windows = WindowSampler(split_pieces(args.data, "train"), model.config, int(train["max_transpose"]))
     held_out = validation_half(split_pieces(args.data, "valid"), model.config, "calibration")

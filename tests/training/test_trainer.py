@@ -349,3 +349,24 @@ def test_init_from_another_grid_takes_what_fits(tmp_path: Path, capsys):
     assert torch.equal(
         trainer.G.state_dict()["stages.0.0.conv.weight"], saved["generator.stages.0.0.conv.weight"]
     )
+
+
+def test_textures_are_calibrated_apart_when_both_have_windows(tmp_path: Path, pieces):
+    from segue.pipeline.model import load_model
+    from segue.sampler import TexturedSampler, VoiceLeadingSampler
+
+    train = pieces[0]
+    melodies = [dataclasses.replace(p, notes=p.notes[p.notes["track"] == 0]) for p in train[20:]]
+    config = dataclasses.replace(TINY_TRAIN, steps=1)
+    settings = dataclasses.replace(TINY_SAMPLER, calibration_windows=400, textures=True)
+    kwargs = {"sampler_config": settings, "progress": False}
+    Trainer(tmp_path / "a", TINY_MODEL, config, train[:20] + melodies, **kwargs).run()
+    sampler = load_model(tmp_path / "a" / "model").sampler
+    assert isinstance(sampler, TexturedSampler) and list(sampler.samplers) == ["melody", "parts"]
+    melody, parts = (sampler.samplers[name].calibration for name in ("melody", "parts"))
+    assert melody is not None and parts is not None
+    # a melody's lower voices are silent: the melody calibration learns that, the parts one the reverse
+    assert not torch.equal(melody.moves, parts.moves)
+    assert melody.moves[1:, :, 0].mean() > parts.moves[1:, :, 0].mean()
+    Trainer(tmp_path / "b", TINY_MODEL, config, train[:20], **kwargs).run()  # parts only: one calibration
+    assert isinstance(load_model(tmp_path / "b" / "model").sampler, VoiceLeadingSampler)

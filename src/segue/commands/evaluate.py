@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     from segue.pipeline.catalog import model_path
     from segue.pipeline.lstm import load_lstm
     from segue.pipeline.model import load_model
-    from segue.sampler import PlainSampler, VoiceLeadingSampler
+    from segue.sampler import PlainSampler, TexturedSampler, VoiceLeadingSampler
 
     model = load_model(None if args.model is None else model_path(args.model))
     if args.plain:
@@ -172,11 +172,16 @@ def run(args: argparse.Namespace) -> int:
         "temperature": args.temperature,
         "seed": args.seed,
         "line_prior": None  # the voice-leading sampler, under the name earlier reports gave it
-        if not isinstance(model.sampler, VoiceLeadingSampler)
+        if not isinstance(model.sampler, (VoiceLeadingSampler, TexturedSampler))
         else {
             "strength": model.sampler.strength,
             "parallels": model.sampler.parallels,
-            "calibrated": model.sampler.calibration is not None,
+            "calibrated": isinstance(model.sampler, TexturedSampler) or model.sampler.calibration is not None,
+            **(
+                {"textures": list(model.sampler.samplers)}
+                if isinstance(model.sampler, TexturedSampler)
+                else {}
+            ),
         },
         "prime_bars": args.prime_bars,
         "bars": args.bars,

@@ -31,6 +31,10 @@ class SamplerConfig:
     vertical: bool = False
     """Also calibrate a weight on each interval class between each voice and each voice above it at
     the same step (the voices are then drawn from the top); the training data's vertical sound."""
+    textures: bool = False
+    """Calibrate apart for contexts in which at most one voice sounds (melodies) and for the rest
+    (parts), each on its own windows, and draw each window with its texture's calibration
+    (:class:`segue.sampler.textured.TexturedSampler`): for models trained on both at once."""
 
     def __post_init__(self) -> None:
         require(0 <= self.strength <= 10, "strength must be between 0 and 10")

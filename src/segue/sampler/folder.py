@@ -1,6 +1,7 @@
 """The sampler's section of a model folder: ``sampler/config.json`` (its kind and settings) and
-``sampler/sampler.safetensors`` (the chain's potentials and the calibration's weights). A folder
-without the section is sampled plainly."""
+``sampler/sampler.safetensors`` (the chain's potentials and the calibration's weights: ``calibration.GROUP``,
+or ``calibration.TEXTURE.GROUP`` for a sampler calibrated apart for each texture, whose config lists
+them under ``textures``). A folder without the section is sampled plainly."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import torch
 from segue.errors import SegueError
 from segue.sampler.base import PlainSampler, Sampler
 from segue.sampler.calibration import GROUPS, OPTIONAL, Calibration
+from segue.sampler.textured import TEXTURES, TexturedSampler
 from segue.sampler.voiceleading import VoiceLeadingSampler
 from segue.weights import read_document, read_weights
 
@@ -24,12 +26,20 @@ KIND = "voice-leading"
 
 def sampler_files(sampler: Sampler) -> tuple[dict[str, torch.Tensor], dict[str, Any]] | None:
     """The tensors and the document of a sampler's section, or None for the plain sampler."""
-    if not isinstance(sampler, VoiceLeadingSampler):
+    if isinstance(sampler, TexturedSampler):
+        tensors = {"potentials": sampler.potentials}
+        for name, one in sampler.samplers.items():
+            if one.calibration is not None:
+                tensors.update({f"calibration.{name}.{k}": v for k, v in one.calibration.tensors().items()})
+        textured = {"textures": list(sampler.samplers)}
+    elif isinstance(sampler, VoiceLeadingSampler):
+        tensors = {"potentials": sampler.potentials}
+        if sampler.calibration is not None:
+            tensors.update({f"calibration.{k}": v for k, v in sampler.calibration.tensors().items()})
+        textured = {}
+    else:
         return None
-    tensors = {"potentials": sampler.potentials}
-    if sampler.calibration is not None:
-        tensors.update({f"calibration.{k}": v for k, v in sampler.calibration.tensors().items()})
-    document = {"kind": KIND, "strength": sampler.strength, "parallels": sampler.parallels}
+    document = {"kind": KIND, "strength": sampler.strength, "parallels": sampler.parallels, **textured}
     return tensors, document
 
 
@@ -50,18 +60,39 @@ def load_sampler(folder: Path, voices: int, positions: int, pitches: int) -> Sam
     if potentials is None or tuple(potentials.shape) not in shapes:
         found = "none" if potentials is None else tuple(potentials.shape)
         raise SegueError(f"{weights_path}: potentials must have shape {shapes[1]}, not {found}")
-    groups = {k.removeprefix("calibration."): v for k, v in tensors.items()}
-    if groups and not set(GROUPS) <= set(groups) <= {*GROUPS, *OPTIONAL}:
-        raise SegueError(
-            f"{weights_path}: the calibration needs {', '.join(GROUPS)}, has {', '.join(sorted(groups))}"
-        )
+    names = document.get("textures")
+    if names is not None and (
+        not isinstance(names, list) or not names or not set(map(str, names)) <= set(TEXTURES)
+    ):
+        raise SegueError(f"{section / CONFIG_NAME}: textures must be a list of {', '.join(TEXTURES)}")
     try:
-        calibration = Calibration(**groups) if groups else None
-        return VoiceLeadingSampler(
-            potentials,
-            strength=float(document.get("strength", 1.0)),
-            parallels=float(document.get("parallels", 5.0)),
-            calibration=calibration,
-        )
+        strength = float(document.get("strength", 1.0))
+        parallels = float(document.get("parallels", 5.0))
+        if names is None:
+            return VoiceLeadingSampler(
+                potentials, strength, parallels, _calibration(tensors, "", weights_path)
+            )
+        textured = {
+            name: VoiceLeadingSampler(
+                potentials, strength, parallels, _calibration(tensors, f"{name}.", weights_path)
+            )
+            for name in names
+        }
+        return TexturedSampler(textured)
     except (TypeError, ValueError) as error:
         raise SegueError(f"{section}: bad sampler settings or weights ({error})") from None
+
+
+def _calibration(tensors: dict[str, torch.Tensor], prefix: str, path: Path) -> Calibration | None:
+    """The calibration stored under ``calibration.PREFIX``, None if there is none."""
+    start = f"calibration.{prefix}"
+    groups = {
+        k.removeprefix(start): v
+        for k, v in tensors.items()
+        if k.startswith(start) and "." not in k[len(start) :]
+    }
+    if groups and not set(GROUPS) <= set(groups) <= {*GROUPS, *OPTIONAL}:
+        raise SegueError(
+            f"{path}: the calibration {prefix}needs {', '.join(GROUPS)}, has {', '.join(sorted(groups))}"
+        )
+    return Calibration(**groups) if groups else None

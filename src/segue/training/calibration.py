@@ -19,7 +19,12 @@ from segue.music.piece import Piece
 from segue.pipeline.pieces import on_grid
 from segue.pipeline.sampling import continue_tokens
 from segue.sampler import SamplerConfig, VoiceLeadingSampler, calibrate
+from segue.sampler.textured import TEXTURES, TexturedSampler, textures
 from segue.training.windows import WindowSampler
+
+MIN_TEXTURE_WINDOWS = 50
+"""A texture is calibrated apart only with at least this many calibration windows; with fewer,
+its windows are drawn with the other texture's calibration."""
 
 
 def validation_half(
@@ -58,10 +63,12 @@ def calibrate_sampler(
     settings: SamplerConfig,
     seed: int,
     progress: bool = True,
-) -> VoiceLeadingSampler:
+) -> VoiceLeadingSampler | TexturedSampler:
     """The sampler calibrated on continuations of ``calibration_windows`` training windows and of
     every held-out window (the generator writes differently for music it has not seen, as
-    users' music will be), untransposed."""
+    users' music will be), untransposed; with ``settings.textures``, apart for each texture of
+    context that has at least MIN_TEXTURE_WINDOWS of those windows (a :class:`TexturedSampler`
+    when more than one has)."""
     from tqdm import tqdm
 
     config = generator.config
@@ -74,24 +81,43 @@ def calibrate_sampler(
     if held is not None:
         more, more_reals = held.windows(torch.arange(len(held)))
         contexts, reals = torch.cat([contexts, more]), torch.cat([reals, more_reals])
-
-    def draw(candidate: VoiceLeadingSampler, round_: int) -> np.ndarray:
-        rng = torch.Generator().manual_seed(seed + 1 + round_)
-        chunks = [
-            continue_tokens(
-                generator, contexts[i : i + 256], config.continuation_bars, rng, sampler=candidate
-            )
-            for i in range(0, len(contexts), 256)
-        ]
-        return torch.cat(chunks).numpy()
+    groups = {"all": torch.arange(len(contexts))}
+    if settings.textures:
+        kinds = textures(contexts)
+        found = {name: (kinds == i).nonzero()[:, 0] for i, name in enumerate(TEXTURES)}
+        kept = {name: rows for name, rows in found.items() if len(rows) >= MIN_TEXTURE_WINDOWS}
+        groups = kept if len(kept) > 1 else groups
 
     rounds = settings.calibration_rounds
-    with tqdm(total=rounds, disable=not progress, desc="calibrating", unit="round") as bar:
+    fitted: dict[str, VoiceLeadingSampler] = {}
+    with tqdm(total=rounds * len(groups), disable=not progress, desc="calibrating", unit="round") as bar:
 
         def report(round_: int, gap: float) -> None:
             bar.update()
             bar.set_postfix({"gap": f"{gap:.3f}"}, refresh=False)
 
-        return calibrate(
-            sampler, draw, contexts.numpy(), reals.numpy(), rounds, report=report, vertical=settings.vertical
-        )
+        for name, rows in groups.items():
+            these = contexts[rows]
+
+            def draw(candidate: VoiceLeadingSampler, round_: int, these: torch.Tensor = these) -> np.ndarray:
+                rng = torch.Generator().manual_seed(seed + 1 + round_)
+                chunks = [
+                    continue_tokens(
+                        generator, these[i : i + 256], config.continuation_bars, rng, sampler=candidate
+                    )
+                    for i in range(0, len(these), 256)
+                ]
+                return torch.cat(chunks).numpy()
+
+            if len(groups) > 1:
+                bar.set_description(f"calibrating ({name})")
+            fitted[name] = calibrate(
+                sampler,
+                draw,
+                these.numpy(),
+                reals[rows].numpy(),
+                rounds,
+                report=report,
+                vertical=settings.vertical,
+            )
+    return fitted["all"] if "all" in fitted else TexturedSampler(fitted)
