@@ -5,11 +5,7 @@ A model trained on melodies and on part music at once (the general models) write
 calibration pools their moves at each position of the bar, so the melodies' rhythm pulls the
 chorales' and the chorales' inner voices pull the melodies' empty ones. :class:`TexturedSampler`
 keeps one :class:`~segue.sampler.voiceleading.VoiceLeadingSampler` per texture (the same chain,
-its own calibration) and draws each window with the one its context's texture names. A melody goes
-on as a melody: in its windows the voices that are silent throughout the context stay silent (the
-calibration's weights, bounded, leave a network that learned chorales too writing parts under a
-tune; a melody in the top voice, as the general models hold it, is drawn before and without the
-voices below it, so its line is the same).
+its own calibration) and draws each window with the one its context's texture names.
 """
 
 from __future__ import annotations
@@ -28,12 +24,6 @@ def textures(context: torch.Tensor) -> torch.Tensor:
     """(B,) index into TEXTURES of each (B, V, S) context: 0 where at most one voice sounds."""
     voices = (context != REST).any(dim=-1).sum(dim=-1)
     return (voices > 1).long()
-
-
-def _keep_silent(tokens: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
-    """(B, V, S) ``tokens`` with every voice that rests throughout its (B, V, S') context at rest."""
-    silent = (context == REST).all(dim=-1)  # (B, V)
-    return tokens.masked_fill(silent[..., None].to(tokens.device), REST)
 
 
 def _rows(logits: VoiceLogits, rows: torch.Tensor, batch: int) -> VoiceLogits:
@@ -92,14 +82,11 @@ class TexturedSampler:
                 continue
             sampler = self.for_texture(name)
             if len(rows) == batch:  # one texture: no rows to pick
-                tokens = sampler.draw(logits, context, rng, temperature, history)
-                return _keep_silent(tokens, context) if name == "melody" else tokens
+                return sampler.draw(logits, context, rng, temperature, history)
             part = logits[rows] if isinstance(logits, torch.Tensor) else _rows(logits, rows, batch)
             tokens = sampler.draw(
                 part, context[rows], rng, temperature, None if history is None else history[rows]
             )
-            if name == "melody":
-                tokens = _keep_silent(tokens, context[rows])
             if out is None:
                 out = torch.empty((batch, *tokens.shape[1:]), dtype=tokens.dtype, device=tokens.device)
             out[rows] = tokens
