@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file, save_file
 
 from segue.errors import SegueError
 from segue.music.tokens import FIRST_PITCH as P0
@@ -113,3 +114,15 @@ def test_a_textured_sampler_is_saved_and_loaded_with_each_calibration(tmp_path: 
     with pytest.raises(SegueError, match="textures must be a list") as caught:
         load_model(tmp_path / "m")
     assert "\n" not in str(caught.value)
+
+
+def test_a_textured_folder_with_a_tensor_of_no_texture_is_refused(tmp_path: Path):
+    model = SegueModel.create(C)
+    model.sampler = two_textures()
+    model.save(tmp_path / "m")
+    weights = tmp_path / "m" / "sampler" / "sampler.safetensors"
+    tensors = load_file(weights)
+    tensors["calibration.drums.moves"] = tensors["calibration.melody.moves"].clone()
+    save_file(tensors, weights)
+    with pytest.raises(SegueError, match=r"unknown tensors calibration\.drums\.moves"):
+        load_model(tmp_path / "m")

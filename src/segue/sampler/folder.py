@@ -65,6 +65,10 @@ def load_sampler(folder: Path, voices: int, positions: int, pitches: int) -> Sam
         not isinstance(names, list) or not names or not set(map(str, names)) <= set(TEXTURES)
     ):
         raise SegueError(f"{section / CONFIG_NAME}: textures must be a list of {', '.join(TEXTURES)}")
+    prefixes = [""] if names is None else [f"{name}." for name in names]
+    unknown = [k for k in tensors if not any(_group_of(k, prefix) for prefix in prefixes)]
+    if unknown:
+        raise SegueError(f"{weights_path}: unknown tensors {', '.join(sorted(unknown)[:3])}")
     try:
         strength = float(document.get("strength", 1.0))
         parallels = float(document.get("parallels", 5.0))
@@ -85,14 +89,16 @@ def load_sampler(folder: Path, voices: int, positions: int, pitches: int) -> Sam
 
 def _calibration(tensors: dict[str, torch.Tensor], prefix: str, path: Path) -> Calibration | None:
     """The calibration stored under ``calibration.PREFIX``, None if there is none."""
-    start = f"calibration.{prefix}"
-    groups = {
-        k.removeprefix(start): v
-        for k, v in tensors.items()
-        if k.startswith(start) and "." not in k[len(start) :]
-    }
+    groups = {_group_of(k, prefix): v for k, v in tensors.items() if _group_of(k, prefix)}
     if groups and not set(GROUPS) <= set(groups) <= {*GROUPS, *OPTIONAL}:
         raise SegueError(
             f"{path}: the calibration {prefix}needs {', '.join(GROUPS)}, has {', '.join(sorted(groups))}"
         )
     return Calibration(**groups) if groups else None
+
+
+def _group_of(key: str, prefix: str) -> str:
+    """The group a tensor named ``calibration.PREFIX GROUP`` holds ("" for any other name)."""
+    start = f"calibration.{prefix}"
+    group = key.removeprefix(start)
+    return group if key.startswith(start) and "." not in group else ""
