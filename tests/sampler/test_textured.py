@@ -15,7 +15,7 @@ from segue.pipeline.model import SegueModel, load_model
 from segue.sampler import TexturedSampler, VoiceLeadingSampler
 from segue.sampler.states import MOVE_CLASSES
 from segue.sampler.textured import textures
-from tests.sampler.flat import flat_sampler
+from tests.sampler.flat import flat_potentials, flat_sampler
 from tests.tiny import TINY_MODEL
 
 C = TINY_MODEL
@@ -126,3 +126,11 @@ def test_a_textured_folder_with_a_tensor_of_no_texture_is_refused(tmp_path: Path
     save_file(tensors, weights)
     with pytest.raises(SegueError, match=r"unknown tensors calibration\.drums\.moves"):
         load_model(tmp_path / "m")
+
+
+def test_textured_samplers_must_share_their_chain():
+    melody = flat_sampler(C.voices, PITCHES, STEPS)
+    other = flat_potentials(C.voices, PITCHES, STEPS)
+    other[torch.isfinite(other)] = 0.5  # the same allowed moves, other weights
+    with pytest.raises(ValueError, match="share their chain"):
+        TexturedSampler({"melody": melody, "parts": VoiceLeadingSampler(other, 1.0, 0.0)})

@@ -28,7 +28,7 @@ from segue.evaluation.windows import Windows, other_piece, test_windows
 from segue.music.piece import Piece
 from segue.music.tokens import FIRST_PITCH
 from segue.pipeline.model import SegueModel
-from segue.sampler import PlainSampler, TexturedSampler, VoiceLeadingSampler
+from segue.sampler import PlainSampler
 from segue.training.windows import as_voices, piece_tokens
 
 PLAIN = "plain G"
@@ -93,9 +93,7 @@ def evaluate(
     markov_run = markov_system(train_grids, bars, config.steps_per_bar)
     steps = bars * config.steps_per_bar
     generative: dict[str, Continuer] = {"GAN": model_system(model, bars, temperature), "Markov": markov_run}
-    if isinstance(
-        model.sampler, (VoiceLeadingSampler, TexturedSampler)
-    ):  # the network's own draw, beside the sampler's
+    if not isinstance(model.sampler, PlainSampler):  # the network's own draw, beside the sampler's
         others = {PLAIN: model_system(_plain(model), bars, temperature), **(others or {})}
     generative.update(others or {})
     outputs = {

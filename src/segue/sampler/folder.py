@@ -26,19 +26,17 @@ KIND = "voice-leading"
 
 def sampler_files(sampler: Sampler) -> tuple[dict[str, torch.Tensor], dict[str, Any]] | None:
     """The tensors and the document of a sampler's section, or None for the plain sampler."""
-    if isinstance(sampler, TexturedSampler):
-        tensors = {"potentials": sampler.potentials}
-        for name, one in sampler.samplers.items():
-            if one.calibration is not None:
-                tensors.update({f"calibration.{name}.{k}": v for k, v in one.calibration.tensors().items()})
+    if isinstance(sampler, TexturedSampler):  # one chain, a calibration per texture
+        parts = [(f"{name}.", one) for name, one in sampler.samplers.items()]
         textured = {"textures": list(sampler.samplers)}
     elif isinstance(sampler, VoiceLeadingSampler):
-        tensors = {"potentials": sampler.potentials}
-        if sampler.calibration is not None:
-            tensors.update({f"calibration.{k}": v for k, v in sampler.calibration.tensors().items()})
-        textured = {}
+        parts, textured = [("", sampler)], {}
     else:
         return None
+    tensors = {"potentials": sampler.potentials}
+    for prefix, one in parts:
+        if one.calibration is not None:
+            tensors.update({f"calibration.{prefix}{k}": v for k, v in one.calibration.tensors().items()})
     document = {"kind": KIND, "strength": sampler.strength, "parallels": sampler.parallels, **textured}
     return tensors, document
 

@@ -48,17 +48,13 @@ class TexturedSampler:
         if not samplers or not set(samplers) <= set(TEXTURES):
             raise ValueError(f"textured samplers must be named from {', '.join(TEXTURES)}")
         first = next(iter(samplers.values()))
-        for sampler in samplers.values():
-            if (sampler.potentials.shape, sampler.strength, sampler.parallels) != (
-                first.potentials.shape,
-                first.strength,
-                first.parallels,
-            ):
-                raise ValueError("textured samplers must share their chain's shape, strength and parallels")
+        for sampler in samplers.values():  # a model folder stores the chain once
+            same = (sampler.strength, sampler.parallels) == (first.strength, first.parallels)
+            if not same or not torch.equal(sampler.potentials, first.potentials):
+                raise ValueError("textured samplers must share their chain, strength and parallels")
         self.samplers = dict(samplers)
         self.strength, self.parallels = first.strength, first.parallels
         self.potentials = first.potentials
-        self.pitches = first.pitches
 
     def for_texture(self, name: str) -> VoiceLeadingSampler:
         """The sampler that draws windows of texture ``name``."""

@@ -27,7 +27,7 @@ from segue.models.cvae import ContinuationEncoder
 from segue.music.piece import Piece
 from segue.pipeline.model import SegueModel, load_model
 from segue.pipeline.sampling import latent
-from segue.sampler import SamplerConfig, TexturedSampler, VoiceLeadingSampler
+from segue.sampler import SamplerConfig
 from segue.training import cvae, gan
 from segue.training.calibration import calibrate_sampler, fit_sampler
 from segue.training.checkpoint import list_checkpoints, load_checkpoint, read_checkpoint, save_checkpoint
@@ -251,12 +251,11 @@ class Trainer:
         model.voice_ranges = tuple((int(lo), int(hi)) for lo, hi in self.windows.voice_ranges.tolist())
         if self.sc.enabled:
             chain = fit_sampler(self.windows, self.mc, self.sc, self.tc.max_transpose)
-            sampler: VoiceLeadingSampler | TexturedSampler = chain
+            model.sampler = chain
             if self.sc.calibration_rounds > 0 and self.dist.main:  # only the main process saves the model
-                sampler = calibrate_sampler(
+                model.sampler = calibrate_sampler(
                     chain, ema, self.windows, self.held_out, self.sc, self.tc.seed, self.progress
                 )
-            model.sampler = sampler
         return model
 
     def write_config(self) -> None:
