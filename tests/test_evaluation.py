@@ -243,3 +243,7 @@ def test_the_furthest_voice_is_measured_over_the_voices_the_real_music_plays():
         row = scores([0.45, 0.2, 0.0, 0.0]).row(tune)
         assert row["sounding share, furthest voice"] == pytest.approx(0.5)
         assert np.isnan(scores([0.5, 0.5, 0.5, 0.5]).row(scores([0.0] * 4))["sounding share, furthest voice"])
+        # a voice the real tunes sound in 1% of their steps is not judged by a relative gap (0.5 / 0.01)
+        key, two_voices = "sounding share, furthest voice", scores([0.9, 0.5, 0.0, 0.0])
+        assert two_voices.row(scores([0.9, 0.01, 0.0, 0.0]))[key] == 0.0
+        assert two_voices.row(scores([0.9, 0.2, 0.0, 0.0]))[key] == pytest.approx(1.5)

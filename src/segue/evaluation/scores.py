@@ -86,7 +86,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "sounding share": ("harmony", "share of the steps at which a voice sounds, mean over voices"),
     "sounding share, furthest voice": (
         "harmony",
-        "the largest relative difference of one voice's sounding share from Bach's voice (0 = the same)",
+        "the largest relative difference of one voice's sounding share from Bach's voice, over the voices "
+        "Bach's continuations sound in at least a tenth of their steps (0 = the same)",
     ),
     "note length": ("harmony", "mean note length in steps, mean over voices"),
     "note length, furthest voice": (
@@ -173,11 +174,17 @@ class HarmonyScores:
         }
 
 
+PLAYED_SHARE = 0.1
+"""A voice counts in "sounding share, furthest voice" when the real continuations sound it in at least
+this share of their steps: a tune's real continuation leaves the voices below it silent, or nearly
+(a second voice in 0.7% of a 2/4 tune's steps), and a relative gap on such a voice says nothing."""
+
+
 def _furthest(shares: np.ndarray, bach: np.ndarray) -> float:
     """The largest relative difference of a voice's sounding share from Bach's voice, over the voices
-    Bach's continuations play (a tune's real continuation leaves the voices below it silent); NaN
-    when they play none."""
-    played = bach > 0
+    Bach's continuations play in at least :data:`PLAYED_SHARE` of their steps; NaN when they play
+    none that much."""
+    played = bach >= PLAYED_SHARE
     return float(np.max(np.abs(shares[played] / bach[played] - 1))) if played.any() else float("nan")
 
 
