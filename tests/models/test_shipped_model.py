@@ -34,3 +34,27 @@ def test_discriminator_scores_drop_when_priors_and_continuations_are_shuffled_ac
     assert len(first) >= 30
     assert matched.mean() > shuffled.mean()
     assert (matched > shuffled).float().mean() > 0.6
+
+
+def test_a_short_prime_is_preceded_by_its_own_bars_and_every_voice_goes_on():
+    import numpy as np
+
+    from segue.music.midi import midi_bytes
+    from segue.pipeline.continuation import _fill_context, continue_midi
+
+    bars = np.arange(3 * 4).reshape(1, 1, 12)  # three bars of four steps
+    filled = _fill_context(bars, 16, 4)
+    assert filled[0, 0].tolist() == [8, 9, 10, 11, *range(12)]  # the last bar, then the three
+    assert _fill_context(bars[:, :, :2], 6, 4)[0, 0, :4].tolist() == [0] * 4  # no whole bar: rests
+    assert _fill_context(bars, 12, 4) is bars
+
+    # a test chorale cut to its first two bars, continued after one: the model once answered a
+    # context of three silent bars and this one with the bass alone for three bars
+    chorales = load_chorales()
+    piece = next(chorales[i] for i in split_indices(chorales, "test") if chorales[i].name == "bwv324#2")
+    (result,) = continue_midi(midi_bytes(piece), 4, prime_bars=1, seed=0, name="bwv324#2.mid")
+    answer = result.piece
+    written = answer.notes[answer.notes["onset"] >= result.seam_step]
+    assert written.size and set(np.unique(written["track"]).tolist()) == {0, 1, 2, 3}
+    first_bar = written[written["onset"] < result.seam_step + answer.bar_steps]
+    assert len(np.unique(first_bar["track"])) == 4

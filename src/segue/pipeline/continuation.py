@@ -10,8 +10,8 @@ The pipeline of ``segue generate`` and of :func:`continue_midi`:
    or half as fine), the model writes its own bars one after the other, as many as fill the
    file's bars, and the file keeps its meter.
 2. The prime is its first K complete bars (default: all of them); a pickup bar is kept
-   and not counted. A prime shorter than the model's context is padded with silence in
-   front.
+   and not counted. A prime shorter than the model's context is preceded by its own whole
+   bars again (:func:`_fill_context`).
 3. The prime's notes are split into the model's voices (:mod:`segue.music.voices`) and
    transposed by the shift that puts each voice best into the range that voice had in
    the training data; pitches still outside the model's range move by octaves into it.
@@ -209,6 +209,23 @@ def continue_voices(
     return continue_primes(primes, bars, model, seed, truncation, temperature, key, key_strength)
 
 
+def _fill_context(context: np.ndarray, steps: int, bar: int) -> np.ndarray:
+    """(W, V, ``steps``) context from a (W, V, S) prime: a prime shorter than the context is
+    preceded by its own whole bars again, the last first, as often as the context needs (the
+    model never trained on music that starts after bars of silence, and answered a one-bar
+    chorale with a bass alone for three bars); silence only when it holds no whole bar."""
+    short = steps - context.shape[2]
+    if short <= 0:
+        return context
+    whole = context.shape[2] // bar * bar
+    if whole:
+        repeats = -(-short // whole)
+        pad = np.tile(context[:, :, context.shape[2] - whole :], (1, 1, repeats))[:, :, -short:]
+    else:
+        pad = np.full((*context.shape[:2], short), REST, dtype=context.dtype)
+    return np.concatenate([pad, context], axis=2)
+
+
 def continue_primes(
     primes: np.ndarray,
     bars: int,
@@ -221,17 +238,12 @@ def continue_primes(
 ) -> np.ndarray:
     """Continue a batch of (W, V, S) primes in one pass; returns (W, V, bars * steps_per_bar).
 
-    Only the last P bars of each prime are read; a shorter prime gets silence in front. ``key``
+    Only the last P bars of each prime are read; a shorter prime is preceded by its own bars. ``key``
     (12 weights): draw under the key prior of that pitch-class profile, of ``key_strength``
     (:func:`~segue.pipeline.sampling.key_bias`).
     """
     config = model.config
-    context = primes[:, :, -config.context_steps :]
-    if context.shape[2] < config.context_steps:  # a short prime: silence in front
-        pad = np.full(
-            (*context.shape[:2], config.context_steps - context.shape[2]), REST, dtype=context.dtype
-        )
-        context = np.concatenate([pad, context], axis=2)
+    context = _fill_context(primes[:, :, -config.context_steps :], config.context_steps, config.steps_per_bar)
     batch = torch.from_numpy(np.ascontiguousarray(context)).long()
     rng = torch.Generator().manual_seed(seed)
     bias = (
