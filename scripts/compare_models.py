@@ -5,11 +5,12 @@ scores the half of the validation pieces that the sampler's calibration does not
 (:func:`segue.training.calibration.validation_half`, in the first system's meter and grid), so that a
 sampled draw is not chosen on windows its calibration matched.
 
-    .venv/bin/python scripts/compare_models.py NAME=FOLDER[:plain] ... [--split valid] [--critic-seeds 3]
-        [--data DATASET] [--windows 20]
+    .venv/bin/python scripts/compare_models.py NAME=FOLDER[:plain|:key|:plain+key] ... [--split valid]
+        [--critic-seeds 3] [--data DATASET] [--windows 20]
 
 FOLDER is a model folder or a shipped model's name (``shipped``: the chorales in 4/4); ``:plain``
-draws without the sampler. ``--data`` takes another dataset's split (its recorded splits, e.g. the
+draws without the sampler, ``:key`` under the key prior of each prime's last bars as ``segue
+generate`` draws (strength 0.25). ``--data`` takes another dataset's split (its recorded splits, e.g. the
 bundled folk melodies); the windows are cut for each system in its meter, grid and voices
 (the same pieces and bar offsets: a melody is the top voice of a model of several voices).
 Every bar offset of the split's pieces, 4 bars of prime and 4 continued, draws with seed 0 (the
@@ -19,6 +20,7 @@ feature classifier: draw and fold seeds 0-4).
 from __future__ import annotations
 
 import argparse
+import sys
 
 import numpy as np
 
@@ -26,10 +28,11 @@ from segue.data.splits import split_pieces
 from segue.evaluation.critic import roll_features
 from segue.evaluation.report import critic_accuracies
 from segue.evaluation.scores import score_harmony
+from segue.evaluation.systems import model_system
 from segue.evaluation.twosample import classifier_accuracy, named_pair_features, pair_features
 from segue.evaluation.windows import Windows, test_windows
 from segue.pipeline.catalog import model_path
-from segue.pipeline.continuation import continue_primes
+from segue.pipeline.continuation import KEY_STRENGTH
 from segue.pipeline.model import SegueModel, load_model
 from segue.sampler import PlainSampler
 from segue.training.calibration import validation_half
@@ -54,7 +57,7 @@ class Real:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("systems", nargs="+", metavar="NAME=FOLDER[:plain]")
+    parser.add_argument("systems", nargs="+", metavar="NAME=FOLDER[:plain|:key|:plain+key]")
     parser.add_argument("--split", choices=("test", "valid"), default="test")
     parser.add_argument("--critic-seeds", type=int, default=3)
     parser.add_argument("--data", default=None, help="a dataset (default: the bundled chorales)")
@@ -72,8 +75,11 @@ def main() -> None:
         name, _, rest = spec.partition("=")
         folder, _, option = rest.partition(":")
         model = load_model(None if folder == "shipped" else model_path(folder))
-        if option == "plain":
+        if option not in ("", "plain", "key", "plain+key"):
+            sys.exit(f"error: {spec}: the options are :plain, :key and :plain+key")
+        if option.startswith("plain"):
             model.sampler = PlainSampler()
+        system = model_system(model, 4, key_strength=KEY_STRENGTH if option.endswith("key") else 0.0)
         config = model.config
         shape = (config.meter, config.steps_per_beat, config.voices, config.lowest, config.highest)
         if shape not in cut:
@@ -81,7 +87,7 @@ def main() -> None:
             print(f"{len(cut[shape].windows.primes)} windows of {config.voices} voices in {config.meter}")
         real = cut[shape]
         windows, lowest, bar = real.windows, config.lowest, config.steps_per_bar
-        draws = [continue_primes(windows.primes, 4, model, seed) for seed in range(5)]
+        draws = [system(windows.primes, seed) for seed in range(5)]
         critic = critic_accuracies(
             real.rolls, windows, draws[0], None, config.voices, config.vocab - 2, args.critic_seeds, 0
         )

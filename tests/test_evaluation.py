@@ -247,3 +247,26 @@ def test_the_furthest_voice_is_measured_over_the_voices_the_real_music_plays():
         key, two_voices = "sounding share, furthest voice", scores([0.9, 0.5, 0.0, 0.0])
         assert two_voices.row(scores([0.9, 0.01, 0.0, 0.0]))[key] == 0.0
         assert two_voices.row(scores([0.9, 0.2, 0.0, 0.0]))[key] == pytest.approx(1.5)
+
+
+def test_each_window_is_drawn_under_its_own_primes_key(tiny_model):
+    from segue.evaluation.systems import model_system
+    from segue.music.tokens import from_tokens
+    from segue.pipeline.model import load_model
+
+    model = load_model(tiny_model)
+    config = model.config
+    primes = np.zeros((2, config.voices, config.context_steps), dtype=np.int64)  # rests
+    primes[0, 0, 0], primes[0, 0, 1:] = 2 + 60 - config.lowest, 1  # a C held through window 0
+    primes[1, 0, 0], primes[1, 0, 1:] = 2 + 66 - config.lowest, 1  # an F sharp through window 1
+
+    def in_prime_key(draws: np.ndarray) -> list[float]:
+        shares = []
+        for draw, pitch_class in zip(draws, (0, 6)):
+            pitches = from_tokens(draw, config.lowest)["pitch"]
+            shares.append(float(np.mean(pitches % 12 == pitch_class)))
+        return shares
+
+    keyed = in_prime_key(model_system(model, 4, key_strength=10.0)(primes, 0))
+    free = in_prime_key(model_system(model, 4)(primes, 0))
+    assert min(keyed) > 0.9 and max(free) < 0.5

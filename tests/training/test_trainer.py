@@ -370,3 +370,21 @@ def test_textures_are_calibrated_apart_when_both_have_windows(tmp_path: Path, pi
     assert melody.moves[1:, :, 0].mean() > parts.moves[1:, :, 0].mean()
     Trainer(tmp_path / "b", TINY_MODEL, config, train[:20], **kwargs).run()  # parts only: one calibration
     assert isinstance(load_model(tmp_path / "b" / "model").sampler, VoiceLeadingSampler)
+
+
+def test_the_calibration_draws_under_the_key_prior_it_is_told(tmp_path: Path, pieces):
+    from segue.pipeline.model import load_model
+
+    config = dataclasses.replace(TINY_TRAIN, steps=1)
+    calibrations = {}
+    for name, strength in (("plain", 0.0), ("key", 3.0)):
+        settings = dataclasses.replace(TINY_SAMPLER, calibration_windows=200, key_strength=strength)
+        kwargs = {"sampler_config": settings, "progress": False}
+        Trainer(tmp_path / name, TINY_MODEL, config, pieces[0][:20], **kwargs).run()
+        model = load_model(tmp_path / name / "model")
+        assert model.info["sampler"]["key_strength"] == strength
+        calibrations[name] = model.sampler.calibration
+    plain, key = calibrations["plain"], calibrations["key"]
+    # a strong key prior keeps the draws off the pitch classes the context never sounds (rank 12),
+    # so the calibration, fitted under it, weighs them up more than the one fitted without it
+    assert key.tonal[:, 12].mean() > plain.tonal[:, 12].mean()

@@ -62,6 +62,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         help="the GAN's sampling temperature (default 1)",
     )
     p.add_argument(
+        "--key-strength",
+        type=float,
+        default=None,
+        metavar="S",
+        help="the key prior the GAN and plain G draw under, as `segue generate` draws "
+        "(default 0.25; 0: none)",
+    )
+    p.add_argument(
         "--critic-seeds",
         type=int,
         default=None,
@@ -118,6 +126,11 @@ def run(args: argparse.Namespace) -> int:
     from segue.pipeline.arguments import check_temperature
 
     check_temperature(args.temperature)
+    from segue.pipeline.continuation import KEY_STRENGTH
+
+    args.key_strength = KEY_STRENGTH if args.key_strength is None else args.key_strength
+    if not 0 <= args.key_strength <= 10:
+        raise SegueError(f"--key-strength {args.key_strength}: must be between 0 and 10")
     from segue.evaluation import Continuer, evaluate, lstm_system, model_system, render_markdown
     from segue.pipeline.catalog import model_path
     from segue.pipeline.lstm import load_lstm
@@ -162,6 +175,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         others=others,
         temperature=args.temperature,
+        key_strength=args.key_strength,
         critic_seeds=args.critic_seeds,
         progress=sys.stderr.isatty(),
     )
@@ -170,6 +184,7 @@ def run(args: argparse.Namespace) -> int:
         "model": str(args.model or "shipped"),
         "data": source,
         "temperature": args.temperature,
+        "key_strength": args.key_strength,
         "seed": args.seed,
         "line_prior": None  # the voice-leading sampler, under the name earlier reports gave it
         if not isinstance(model.sampler, (VoiceLeadingSampler, TexturedSampler))

@@ -70,6 +70,7 @@ def evaluate(
     seed: int = 0,
     others: dict[str, Continuer] | None = None,
     temperature: float = 1.0,
+    key_strength: float = 0.0,
     critic_seeds: int = 5,
     progress: bool = False,
 ) -> Report:
@@ -79,7 +80,9 @@ def evaluate(
     with the voice-leading sampler is also run without it (:data:`PLAIN`, G's own draw); each
     generative system is run with ``seeds`` seeds for the diversity columns, and its
     first seed's continuations are scored. The learned critic is trained with ``critic_seeds``
-    seeds for each system (0: not at all). ``progress`` shows a bar over the systems on stderr.
+    seeds for each system (0: not at all). ``key_strength``: the model and plain G draw under the
+    key prior of each prime's last bars, as ``segue generate`` does (0.25 there). ``progress``
+    shows a bar over the systems on stderr.
     """
     from tqdm import tqdm
 
@@ -92,9 +95,10 @@ def evaluate(
     ]
     markov_run = markov_system(train_grids, bars, config.steps_per_bar)
     steps = bars * config.steps_per_bar
-    generative: dict[str, Continuer] = {"GAN": model_system(model, bars, temperature), "Markov": markov_run}
+    gan = model_system(model, bars, temperature, key_strength)
+    generative: dict[str, Continuer] = {"GAN": gan, "Markov": markov_run}
     if not isinstance(model.sampler, PlainSampler):  # the network's own draw, beside the sampler's
-        others = {PLAIN: model_system(_plain(model), bars, temperature), **(others or {})}
+        others = {PLAIN: model_system(_plain(model), bars, temperature, key_strength), **(others or {})}
     generative.update(others or {})
     outputs = {
         "GAN": generative["GAN"](windows.primes, seed),
@@ -233,7 +237,12 @@ def render_markdown(document: dict) -> str:  # type: ignore[type-arg]
         "",
         f"{document['windows']} windows from {document['pieces']} pieces of {document['data']}; "
         f"{document['prime_bars']} bars of prime, {document['bars']} bars continued; "
-        f"the GAN sampled at temperature {document.get('temperature', 1.0):g}, "
+        f"the GAN sampled at temperature {document.get('temperature', 1.0):g}"
+        + (
+            f" under the key prior of strength {document['key_strength']:g} (as `segue generate` draws), "
+            if document.get("key_strength")
+            else ", "
+        )
         + _lines_text(document.get("line_prior"))
         + (f"; seed {document['seed']}" if document.get("seed") else "")
         + ".",

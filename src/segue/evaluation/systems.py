@@ -13,8 +13,10 @@ import torch
 
 from segue.evaluation.baselines import VoiceMarkov
 from segue.models.lstm import TokenLSTM
+from segue.pipeline.arrange import CHORD_BARS
 from segue.pipeline.continuation import continue_primes
 from segue.pipeline.model import SegueModel
+from segue.pipeline.sampling import key_profiles
 
 SYSTEMS = ("GAN", "Bach (real)", "repeat prime", "other piece", "other piece, untransposed", "Markov")
 
@@ -22,9 +24,20 @@ Continuer = Callable[[np.ndarray, int], np.ndarray]
 """A system: (W, V, K*bar) primes and a seed -> (W, V, N*bar) continuations."""
 
 
-def model_system(model: SegueModel, bars: int, temperature: float = 1.0) -> Continuer:
-    """A GAN (or CVAE) generator as a system, sampled at ``temperature``."""
-    return lambda primes, seed: continue_primes(primes, bars, model, seed, temperature=temperature)
+def model_system(
+    model: SegueModel, bars: int, temperature: float = 1.0, key_strength: float = 0.0
+) -> Continuer:
+    """A GAN (or CVAE) generator as a system, sampled at ``temperature``; with ``key_strength``,
+    under the key prior of each prime's last bars, as ``segue generate`` draws."""
+    config = model.config
+
+    def run(primes: np.ndarray, seed: int) -> np.ndarray:
+        key = key_profiles(primes, config.lowest, config.steps_per_bar, CHORD_BARS) if key_strength else None
+        return continue_primes(
+            primes, bars, model, seed, temperature=temperature, key=key, key_strength=key_strength
+        )
+
+    return run
 
 
 def lstm_system(net: TokenLSTM, bars: int, bar_steps: int) -> Continuer:

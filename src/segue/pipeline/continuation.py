@@ -47,7 +47,7 @@ from segue.pipeline.arguments import check_arguments
 from segue.pipeline.arrange import PartNotes, arrange, prime_profile
 from segue.pipeline.catalog import SHIPPED_STEPS_PER_BEAT, Shelf, meter_fit
 from segue.pipeline.model import SegueModel
-from segue.pipeline.sampling import continue_tokens, key_bias
+from segue.pipeline.sampling import continue_tokens, key_biases
 from segue.pipeline.voicing import prime_voices
 
 KEY_STRENGTH = 0.25
@@ -239,16 +239,18 @@ def continue_primes(
     """Continue a batch of (W, V, S) primes in one pass; returns (W, V, bars * steps_per_bar).
 
     Only the last P bars of each prime are read; a shorter prime is preceded by its own bars. ``key``
-    (12 weights): draw under the key prior of that pitch-class profile, of ``key_strength``
-    (:func:`~segue.pipeline.sampling.key_bias`).
+    (12 weights, or (W, 12): one per prime): draw under the key prior of that pitch-class profile,
+    of ``key_strength`` (:func:`~segue.pipeline.sampling.key_bias`).
     """
     config = model.config
     context = _fill_context(primes[:, :, -config.context_steps :], config.context_steps, config.steps_per_bar)
     batch = torch.from_numpy(np.ascontiguousarray(context)).long()
     rng = torch.Generator().manual_seed(seed)
-    bias = (
-        None if key is None or not key_strength else key_bias(key, config.lowest, config.vocab, key_strength)
-    )
+    bias = None
+    if key is not None and key_strength:
+        profiles = np.asarray(key, dtype=np.float64)
+        bias = key_biases(profiles.reshape(-1, 12), config.lowest, config.vocab, key_strength)
+        bias = bias[0] if profiles.ndim == 1 else bias
     return continue_tokens(
         model.generator, batch, bars, rng, truncation, temperature, model.sampler, bias
     ).numpy()

@@ -13,9 +13,11 @@ import math
 import numpy as np
 import torch
 
+from segue.metrics import pitch_class_profile
 from segue.models import Generator
 from segue.models.blocks import onehot
 from segue.models.generator import VoiceLogits
+from segue.music.tokens import from_tokens
 from segue.sampler import PlainSampler, Sampler
 
 
@@ -49,12 +51,28 @@ def key_bias(profile: np.ndarray, lowest: int, vocab: int, strength: float) -> t
     return torch.tensor(bias, dtype=torch.float32)
 
 
+def key_profiles(primes: np.ndarray, lowest: int, bar_steps: int, bars: int = 4) -> np.ndarray:
+    """(W, 12) each pitch class's share of the sounding time of the last ``bars`` bars of each of
+    the (W, V, S) token primes: the profile :func:`key_bias` reads, as ``segue generate`` takes it
+    from a file's prime."""
+    last = primes[:, :, -bars * bar_steps :]
+    return np.stack([pitch_class_profile(from_tokens(prime, lowest)) for prime in last])
+
+
+def key_biases(profiles: np.ndarray, lowest: int, vocab: int, strength: float) -> torch.Tensor:
+    """(W, vocab) :func:`key_bias` of each of (W, 12) profiles."""
+    return torch.stack([key_bias(profile, lowest, vocab, strength) for profile in profiles])
+
+
 def _biased(logits: torch.Tensor | VoiceLogits, bias: torch.Tensor) -> torch.Tensor | VoiceLogits:
-    """The logits (or a voice head's logits, voice by voice) plus a (K,) offset per token."""
+    """The logits (B, V, K, S) (or a voice head's (B, K, S), voice by voice) plus a (K,) offset per
+    token, or a (B, K) one per window."""
     if not callable(logits):
-        return logits + bias.to(logits.device, logits.dtype)[:, None]
+        cells = bias[:, None, :, None] if bias.dim() == 2 else bias[:, None]
+        return logits + cells.to(logits.device, logits.dtype)
     voice = logits
-    return lambda v, above: (out := voice(v, above)) + bias.to(out.device, out.dtype)[:, None]
+    steps = bias[:, :, None] if bias.dim() == 2 else bias[:, None]
+    return lambda v, above: (out := voice(v, above)) + steps.to(out.device, out.dtype)
 
 
 @torch.no_grad()
@@ -73,7 +91,7 @@ def continue_tokens(
     The ``sampler`` draws each step's tokens from the generator's logits (default: the plain
     draw, the forward value of the straight-through estimator used in training); a
     ``temperature`` below 1 sharpens the softmax (fewer unlikely notes), above 1 flattens it;
-    ``bias`` (K,) is added to every cell's logits (:func:`key_bias`).
+    ``bias`` (K,) is added to every cell's logits, or (B, K) to each window's (:func:`key_bias`).
     """
     if temperature <= 0:
         raise ValueError("temperature must be positive")

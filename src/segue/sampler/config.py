@@ -36,8 +36,14 @@ class SamplerConfig:
     (parts), each on its own windows, and draw each window with its texture's calibration
     (:class:`segue.sampler.textured.TexturedSampler`): for models trained on both at once."""
 
+    key_strength: float = 0.0
+    """The key prior (:func:`segue.pipeline.sampling.key_bias`) the calibration draws under: the
+    prior ``segue generate`` adds by default (0.25), so that the calibration fits the draw users
+    hear; 0: calibrated without it (models trained before this setting)."""
+
     def __post_init__(self) -> None:
         require(0 <= self.strength <= 10, "strength must be between 0 and 10")
+        require(0 <= self.key_strength <= 10, "key_strength must be between 0 and 10")
         require(0 <= self.parallels <= 100, "parallels must be between 0 and 100")
         require(0 <= self.calibration_rounds <= 100, "calibration_rounds must be between 0 and 100")
         require(1 <= self.calibration_windows <= 100_000, "calibration_windows must be between 1 and 100,000")

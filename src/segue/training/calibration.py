@@ -16,8 +16,9 @@ from segue.errors import SegueError
 from segue.models import Generator
 from segue.models.config import ModelConfig
 from segue.music.piece import Piece
+from segue.pipeline.arrange import CHORD_BARS
 from segue.pipeline.pieces import on_grid
-from segue.pipeline.sampling import continue_tokens
+from segue.pipeline.sampling import continue_tokens, key_biases, key_profiles
 from segue.sampler import SamplerConfig, VoiceLeadingSampler, calibrate
 from segue.sampler.textured import TEXTURES, TexturedSampler, textures
 from segue.training.windows import WindowSampler
@@ -99,11 +100,26 @@ def calibrate_sampler(
         for name, rows in groups.items():
             these = contexts[rows]
 
-            def draw(candidate: VoiceLeadingSampler, round_: int, these: torch.Tensor = these) -> np.ndarray:
+            bias = None  # the key prior of each context, as `segue generate` draws
+            if settings.key_strength:
+                profiles = key_profiles(these.numpy(), config.lowest, config.steps_per_bar, CHORD_BARS)
+                bias = key_biases(profiles, config.lowest, config.vocab, settings.key_strength)
+
+            def draw(
+                candidate: VoiceLeadingSampler,
+                round_: int,
+                these: torch.Tensor = these,
+                bias: torch.Tensor | None = bias,
+            ) -> np.ndarray:
                 rng = torch.Generator().manual_seed(seed + 1 + round_)
                 chunks = [
                     continue_tokens(
-                        generator, these[i : i + 256], config.continuation_bars, rng, sampler=candidate
+                        generator,
+                        these[i : i + 256],
+                        config.continuation_bars,
+                        rng,
+                        sampler=candidate,
+                        bias=None if bias is None else bias[i : i + 256],
                     )
                     for i in range(0, len(these), 256)
                 ]
