@@ -13,13 +13,13 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from segue import load_model
 from segue.data.chorales import load_chorales, split_indices
+from segue.evaluation.systems import model_system
 from segue.music.tokens import from_tokens
+from segue.pipeline.continuation import KEY_STRENGTH
 from segue.pipeline.pieces import prime_tokens, tokens_to_piece
-from segue.pipeline.sampling import continue_tokens
 from segue.render import plot_pianorolls, plot_training_curves
 from segue.training.windows import piece_tokens
 
@@ -57,10 +57,9 @@ def main() -> None:
     tests = [chorales[i] for i in split_indices(chorales, "test")]
     usable = [p for p in tests if str(p.meter) == config.meter and p.complete_bars >= 12]
     primes = [(p, t) for p in usable if (t := prime_tokens(p, net)) is not None]
-    context = torch.from_numpy(np.stack([t for _, t in primes]))
     bars = 2 * config.continuation_bars
-    rng = torch.Generator().manual_seed(args.seed)
-    out = continue_tokens(net, context, bars, rng, sampler=model.sampler).numpy()
+    draw = model_system(model, bars, key_strength=KEY_STRENGTH)  # as `segue generate` draws
+    out = draw(np.stack([t for _, t in primes]), args.seed)
     shown = [0, len(primes) // 2, len(primes) - 1]
     pieces = [
         tokens_to_piece(np.concatenate([primes[i][1], out[i]], axis=1), net, primes[i][0], primes[i][0].name)
