@@ -123,14 +123,12 @@ def run(args: argparse.Namespace) -> int:
             raise SegueError(f"{name} must be between {low} and {high}, not {value}")
     if args.run is not None and not (args.run / "metrics.csv").is_file():
         raise SegueError(f"{args.run}: no metrics.csv")  # before the work, so no report is half-written
-    from segue.pipeline.arguments import check_temperature
-
-    check_temperature(args.temperature)
+    from segue.pipeline.arguments import check_key_strength, check_temperature
     from segue.pipeline.continuation import KEY_STRENGTH
 
+    check_temperature(args.temperature)
     args.key_strength = KEY_STRENGTH if args.key_strength is None else args.key_strength
-    if not 0 <= args.key_strength <= 10:
-        raise SegueError(f"--key-strength {args.key_strength}: must be between 0 and 10")
+    check_key_strength(args.key_strength)
     from segue.evaluation import Continuer, evaluate, lstm_system, model_system, render_markdown
     from segue.pipeline.catalog import model_path
     from segue.pipeline.lstm import load_lstm

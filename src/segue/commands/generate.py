@@ -78,12 +78,12 @@ def numbered(path: Path, index: int, count: int) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     """Generate, then write the MIDI (and WAV and PNG) files and print their paths."""
-    from segue.pipeline.arguments import check_arguments
+    from segue.pipeline.arguments import check_arguments, check_key_strength
     from segue.pipeline.continuation import continue_midi
 
     check_arguments(args.bars, args.samples, args.truncation, args.prime_bars, args.temperature)
-    if args.key_strength is not None and not 0 <= args.key_strength <= 10:
-        raise SegueError(f"--key-strength {args.key_strength}: must be between 0 and 10")
+    if args.key_strength is not None:
+        check_key_strength(args.key_strength)
     for flag, path, suffix in (
         ("--out", args.out, ".mid"),
         ("--wav", args.wav, ".wav"),

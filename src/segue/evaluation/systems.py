@@ -13,7 +13,6 @@ import torch
 
 from segue.evaluation.baselines import VoiceMarkov
 from segue.models.lstm import TokenLSTM
-from segue.pipeline.arrange import CHORD_BARS
 from segue.pipeline.continuation import continue_primes
 from segue.pipeline.model import SegueModel
 from segue.pipeline.sampling import key_profiles
@@ -32,7 +31,7 @@ def model_system(
     config = model.config
 
     def run(primes: np.ndarray, seed: int) -> np.ndarray:
-        key = key_profiles(primes, config.lowest, config.steps_per_bar, CHORD_BARS) if key_strength else None
+        key = key_profiles(primes, config.lowest, config.steps_per_bar) if key_strength else None
         return continue_primes(
             primes, bars, model, seed, temperature=temperature, key=key, key_strength=key_strength
         )

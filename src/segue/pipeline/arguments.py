@@ -14,6 +14,12 @@ def check_temperature(temperature: float) -> None:
         raise SegueError(f"temperature must be in (0, 10], not {temperature}")
 
 
+def check_key_strength(strength: float) -> None:
+    """Refuse a key prior's strength outside [0, 10]."""
+    if not 0 <= strength <= 10:
+        raise SegueError(f"--key-strength {strength}: must be between 0 and 10")
+
+
 def check_arguments(
     bars: int, samples: int, truncation: float | None, prime_bars: int | None, temperature: float = 1.0
 ) -> None:

@@ -247,10 +247,8 @@ def continue_primes(
     batch = torch.from_numpy(np.ascontiguousarray(context)).long()
     rng = torch.Generator().manual_seed(seed)
     bias = None
-    if key is not None and key_strength:
-        profiles = np.asarray(key, dtype=np.float64)
-        bias = key_biases(profiles.reshape(-1, 12), config.lowest, config.vocab, key_strength)
-        bias = bias[0] if profiles.ndim == 1 else bias
+    if key is not None and key_strength:  # one profile for every prime, or one each
+        bias = key_biases(np.reshape(key, (-1, 12)), config.lowest, config.vocab, key_strength)
     return continue_tokens(
         model.generator, batch, bars, rng, truncation, temperature, model.sampler, bias
     ).numpy()

@@ -18,6 +18,7 @@ from segue.models import Generator
 from segue.models.blocks import onehot
 from segue.models.generator import VoiceLogits
 from segue.music.tokens import from_tokens
+from segue.pipeline.arrange import CHORD_BARS
 from segue.sampler import PlainSampler, Sampler
 
 
@@ -51,11 +52,12 @@ def key_bias(profile: np.ndarray, lowest: int, vocab: int, strength: float) -> t
     return torch.tensor(bias, dtype=torch.float32)
 
 
-def key_profiles(primes: np.ndarray, lowest: int, bar_steps: int, bars: int = 4) -> np.ndarray:
-    """(W, 12) each pitch class's share of the sounding time of the last ``bars`` bars of each of
-    the (W, V, S) token primes: the profile :func:`key_bias` reads, as ``segue generate`` takes it
-    from a file's prime."""
-    last = primes[:, :, -bars * bar_steps :]
+def key_profiles(primes: np.ndarray, lowest: int, bar_steps: int) -> np.ndarray:
+    """(W, 12) each pitch class's share of the sounding time of the last
+    :data:`~segue.pipeline.arrange.CHORD_BARS` bars of each of the (W, V, S) token primes: the
+    profile :func:`key_bias` reads, as ``segue generate`` takes it from a file's prime
+    (:func:`~segue.pipeline.arrange.prime_profile`)."""
+    last = primes[:, :, -CHORD_BARS * bar_steps :]
     return np.stack([pitch_class_profile(from_tokens(prime, lowest)) for prime in last])
 
 
@@ -67,12 +69,11 @@ def key_biases(profiles: np.ndarray, lowest: int, vocab: int, strength: float) -
 def _biased(logits: torch.Tensor | VoiceLogits, bias: torch.Tensor) -> torch.Tensor | VoiceLogits:
     """The logits (B, V, K, S) (or a voice head's (B, K, S), voice by voice) plus a (K,) offset per
     token, or a (B, K) one per window."""
+    rows = bias.reshape(-1, bias.shape[-1])  # (1 or B, K)
     if not callable(logits):
-        cells = bias[:, None, :, None] if bias.dim() == 2 else bias[:, None]
-        return logits + cells.to(logits.device, logits.dtype)
+        return logits + rows[:, None, :, None].to(logits.device, logits.dtype)
     voice = logits
-    steps = bias[:, :, None] if bias.dim() == 2 else bias[:, None]
-    return lambda v, above: (out := voice(v, above)) + steps.to(out.device, out.dtype)
+    return lambda v, above: (out := voice(v, above)) + rows[:, :, None].to(out.device, out.dtype)
 
 
 @torch.no_grad()

@@ -16,7 +16,6 @@ from segue.errors import SegueError
 from segue.models import Generator
 from segue.models.config import ModelConfig
 from segue.music.piece import Piece
-from segue.pipeline.arrange import CHORD_BARS
 from segue.pipeline.pieces import on_grid
 from segue.pipeline.sampling import continue_tokens, key_biases, key_profiles
 from segue.sampler import SamplerConfig, VoiceLeadingSampler, calibrate
@@ -102,7 +101,7 @@ def calibrate_sampler(
 
             bias = None  # the key prior of each context, as `segue generate` draws
             if settings.key_strength:
-                profiles = key_profiles(these.numpy(), config.lowest, config.steps_per_bar, CHORD_BARS)
+                profiles = key_profiles(these.numpy(), config.lowest, config.steps_per_bar)
                 bias = key_biases(profiles, config.lowest, config.vocab, settings.key_strength)
 
             def draw(
