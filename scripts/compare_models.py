@@ -6,13 +6,14 @@ scores the half of the validation pieces that the sampler's calibration does not
 sampled draw is not chosen on windows its calibration matched.
 
     .venv/bin/python scripts/compare_models.py NAME=FOLDER[:plain|:key|:plain+key] ... [--split valid]
-        [--critic-seeds 3] [--data DATASET] [--windows 20]
+        [--critic-seeds 3] [--data DATASET] [--windows 20] [--key-strength 0.25]
 
 FOLDER is a model folder or a shipped model's name (``shipped``: the chorales in 4/4); ``:plain``
 draws without the sampler, ``:key`` under the key prior of each prime's last bars as ``segue
-generate`` draws (strength 0.25). ``--data`` takes another dataset's split (its recorded splits, e.g. the
-bundled folk melodies); the windows are cut for each system in its meter, grid and voices
-(the same pieces and bar offsets: a melody is the top voice of a model of several voices).
+generate`` draws (strength 0.25, or ``--key-strength``). ``--data`` takes another dataset's
+split (its recorded splits, e.g. the bundled folk melodies); the windows are cut for each system
+in its meter, grid and voices (the same pieces and bar offsets: a melody is the top voice of a
+model of several voices).
 Every bar offset of the split's pieces, 4 bars of prime and 4 continued, draws with seed 0 (the
 feature classifier: draw and fold seeds 0-4).
 """
@@ -32,9 +33,9 @@ from segue.evaluation.systems import model_system
 from segue.evaluation.twosample import classifier_accuracy, named_pair_features, pair_features
 from segue.evaluation.windows import Windows, test_windows
 from segue.pipeline.catalog import model_path
-from segue.pipeline.continuation import KEY_STRENGTH
 from segue.pipeline.model import SegueModel, load_model
 from segue.sampler import PlainSampler
+from segue.sampler.config import KEY_STRENGTH
 from segue.training.calibration import validation_half
 
 
@@ -62,6 +63,9 @@ def main() -> None:
     parser.add_argument("--critic-seeds", type=int, default=3)
     parser.add_argument("--data", default=None, help="a dataset (default: the bundled chorales)")
     parser.add_argument("--windows", type=int, default=20, help="most windows per piece")
+    parser.add_argument(
+        "--key-strength", type=float, default=KEY_STRENGTH, help="the key prior of :key (default 0.25)"
+    )
     args = parser.parse_args()
     pieces = split_pieces(args.data, args.split)
     first = args.systems[0].partition("=")[2].partition(":")[0]
@@ -79,7 +83,7 @@ def main() -> None:
             sys.exit(f"error: {spec}: the options are :plain, :key and :plain+key")
         if option.startswith("plain"):
             model.sampler = PlainSampler()
-        system = model_system(model, 4, key_strength=KEY_STRENGTH if option.endswith("key") else 0.0)
+        system = model_system(model, 4, key_strength=args.key_strength if option.endswith("key") else 0.0)
         config = model.config
         shape = (config.meter, config.steps_per_beat, config.voices, config.lowest, config.highest)
         if shape not in cut:

@@ -4,6 +4,7 @@ models (three meters, two styles) and on the real shipped one."""
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from fractions import Fraction
 from pathlib import Path
 
@@ -103,6 +104,20 @@ def test_a_meter_no_model_knows_gets_the_nearest_model_that_counts_the_same_way(
     assert meter_fit("9/8", "4/4").rank == 4
     with pytest.raises(SegueError, match="no such style; the shipped styles are chorales, folk"):
         choose_model("4/4", "jazz", folder=catalog)
+
+
+def test_a_melody_goes_to_a_melody_model_that_reads_its_beats_before_a_model_of_parts_in_its_meter(
+    catalog, tmp_path
+):
+    folder = tmp_path / "models"
+    shutil.copytree(catalog, folder)
+    config = dataclasses.replace(TINY_MODEL, meter="6/4")  # four voices in 6/4, as the masses in 4/2
+    SegueModel.create(config, {"style": "masses", "description": "masses in 6/4"}).save(folder / "masses")
+    melody = choose_model("6/4", folder=folder, melody=True)
+    assert melody.entry.name == "folk-6-8" and melody.scale == Fraction(1, 2)  # read as 6/8
+    assert melody.reason == "a melody in 6/4, read as 6/8 (no 6/4 model for a melody); style folk"
+    assert choose_model("6/4", folder=folder).entry.name == "masses"  # parts: the model in 6/4
+    assert choose_model("6/4", "masses", folder=folder, melody=True).entry.name == "masses"
 
 
 def test_a_file_in_3_4_is_continued_by_the_3_4_model_in_its_meter(catalog):

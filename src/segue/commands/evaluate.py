@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     if args.run is not None and not (args.run / "metrics.csv").is_file():
         raise SegueError(f"{args.run}: no metrics.csv")  # before the work, so no report is half-written
     from segue.pipeline.arguments import check_key_strength, check_temperature
-    from segue.pipeline.continuation import KEY_STRENGTH
+    from segue.sampler.config import KEY_STRENGTH
 
     check_temperature(args.temperature)
     args.key_strength = KEY_STRENGTH if args.key_strength is None else args.key_strength

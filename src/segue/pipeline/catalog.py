@@ -96,8 +96,9 @@ def choose_model(
 ) -> Choice:
     """The shipped model for a file in ``meter``: the one of the style asked for; else one whose
     texture fits (one voice for a single melodic line, ``melody``; several voices for anything
-    else), of the default style first; else any of the meter. A style or meter no shipped model
-    has is an error that says which there are."""
+    else), of the default style first, in the meter or in the same beats at another note value;
+    else any of the meter; else the nearest meter (:func:`meter_fit`), a fitting texture first. A
+    style or meter no shipped model has is an error that says which there are."""
     return _choose(shipped_models(folder), meter, style, label, melody)
 
 
@@ -154,17 +155,22 @@ def _choose(entries: list[Entry], meter: str, style: str | None, label: str, mel
     texture = "a melody" if melody else "several parts"
 
     def order(e: Entry) -> tuple[object, ...]:
-        fit = meter_fit(meter, e.meter)
-        return (fit.rank > 0, (e.voices == 1) != melody, fit, e.style != DEFAULT_STYLE, _meter_order(e.meter))
+        # a model that reads the file's bars as they are (its meter, or the same beats at another
+        # note value) and fits its texture comes first: a melody in 4/2 goes to the 4/4 melody
+        # model read at half the grid rather than to the 4/2 mass model of four voices
+        fit, fits = meter_fit(meter, e.meter), (e.voices == 1) == melody
+        return (fit.rank > (1 if fits else 0), not fits, fit, e.style != DEFAULT_STYLE, _meter_order(e.meter))
 
     chosen = min(entries, key=order)
     fit = meter_fit(meter, chosen.meter)
+    in_meter = any(meter_fit(meter, e.meter).rank == 0 for e in entries)
+    missing = f"no {meter} model for {texture}" if in_meter else f"no model is in {meter}"
     if fit.rank == 0:
         where = meter
     elif fit.rank == 1:
-        where = f"{meter}, read as {chosen.meter} (no model is in {meter})"
+        where = f"{meter}, read as {chosen.meter} ({missing})"
     else:
-        where = f"{meter}, continued in {chosen.meter} bars (no model is in {meter})"
+        where = f"{meter}, continued in {chosen.meter} bars ({missing})"
     if style is not None:
         return Choice(chosen, f"style {style} asked for, the file is in {where}", fit.scale)
     fits = (chosen.voices == 1) == melody

@@ -49,11 +49,7 @@ from segue.pipeline.catalog import SHIPPED_STEPS_PER_BEAT, Shelf, meter_fit
 from segue.pipeline.model import SegueModel
 from segue.pipeline.sampling import continue_tokens, key_biases
 from segue.pipeline.voicing import prime_voices
-
-KEY_STRENGTH = 0.25
-"""The key prior's default strength: the smallest of 0, 0.25, 0.5, 1 and 2 under which the
-continuations' keys are related to the primes' within 0.1 as often as the real next bars' are, on
-the validation pieces of the corpora (``benchmarks/realworld.py --split valid --key-strength S``)."""
+from segue.sampler.config import KEY_STRENGTH
 
 
 @dataclass(frozen=True)
