@@ -95,6 +95,8 @@ def test_a_meter_no_model_knows_gets_the_nearest_model_that_counts_the_same_way(
     assert pick("3/8") == ("chorales-3-4", "2")
     assert pick("6/4", melody=True) == ("folk-6-8", "1/2")  # six beats, read at half the grid
     assert pick("3/2") == ("chorales-3-4", "1/2")
+    assert pick("6/2", melody=True) == ("folk-6-8", "1/4")  # dotted whole notes as dotted quarters
+    assert pick("3/16") == ("chorales-3-4", "4")  # sixteenths as quarters, on a grid four times as fine
     assert pick("12/8", melody=True) == ("folk-6-8", "1")  # two 6/8 bars to a bar
     assert pick("9/8", melody=True) == ("folk-6-8", "1")  # dotted beats: the nearest such bar
     assert pick("2/2") == ("chorales", "1")  # a bar of the same length
@@ -140,6 +142,18 @@ def test_a_melody_is_continued_as_a_melody_by_a_melody_model(catalog):
     assert len(piece.parts) == 1 and piece.complete_bars == 6
     generated = piece.notes[piece.notes["onset"] >= 4 * 12]
     assert len(generated) > 0 and set(generated["track"]) == {0}
+
+
+def test_a_melody_in_whole_note_beats_is_read_at_a_quarter_of_the_grid(catalog):
+    track = TrackBuilder().meter(0, 3, 1)
+    for beat in range(12):  # four bars of 3/1 in whole notes
+        track.note(beat * 1920, 1920, 64 + beat % 5)
+    (result,) = segue.continue_midi(smf([track]), bars=2, model=Shelf(folder=catalog), seed=0)
+    assert result.chosen == "folk-3-4 (a melody in 3/1, read as 3/4 (no model is in 3/1); style folk)"
+    piece = read_midi(result.midi).pieces[0]
+    assert str(piece.meter) == "3/1" and piece.complete_bars == 6  # two whole 3/1 bars generated
+    generated = piece.notes[piece.notes["onset"] >= 4 * piece.bar_steps]
+    assert len(generated) > 0 and generated["duration"].min() >= piece.steps_per_beat  # no 3/4 bars' eighths
 
 
 def test_a_model_and_a_style_together_are_refused(catalog):

@@ -25,9 +25,12 @@ def run(args: argparse.Namespace) -> int:
     rule = (
         "`segue generate` picks the model of the file's meter in the style asked for (--style); "
         "else one whose texture fits the file (one voice for a single melodic line, several voices "
-        f"for anything else), of the style {DEFAULT_STYLE} first; else any model of the meter. "
+        f"for anything else), of the style {DEFAULT_STYLE} first, in the file's meter or in the same "
+        "beats at another note value (a melody in 4/2 by the 4/4 melody model); else any model of "
+        "the meter. "
         "--model NAME or --model FOLDER overrides it. A meter no model knows takes the nearest: the "
-        "same beats at another note value (3/8 as 3/4), else the model's bars one after the other "
+        "same beats at another note value (3/8 as 3/4, 4/1 as 4/4), else the model's bars one after "
+        "the other "
         "(12/8 by 6/8 bars, 5/4 by 4/4 bars), the file keeping its meter."
     )
     print("\n" + textwrap.fill(rule, width=100))

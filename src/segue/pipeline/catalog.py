@@ -116,11 +116,12 @@ def compound(meter: str) -> bool:
 @dataclass(frozen=True, order=True)
 class MeterFit:
     """How a model's meter serves a file's (lower ``rank`` first): 0 the same meter; 1 the same
-    beats at another note value (3/8 read as 3/4, 6/4 as 6/8: the file is read on a grid twice or
-    half as fine, ``scale``); 2 a bar that is a whole number of the file's bars or the other way
-    round, counted the same way (12/8 and 3/8 by 6/8 bars, 6/4 by 3/4 bars, 2/2 by 4/4); 3 the
-    nearest bar that counts the same way (9/8 by 6/8 bars, 5/4 by 4/4), 4 any other. Ranks 2 to 4
-    write the model's bars one after the other until the file's bars are filled."""
+    beats at another note value (3/8 read as 3/4, 6/4 as 6/8, 4/1 as 4/4: the file is read on a
+    grid twice, half, four times or a quarter as fine, ``scale``); 2 a bar that is a whole number
+    of the file's bars or the other way round, counted the same way (12/8 and 3/8 by 6/8 bars,
+    6/4 by 3/4 bars, 2/2 by 4/4); 3 the nearest bar that counts the same way (9/8 by 6/8 bars, 5/4
+    by 4/4), 4 any other. Ranks 2 to 4 write the model's bars one after the other until the file's
+    bars are filled."""
 
     rank: int
     distance: float  # |log| of the ratio of the bars' lengths
@@ -132,7 +133,7 @@ def meter_fit(meter: str, model_meter: str) -> MeterFit:
     numerator, denominator = _parts(meter)
     if meter == model_meter:
         return MeterFit(0, 0.0, Fraction(1))
-    for scale in (Fraction(2), Fraction(1, 2)):
+    for scale in (Fraction(2), Fraction(1, 2), Fraction(4), Fraction(1, 4)):
         scaled = Fraction(denominator) / scale
         if scaled.denominator == 1 and f"{numerator}/{scaled.numerator}" == model_meter:
             return MeterFit(1, 0.0, scale)

@@ -6,9 +6,9 @@ The pipeline of ``segue generate`` and of :func:`continue_midi`:
    source. A model given by the caller must know its meter or count the same beats at another
    note value (a 4/2 file and a 4/4 model: the file is read on a grid half as fine; a 7/8 file
    and a 4/4 model: an error); a shipped model chosen for the file may be of the nearest meter
-   (:func:`segue.pipeline.catalog.meter_fit`): the file is read on that model's grid (or one twice
-   or half as fine), the model writes its own bars one after the other, as many as fill the
-   file's bars, and the file keeps its meter.
+   (:func:`segue.pipeline.catalog.meter_fit`): the file is read on that model's grid (or one twice,
+   half, four times or a quarter as fine), the model writes its own bars one after the other, as
+   many as fill the file's bars, and the file keeps its meter.
 2. The prime is its first K complete bars (default: all of them); a pickup bar is kept
    and not counted. A prime shorter than the model's context is preceded by its own whole
    bars again (:func:`_fill_context`).
