@@ -47,8 +47,8 @@ ASSETS = Path(__file__).resolve().parents[1] / "src" / "segue" / "assets"
 FOLK = ASSETS / "folk" / "dataset"
 PALESTRINA = ASSETS / "palestrina" / "dataset"
 FOLK_METERS = ("2/4", "3/4", "4/4", "6/8", "3/8", "9/8", "6/4")
-"""The folk tunes' common meters, each a set (in this order, so that the pieces drawn for them
-stay those of earlier reports)."""
+"""The folk tunes' common meters, each a set, drawn before the rare meters' (so that the pieces
+drawn for them stay those of the reports before the rare meters were added)."""
 RARE_METER_PIECES = 5
 """A folk meter outside ``FOLK_METERS`` is a set of its own when the split holds this many tunes."""
 
