@@ -141,9 +141,10 @@ def held_out_files(folder: Path, per_set: int, seed: int, split: str = "test") -
         dataset = Dataset(path)
         by_meter = _by_meter(dataset, split)
         meters = sorted(by_meter)
-        if style == "folk":
-            common = sorted(m for m in meters if m in FOLK_METERS)
-            meters = common + [m for m in meters if m not in common and len(by_meter[m]) >= RARE_METER_PIECES]
+        if style == "folk":  # the common meters first, then the rare ones with enough tunes
+            meters = [m for m in meters if m in FOLK_METERS] + [
+                m for m in meters if m not in FOLK_METERS and len(by_meter[m]) >= RARE_METER_PIECES
+            ]
         for meter in meters:
             sets[f"{style} {meter} ({split} split)"] = [
                 _write(dataset, i, folder) for i in _sample(by_meter[meter], per_set, rng)

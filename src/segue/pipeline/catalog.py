@@ -155,12 +155,21 @@ def _choose(entries: list[Entry], meter: str, style: str | None, label: str, mel
         entries = [e for e in entries if e.style == style]
     texture = "a melody" if melody else "several parts"
 
+    def fits(e: Entry) -> bool:  # a melody model for a melody, a model of parts for parts
+        return (e.voices == 1) == melody
+
     def order(e: Entry) -> tuple[object, ...]:
         # a model that reads the file's bars as they are (its meter, or the same beats at another
         # note value) and fits its texture comes first: a melody in 4/2 goes to the 4/4 melody
         # model read at half the grid rather than to the 4/2 mass model of four voices
-        fit, fits = meter_fit(meter, e.meter), (e.voices == 1) == melody
-        return (fit.rank > (1 if fits else 0), not fits, fit, e.style != DEFAULT_STYLE, _meter_order(e.meter))
+        fit, texture_fits = meter_fit(meter, e.meter), fits(e)
+        return (
+            fit.rank > (1 if texture_fits else 0),
+            not texture_fits,
+            fit,
+            e.style != DEFAULT_STYLE,
+            _meter_order(e.meter),
+        )
 
     chosen = min(entries, key=order)
     fit = meter_fit(meter, chosen.meter)
@@ -174,8 +183,7 @@ def _choose(entries: list[Entry], meter: str, style: str | None, label: str, mel
         where = f"{meter}, continued in {chosen.meter} bars ({missing})"
     if style is not None:
         return Choice(chosen, f"style {style} asked for, the file is in {where}", fit.scale)
-    fits = (chosen.voices == 1) == melody
-    why = f"{texture} in {where}" + ("" if fits else f"; no {chosen.meter} model for {texture}")
+    why = f"{texture} in {where}" + ("" if fits(chosen) else f"; no {chosen.meter} model for {texture}")
     return Choice(chosen, f"{why}; style {chosen.style}", fit.scale)
 
 
