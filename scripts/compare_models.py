@@ -6,11 +6,11 @@ scores the half of the validation pieces that the sampler's calibration does not
 sampled draw is not chosen on windows its calibration matched.
 
     .venv/bin/python scripts/compare_models.py NAME=FOLDER[:plain|:key|:plain+key] ... [--split valid]
-        [--critic-seeds 3] [--data DATASET] [--windows 20] [--key-strength 0.25]
+        [--critic-seeds 3] [--data DATASET] [--windows 20] [--key-strength 0.5]
 
 FOLDER is a model folder or a shipped model's name (``shipped``: the chorales in 4/4); ``:plain``
 draws without the sampler, ``:key`` under the key prior of each prime's last bars as ``segue
-generate`` draws (strength 0.25, or ``--key-strength``). ``--data`` takes another dataset's
+generate`` draws (strength 0.5, or ``--key-strength``). ``--data`` takes another dataset's
 split (its recorded splits, e.g. the bundled folk melodies); the windows are cut for each system
 in its meter, grid and voices (the same pieces and bar offsets: a melody is the top voice of a
 model of several voices).
@@ -64,7 +64,7 @@ def main() -> None:
     parser.add_argument("--data", default=None, help="a dataset (default: the bundled chorales)")
     parser.add_argument("--windows", type=int, default=20, help="most windows per piece")
     parser.add_argument(
-        "--key-strength", type=float, default=KEY_STRENGTH, help="the key prior of :key (default 0.25)"
+        "--key-strength", type=float, default=KEY_STRENGTH, help="the key prior of :key (default 0.5)"
     )
     args = parser.parse_args()
     pieces = split_pieces(args.data, args.split)

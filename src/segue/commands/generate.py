@@ -57,7 +57,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         type=float,
         default=None,
         metavar="S",
-        help="how strongly to keep to the prime's key (default 0.25; 0: not at all)",
+        help="how strongly to keep to the prime's key (default 0.5; 0: not at all)",
     )
     p.add_argument(
         "--plain",

@@ -81,7 +81,7 @@ def evaluate(
     generative system is run with ``seeds`` seeds for the diversity columns, and its
     first seed's continuations are scored. The learned critic is trained with ``critic_seeds``
     seeds for each system (0: not at all). ``key_strength``: the model and plain G draw under the
-    key prior of each prime's last bars, as ``segue generate`` does (0.25 there). ``progress``
+    key prior of each prime's last bars, as ``segue generate`` does (0.5 there). ``progress``
     shows a bar over the systems on stderr.
     """
     from tqdm import tqdm

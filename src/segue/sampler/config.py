@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from segue.configfile import require
 
-KEY_STRENGTH = 0.25
+KEY_STRENGTH = 0.5
 """The key prior's default strength, with which ``segue generate`` draws and a new model's sampler
 is calibrated: the smallest of 0, 0.25, 0.5, 1 and 2 under which the continuations' keys are
 related to the primes' within 0.1 as often as the real next bars' are, on the validation pieces of
