@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import segue
-from segue.music.midi import read_midi
+from segue.music.midi import midi_bytes, read_midi
 from segue.music.piece import Meter, Part, Piece, make_notes
-from segue.pipeline.arrange import arrange
+from segue.pipeline.arrange import _matching, arrange, entering_parts, part_height
 from segue.pipeline.model import load_model
 from segue.pipeline.sampling import key_bias
 from tests.band import PARTS, band
@@ -192,3 +192,50 @@ def test_a_single_line_split_between_two_voices_plays_one_of_them():
     generated["track"][-8:] = 2
     arranged = arrange(piece, 32, prime, (0, 0, 1), generated, 32)
     assert [(a.part, a.voice) for a in arranged] == [(0, 0), (1, 2)]  # one line for the flute
+
+
+def _entering() -> Piece:
+    """Eight bars of 4/4: a tune (part 0) from the start; strings (1), a bass (2) and drums (3)
+    that come in at bar 5."""
+    tune = make_notes(np.arange(64) * 2, 2, np.tile([72, 74, 76, 77, 79, 77, 76, 74], 8), 90, 0)
+    strings = make_notes(np.arange(64, 128, 16), 16, 64, 70, 1)
+    bass = make_notes(np.arange(64, 128, 8), 8, [48, 43] * 4, 100, 2)
+    drums = make_notes(np.arange(64, 128, 4), 1, 36, 100, 3)
+    parts = (Part("Flute", 73), Part("Strings", 48), Part("Bass", 33), Part("Drums", 0, is_drum=True))
+    return Piece(np.concatenate([tune, strings, bass, drums]), parts, Meter(4, 4))
+
+
+def test_entering_parts_take_the_voices_no_part_gave_notes_to():
+    piece = _entering()
+    # the tune is the top voice; the strings and the bass come in after the seam; drums never get a voice
+    assert entering_parts(piece, 64, (0, -1, -1, -1)) == (0, 1, -1, 2)
+    assert entering_parts(piece, 64, (0, -1)) == (0, 2)  # the one free voice is the bottom one: the bass
+    assert entering_parts(piece, 65, (0, -1, -1, -1)) == (0, -1, -1, -1)  # both played before the cut
+    assert entering_parts(piece, 64, (0, 2, -1, -1)) == (0, 2, 1, -1)  # a part that is a voice already
+
+
+def test_a_parts_height_comes_from_its_name_and_instrument():
+    assert part_height(Part("Bass Flute", 73)) == 1.0  # the last class named
+    assert part_height(Part("Alto Sax", 65)) == pytest.approx(1 / 3)
+    assert part_height(Part("Tenor 2", 52)) == pytest.approx(2 / 3)
+    assert part_height(Part("", 33)) == 1.0 and part_height(Part("Track 3", 74)) == 0.0
+    assert part_height(Part("Piano", 0)) == 0.5
+
+
+def test_the_matching_keeps_the_order_and_pairs_the_nearest():
+    assert _matching([0.0, 0.5, 1.0], [1.0]) == [(2, 0)]
+    assert _matching([0.5], [0.0, 0.6, 1.0]) == [(0, 1)]
+    assert _matching([0.2, 0.9], [0.0, 0.5, 1.0]) == [(0, 0), (1, 2)]
+    assert _matching([1 / 3, 2 / 3, 1.0], [0.5, 1.0]) == [(0, 0), (2, 1)]  # the earlier among equals
+
+
+def test_the_models_lower_voices_under_a_tune_come_in_as_the_files_bass_not_a_new_track():
+    piece = _entering()
+    (result,) = segue.continue_midi(midi_bytes(piece), bars=4, prime_bars=4, model=load_model(), seed=0)
+    out = read_midi(result.midi, keep_drums=True).pieces[0]
+    # the drums never played, so no groove goes on; a third free voice is a new track
+    assert [p.name for p in out.parts][:3] == ["Flute", "Strings", "Bass"]
+    assert [p.program for p in out.parts][:3] == [73, 48, 33]
+    bass = out.notes[(out.notes["track"] == 2) & (out.notes["onset"] >= 64)]
+    tune = out.notes[(out.notes["track"] == 0) & (out.notes["onset"] >= 64)]
+    assert len(bass) >= 4 and float(bass["pitch"].mean()) < float(tune["pitch"].mean()) - 12

@@ -19,6 +19,12 @@ in the prime's last :data:`ACTIVE_BARS` bars goes on after the seam:
 
 With a one-voice model the harmony a pattern follows is, beat by beat, the chord of the prime that
 fits the generated melody best (:func:`_chord_grid`).
+
+A voice that no part of the prime gave notes to (a melody's lower voices under a model of parts, a
+voice of a mass that has not come in yet) is written into a part of the file that has not played
+before the seam, when the file has one (:func:`entering_parts`): the bass enters in the file's bass
+track, not in a new one. Which voice goes to which part is read from the part's name and General
+MIDI instrument only (a bass, a tenor, a flute), never from the notes it plays after the seam.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from segue.metrics import pitch_class_profile, polyphony, sounding_grid
-from segue.music.piece import Piece, empty_notes, sort_notes
+from segue.music.piece import Part, Piece, empty_notes, sort_notes
 
 ACTIVE_BARS = 2
 """A part plays on when it plays in the prime's last this many bars."""
@@ -46,6 +52,72 @@ line, and plays only the voice that carried most of its notes."""
 CHORD_BARS = 4
 """With a one-voice model, the chords a pattern may follow are those of the prime's last this many
 bars; the prime's pitch classes (:func:`prime_profile`) are read over as many."""
+
+
+REGISTER_WORDS = (
+    (("sopran", "treble", "cantus", "superius", "descant", "piccolo", "flute", "whistle"), 0.0),
+    (("alto", "altus", "contratenor"), 1 / 3),
+    (("tenor",), 2 / 3),
+    (("bass", "basso", "bassus", "tuba", "contrabass"), 1.0),
+)
+"""Words in a part's name that say how high it lies among the voices (0: the top voice, 1: the
+bottom), checked in order (a "bass flute" is a bass part, an "alto sax" an alto)."""
+LOW_PROGRAMS = frozenset([*range(32, 40), 43, 58, 70])
+"""General MIDI instruments that play the bottom voice: the basses, contrabass, tuba, bassoon."""
+HIGH_PROGRAMS = frozenset([*range(72, 80)])
+"""General MIDI instruments that play the top voice: piccolo, flute, recorder and the other pipes."""
+
+
+def part_height(part: Part) -> float:
+    """How high ``part`` lies among the voices by its name and instrument alone: 0 the top voice,
+    1 the bottom, 0.5 when neither says."""
+    name = part.name.lower()
+    found = [height for words, height in REGISTER_WORDS if any(word in name for word in words)]
+    if found:
+        return found[-1]  # the last class named: "bass flute" reads as a bass
+    return 1.0 if part.program in LOW_PROGRAMS else 0.0 if part.program in HIGH_PROGRAMS else 0.5
+
+
+def entering_parts(piece: Piece, cut_step: int, sources: tuple[int, ...]) -> tuple[int, ...]:
+    """``sources`` (each voice's part, -1: none) with the voices that have none given to the file's
+    pitched parts that play no note before ``cut_step``, so that the model's voices come in where
+    the file's own parts would: matched in order (the top voice to the highest part), by
+    :func:`part_height` against the voice's place among the model's voices, the parts in file
+    order among equals; with more such parts than free voices, the best-fitting ones."""
+    free = [v for v, s in enumerate(sources) if s < 0]
+    heard = set(piece.notes["track"][piece.notes["onset"] < cut_step].tolist())
+    parts = piece.parts
+    waiting = [p for p in range(len(parts)) if not parts[p].is_drum and p not in heard and p not in sources]
+    if not free or not waiting or len(sources) < 2:
+        return sources
+    waiting.sort(key=lambda p: part_height(piece.parts[p]))  # stable: file order among equals
+    places = [v / (len(sources) - 1) for v in free]
+    heights = [part_height(piece.parts[p]) for p in waiting]
+    out = list(sources)
+    for i, j in _matching(places, heights):
+        out[free[i]] = waiting[j]
+    return tuple(out)
+
+
+def _matching(a: list[float], b: list[float]) -> list[tuple[int, int]]:
+    """The order-keeping pairs (i, j) of two ascending lists, as many as the shorter one has, with
+    the least total ``|a[i] - b[j]|`` (the earlier ``j`` among equals; distances rounded so that
+    1/2 lies as far from 1/3 as from 2/3)."""
+    if len(a) > len(b):
+        return [(i, j) for j, i in _matching(b, a)]
+    n, m = len(a), len(b)
+    cost = np.full((n + 1, m + 1), np.inf)  # cost[i, j]: a[:i] paired within b[:j]
+    cost[0, :] = 0.0
+    for i in range(1, n + 1):
+        for j in range(i, m + 1):
+            cost[i, j] = min(cost[i, j - 1], cost[i - 1, j - 1] + round(abs(a[i - 1] - b[j - 1]), 9))
+    pairs, j = [], m
+    for i in range(n, 0, -1):  # walk back: skip b[j-1] whenever that costs no more
+        while j > i and cost[i, j - 1] <= cost[i, j]:
+            j -= 1
+        pairs.append((i - 1, j - 1))
+        j -= 1
+    return pairs[::-1]
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from segue.music.timing import tempo_segments
 from segue.music.tokens import REST, from_tokens, seam_tail
 from segue.music.voices import is_monophonic
 from segue.pipeline.arguments import check_arguments
-from segue.pipeline.arrange import PartNotes, arrange, prime_profile
+from segue.pipeline.arrange import PartNotes, arrange, entering_parts, prime_profile
 from segue.pipeline.catalog import SHIPPED_STEPS_PER_BEAT, Shelf, meter_fit
 from segue.pipeline.model import SegueModel
 from segue.pipeline.sampling import continue_tokens, key_biases
@@ -165,7 +165,7 @@ def continue_midi(
     tail = voices[:, voices.shape[1] - seam_tail(voices) :]  # the prime's end: what sounds at the seam
     drums = groove_additions(original.score, place, cut_step, piece.bar_steps, k, bars, piece.steps_per_beat)
     file_tracks = list(place.source_tracks)
-    parts = tuple(file_tracks.index(s) if s >= 0 else -1 for s in sources)
+    parts = entering_parts(piece, cut_step, tuple(file_tracks.index(s) if s >= 0 else -1 for s in sources))
     out = []
     for tokens in generated:
         notes = from_tokens(np.concatenate([tail, tokens], axis=1), model.config.lowest)
