@@ -29,6 +29,7 @@ from segue.music.piece import Piece
 from segue.music.tokens import FIRST_PITCH
 from segue.pipeline.model import SegueModel
 from segue.sampler import PlainSampler
+from segue.sampler.config import KEY_STRENGTH
 from segue.training.windows import as_voices, piece_tokens
 
 PLAIN = "plain G"
@@ -70,7 +71,7 @@ def evaluate(
     seed: int = 0,
     others: dict[str, Continuer] | None = None,
     temperature: float = 1.0,
-    key_strength: float = 0.0,
+    key_strength: float = KEY_STRENGTH,
     critic_seeds: int = 5,
     progress: bool = False,
 ) -> Report:
@@ -81,7 +82,8 @@ def evaluate(
     generative system is run with ``seeds`` seeds for the diversity columns, and its
     first seed's continuations are scored. The learned critic is trained with ``critic_seeds``
     seeds for each system (0: not at all). ``key_strength``: the model and plain G draw under the
-    key prior of each prime's last bars, as ``segue generate`` does (0.5 there). ``progress``
+    key prior of each prime's last bars, as ``segue generate`` does (by default at its strength,
+    :data:`~segue.sampler.config.KEY_STRENGTH`; 0: the draw without the prior). ``progress``
     shows a bar over the systems on stderr.
     """
     from tqdm import tqdm
