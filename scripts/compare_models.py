@@ -64,7 +64,7 @@ def main() -> None:
     parser.add_argument("--data", default=None, help="a dataset (default: the bundled chorales)")
     parser.add_argument("--windows", type=int, default=20, help="most windows per piece")
     parser.add_argument(
-        "--key-strength", type=float, default=KEY_STRENGTH, help="the key prior of :key (default 0.5)"
+        "--key-strength", type=float, default=KEY_STRENGTH, help="the key prior of :key (default %(default)s)"
     )
     args = parser.parse_args()
     pieces = split_pieces(args.data, args.split)

@@ -90,9 +90,10 @@ def entering_parts(piece: Piece, cut_step: int, sources: tuple[int, ...]) -> tup
     waiting = [p for p in range(len(parts)) if not parts[p].is_drum and p not in heard and p not in sources]
     if not free or not waiting or len(sources) < 2:
         return sources
-    waiting.sort(key=lambda p: part_height(piece.parts[p]))  # stable: file order among equals
+    height = {p: part_height(parts[p]) for p in waiting}
+    waiting.sort(key=height.__getitem__)  # stable: file order among equals
     places = [v / (len(sources) - 1) for v in free]
-    heights = [part_height(piece.parts[p]) for p in waiting]
+    heights = [height[p] for p in waiting]
     out = list(sources)
     for i, j in _matching(places, heights):
         out[free[i]] = waiting[j]
