@@ -185,7 +185,7 @@ def arrange(
             bass = part == lowest and len(active) > 1 and polyphony(own) <= 1
             notes = _render(pattern, bar, steps, grid, bass, piece.steps_per_beat)
             out.append(PartNotes(part, -1, notes))
-    for voice, source in enumerate(sources):  # voices of parts that stopped before the seam
+    for voice, source in enumerate(sources):  # voices of parts that stopped before the seam or enter after it
         if voice not in written and (source < 0 or source not in active):
             out.append(PartNotes(source, voice, generated[generated["track"] == voice]))
     return [p for p in out if len(p.notes)]
