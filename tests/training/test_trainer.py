@@ -388,3 +388,21 @@ def test_the_calibration_draws_under_the_key_prior_it_is_told(tmp_path: Path, pi
     # a strong key prior keeps the draws off the pitch classes the context never sounds (rank 12),
     # so the calibration, fitted under it, weighs them up more than the one fitted without it
     assert key.tonal[:, 12].mean() > plain.tonal[:, 12].mean()
+
+
+def test_a_rhythm_choice_is_counted_on_the_training_windows_and_the_samplers_own_draws(
+    tmp_path: Path, pieces
+):
+    from segue.pipeline.model import load_model
+    from segue.sampler import VoiceLeadingSampler
+
+    config = dataclasses.replace(TINY_TRAIN, steps=1)
+    settings = dataclasses.replace(TINY_SAMPLER, calibration_windows=100, rhythm_draws=3, rhythm_weight=0.7)
+    Trainer(tmp_path / "a", TINY_MODEL, config, pieces[0][:20], sampler_config=settings, progress=False).run()
+    sampler = load_model(tmp_path / "a" / "model").sampler
+    assert isinstance(sampler, VoiceLeadingSampler) and sampler.rhythm is not None
+    assert (sampler.rhythm.draws, sampler.rhythm.weight) == (3, pytest.approx(0.7))
+    real, drawn = sampler.rhythm.real, sampler.rhythm.drawn
+    assert real.shape == (TINY_MODEL.steps_per_bar, drawn.shape[1])
+    # Bach's notes last through the beat; an untrained generator's end at once
+    assert drawn[0, 1] > 2 * real[0, 1]

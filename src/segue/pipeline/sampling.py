@@ -20,6 +20,7 @@ from segue.models.generator import VoiceLogits
 from segue.music.tokens import from_tokens
 from segue.pipeline.arrange import CHORD_BARS
 from segue.sampler import PlainSampler, Sampler
+from segue.sampler.rhythm import RhythmChoice
 
 
 def latent(batch: int, dim: int, rng: torch.Generator, truncation: float | None = None) -> torch.Tensor:
@@ -93,6 +94,8 @@ def continue_tokens(
     draw, the forward value of the straight-through estimator used in training); a
     ``temperature`` below 1 sharpens the softmax (fewer unlikely notes), above 1 flattens it;
     ``bias`` (K,) is added to every cell's logits, or (B, K) to each window's (:func:`key_bias`).
+    A sampler with a rhythm choice (:mod:`segue.sampler.rhythm`) draws several candidates of each
+    window and keeps one of them, at every chunk.
     """
     if temperature <= 0:
         raise ValueError("temperature must be positive")
@@ -101,15 +104,21 @@ def continue_tokens(
         raise ValueError(f"the context must have shape (B, {config.voices}, {config.context_steps})")
     sampler = sampler if sampler is not None else PlainSampler()
     device = next(generator.parameters()).device
-    history = context.long().to(device)  # the context, then everything drawn so far
+    choice: RhythmChoice | None = getattr(sampler, "rhythm", None)
+    copies = 1 if choice is None else choice.draws  # candidates of each window, side by side
+    history = context.long().to(device).repeat_interleave(copies, dim=0)  # the context, then all drawn
+    if bias is not None and bias.dim() == 2:
+        bias = bias.repeat_interleave(copies, dim=0)
     written = []
     for _ in range(math.ceil(bars / config.continuation_bars)):
-        z = latent(len(context), config.z_dim, rng, truncation).to(device)
+        z = latent(len(history), config.z_dim, rng, truncation).to(device)
         window = history[:, :, -config.context_steps :]
         logits = generator.writer(onehot(window, config.vocab), z)
         if bias is not None:
             logits = _biased(logits, bias)
         step = sampler.draw(logits, window, rng, temperature, history)
+        if choice is not None:
+            step = choice.choose(step, config.vocab - 2, rng)  # (B, V, S): one candidate each
         written.append(step)
-        history = torch.cat([history, step], dim=2)
+        history = torch.cat([history, step.repeat_interleave(copies, dim=0)], dim=2)
     return torch.cat(written, dim=2)[:, :, : bars * config.steps_per_bar].cpu()

@@ -8,6 +8,8 @@ a component of its own, with its own config and its own section of a model folde
   :mod:`~segue.sampler.calibration` (weights fitted by moment matching) and
   :mod:`~segue.sampler.draw` (forward filtering, backward sampling);
 * :mod:`segue.sampler.textured` one voice-leading sampler per texture of context (melody, parts);
+* :mod:`segue.sampler.rhythm` a choice among several draws of each window by their rhythm
+  (importance resampling towards the training data's note lengths and voices striking together);
 * :mod:`segue.sampler.folder` its section of a model folder; :mod:`segue.sampler.config` its settings.
 
 The sampler is fitted from training data only, never from the evaluation's.

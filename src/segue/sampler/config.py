@@ -42,6 +42,14 @@ class SamplerConfig:
     (parts), each on its own windows, and draw each window with its texture's calibration
     (:class:`segue.sampler.textured.TexturedSampler`): for models trained on both at once."""
 
+    rhythm_draws: int = 1
+    """Draw this many candidates of each window and keep one by its notes' lengths, towards the
+    training data's (:mod:`segue.sampler.rhythm`: importance resampling by a hazard model of note
+    lengths, counted on training windows and on this sampler's own draws of them); 1: no choice."""
+    rhythm_weight: float = 0.5
+    """How far the choice goes towards the training data's note lengths (the power of the
+    importance weights: 1 the whole way, smaller less)."""
+
     key_strength: float = KEY_STRENGTH
     """The key prior (:func:`segue.pipeline.sampling.key_bias`) the calibration draws under: by
     default the prior ``segue generate`` adds, so that the calibration fits the draw users hear
@@ -52,6 +60,8 @@ class SamplerConfig:
         require(0 <= self.strength <= 10, "strength must be between 0 and 10")
         require(0 <= self.key_strength <= 10, "key_strength must be between 0 and 10")
         require(0 <= self.parallels <= 100, "parallels must be between 0 and 100")
+        require(1 <= self.rhythm_draws <= 64, "rhythm_draws must be between 1 and 64")
+        require(0 < self.rhythm_weight <= 1, "rhythm_weight must be above 0 and at most 1")
         require(0 <= self.calibration_rounds <= 100, "calibration_rounds must be between 0 and 100")
         require(1 <= self.calibration_windows <= 100_000, "calibration_windows must be between 1 and 100,000")
 

@@ -1,7 +1,10 @@
 """The sampler's section of a model folder: ``sampler/config.json`` (its kind and settings) and
 ``sampler/sampler.safetensors`` (the chain's potentials and the calibration's weights: ``calibration.GROUP``,
 or ``calibration.TEXTURE.GROUP`` for a sampler calibrated apart for each texture, whose config lists
-them under ``textures``). A folder without the section is sampled plainly."""
+them under ``textures``; with a choice among draws by their rhythm, its tables ``rhythm.real``,
+``rhythm.drawn``, ``rhythm.real_strikes`` and ``rhythm.drawn_strikes``, and ``rhythm_draws`` and
+``rhythm_weight`` in the config). A folder without the
+section is sampled plainly."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import torch
 from segue.errors import SegueError
 from segue.sampler.base import PlainSampler, Sampler
 from segue.sampler.calibration import GROUPS, OPTIONAL, Calibration
+from segue.sampler.rhythm import RhythmChoice
 from segue.sampler.textured import TEXTURES, TexturedSampler
 from segue.sampler.voiceleading import VoiceLeadingSampler
 from segue.weights import read_document, read_weights
@@ -38,6 +42,9 @@ def sampler_files(sampler: Sampler) -> tuple[dict[str, torch.Tensor], dict[str, 
         if one.calibration is not None:
             tensors.update({f"calibration.{prefix}{k}": v for k, v in one.calibration.tensors().items()})
     document = {"kind": KIND, "strength": sampler.strength, "parallels": sampler.parallels, **textured}
+    if sampler.rhythm is not None:
+        tensors.update({f"rhythm.{k}": v for k, v in sampler.rhythm.tensors().items()})
+        document.update(rhythm_draws=sampler.rhythm.draws, rhythm_weight=sampler.rhythm.weight)
     return tensors, document
 
 
@@ -64,15 +71,17 @@ def load_sampler(folder: Path, voices: int, positions: int, pitches: int) -> Sam
     ):
         raise SegueError(f"{section / CONFIG_NAME}: textures must be a list of {', '.join(TEXTURES)}")
     prefixes = [""] if names is None else [f"{name}." for name in names]
+    hazards = {k.removeprefix("rhythm."): tensors.pop(k) for k in list(tensors) if k.startswith("rhythm.")}
     unknown = [k for k in tensors if not any(_group_of(k, prefix) for prefix in prefixes)]
     if unknown:
         raise SegueError(f"{weights_path}: unknown tensors {', '.join(sorted(unknown)[:3])}")
     try:
         strength = float(document.get("strength", 1.0))
         parallels = float(document.get("parallels", 5.0))
+        rhythm = _rhythm(hazards, document, weights_path)
         if names is None:
             return VoiceLeadingSampler(
-                potentials, strength, parallels, _calibration(tensors, "", weights_path)
+                potentials, strength, parallels, _calibration(tensors, "", weights_path), rhythm
             )
         textured = {
             name: VoiceLeadingSampler(
@@ -80,9 +89,21 @@ def load_sampler(folder: Path, voices: int, positions: int, pitches: int) -> Sam
             )
             for name in names
         }
-        return TexturedSampler(textured)
+        return TexturedSampler(textured, rhythm)
     except (TypeError, ValueError) as error:
         raise SegueError(f"{section}: bad sampler settings or weights ({error})") from None
+
+
+def _rhythm(hazards: dict[str, torch.Tensor], document: dict[str, Any], path: Path) -> RhythmChoice | None:
+    """The choice among draws by their rhythm that a sampler's section stores, None if none."""
+    if not hazards and "rhythm_draws" not in document:
+        return None
+    names = ("real", "drawn", "real_strikes", "drawn_strikes")
+    if set(hazards) != set(names) or "rhythm_draws" not in document:
+        raise SegueError(f"{path}: a rhythm choice needs rhythm.{', rhythm.'.join(names)} and rhythm_draws")
+    weight = float(document.get("rhythm_weight", 0.5))
+    real, drawn, real_strikes, drawn_strikes = (hazards[name] for name in names)
+    return RhythmChoice(real, drawn, real_strikes, drawn_strikes, int(document["rhythm_draws"]), weight)
 
 
 def _calibration(tensors: dict[str, torch.Tensor], prefix: str, path: Path) -> Calibration | None:

@@ -14,6 +14,7 @@ import torch
 
 from segue.models.generator import VoiceLogits
 from segue.music.tokens import REST
+from segue.sampler.rhythm import RhythmChoice
 from segue.sampler.voiceleading import VoiceLeadingSampler
 
 TEXTURES = ("melody", "parts")
@@ -42,9 +43,10 @@ def _rows(logits: VoiceLogits, rows: torch.Tensor, batch: int) -> VoiceLogits:
 
 class TexturedSampler:
     """One voice-leading sampler per texture (keys of TEXTURES); a texture without its own draws
-    with ``parts``' (or the only one there is)."""
+    with ``parts``' (or the only one there is). ``rhythm``: the choice among draws by their notes'
+    lengths, for every texture (:class:`~segue.sampler.rhythm.RhythmChoice`; None: one draw)."""
 
-    def __init__(self, samplers: dict[str, VoiceLeadingSampler]) -> None:
+    def __init__(self, samplers: dict[str, VoiceLeadingSampler], rhythm: RhythmChoice | None = None) -> None:
         if not samplers or not set(samplers) <= set(TEXTURES):
             raise ValueError(f"textured samplers must be named from {', '.join(TEXTURES)}")
         first = next(iter(samplers.values()))
@@ -55,6 +57,7 @@ class TexturedSampler:
         self.samplers = dict(samplers)
         self.strength, self.parallels = first.strength, first.parallels
         self.potentials = first.potentials
+        self.rhythm = rhythm
 
     def for_texture(self, name: str) -> VoiceLeadingSampler:
         """The sampler that draws windows of texture ``name``."""

@@ -21,6 +21,7 @@ from segue.sampler import kernel
 from segue.sampler.calibration import Calibration
 from segue.sampler.chain import fit_chain
 from segue.sampler.draw import sample_chained, sample_lines
+from segue.sampler.rhythm import RhythmChoice
 from segue.sampler.states import allowed_moves, last_states, move_classes, onset_moves
 
 LOAD_AFTER = 0.4
@@ -32,7 +33,9 @@ class VoiceLeadingSampler:
     the bar: log P(s | s') - log P(token(s)), and how strongly to use them: ``strength`` for
     the lines, ``parallels`` for the penalty on parallel fifths and octaves (see
     :func:`segue.sampler.draw.sample_lines`); ``calibration``: the weights fitted by
-    :func:`segue.sampler.calibration.calibrate` (None: none)."""
+    :func:`segue.sampler.calibration.calibrate` (None: none); ``rhythm``: the choice among several
+    draws of each window by their notes' lengths that a continuation makes
+    (:class:`~segue.sampler.rhythm.RhythmChoice`; None: one draw)."""
 
     def __init__(
         self,
@@ -40,6 +43,7 @@ class VoiceLeadingSampler:
         strength: float = 1.0,
         parallels: float = 5.0,
         calibration: Calibration | None = None,
+        rhythm: RhythmChoice | None = None,
     ) -> None:
         if (
             potentials.dim() != 4
@@ -58,6 +62,7 @@ class VoiceLeadingSampler:
         self.potentials = potentials.float()  # (V, M, N, N): M positions in the bar (1: any)
         self.strength, self.parallels = float(strength), float(parallels)
         self.calibration = calibration
+        self.rhythm = rhythm
         self._move_weights: tuple[tuple[float, int, int], np.ndarray, np.ndarray, np.ndarray] | None = None
         self.compiled: bool | None = None
         """Draw with the compiled kernel (True), the NumPy reference (False), or decide (None):
@@ -81,8 +86,12 @@ class VoiceLeadingSampler:
         return cls(fit_chain(grids, voices, pitches, max_shift, positions=positions), strength, parallels)
 
     def with_calibration(self, calibration: Calibration) -> VoiceLeadingSampler:
-        """This sampler's chain and settings with another calibration."""
-        return VoiceLeadingSampler(self.potentials, self.strength, self.parallels, calibration)
+        """This sampler's chain, settings and rhythm choice with another calibration."""
+        return VoiceLeadingSampler(self.potentials, self.strength, self.parallels, calibration, self.rhythm)
+
+    def with_rhythm(self, rhythm: RhythmChoice | None) -> VoiceLeadingSampler:
+        """This sampler with another rhythm choice (None: one draw)."""
+        return VoiceLeadingSampler(self.potentials, self.strength, self.parallels, self.calibration, rhythm)
 
     @property
     def pitches(self) -> int:

@@ -19,6 +19,7 @@ from segue.music.piece import Piece
 from segue.pipeline.pieces import on_grid
 from segue.pipeline.sampling import continue_tokens, key_biases, key_profiles
 from segue.sampler import SamplerConfig, VoiceLeadingSampler, calibrate
+from segue.sampler.rhythm import RhythmChoice, hazards, strikes
 from segue.sampler.textured import TEXTURES, TexturedSampler, textures
 from segue.training.windows import WindowSampler
 
@@ -68,7 +69,8 @@ def calibrate_sampler(
     every held-out window (the generator writes differently for music it has not seen, as
     users' music will be), untransposed; with ``settings.textures``, apart for each texture of
     context that has at least MIN_TEXTURE_WINDOWS of those windows (a :class:`TexturedSampler`
-    when more than one has)."""
+    when more than one has); with ``settings.rhythm_draws`` above 1, then given the choice among
+    that many draws by their rhythm (:func:`fit_rhythm`)."""
     from tqdm import tqdm
 
     config = generator.config
@@ -98,11 +100,7 @@ def calibrate_sampler(
 
         for name, rows in groups.items():
             these = contexts[rows]
-
-            bias = None  # the key prior of each context, as `segue generate` draws
-            if settings.key_strength:
-                profiles = key_profiles(these.numpy(), config.lowest, config.steps_per_bar)
-                bias = key_biases(profiles, config.lowest, config.vocab, settings.key_strength)
+            bias = _key_bias(these, config, settings)
 
             def draw(
                 candidate: VoiceLeadingSampler,
@@ -111,18 +109,7 @@ def calibrate_sampler(
                 bias: torch.Tensor | None = bias,
             ) -> np.ndarray:
                 rng = torch.Generator().manual_seed(seed + 1 + round_)
-                chunks = [
-                    continue_tokens(
-                        generator,
-                        these[i : i + 256],
-                        config.continuation_bars,
-                        rng,
-                        sampler=candidate,
-                        bias=None if bias is None else bias[i : i + 256],
-                    )
-                    for i in range(0, len(these), 256)
-                ]
-                return torch.cat(chunks).numpy()
+                return _continuations(generator, these, candidate, bias, rng)
 
             if len(groups) > 1:
                 bar.set_description(f"calibrating ({name})")
@@ -135,4 +122,70 @@ def calibrate_sampler(
                 report=report,
                 vertical=settings.vertical,
             )
-    return fitted["all"] if "all" in fitted else TexturedSampler(fitted)
+    calibrated = fitted["all"] if "all" in fitted else TexturedSampler(fitted)
+    if settings.rhythm_draws > 1:
+        rhythm = fit_rhythm(calibrated, generator, contexts, reals, settings, seed)
+        if isinstance(calibrated, TexturedSampler):
+            calibrated.rhythm = rhythm
+        else:
+            calibrated = calibrated.with_rhythm(rhythm)
+    return calibrated
+
+
+def fit_rhythm(
+    sampler: VoiceLeadingSampler | TexturedSampler,
+    generator: Generator,
+    contexts: torch.Tensor,
+    reals: torch.Tensor,
+    settings: SamplerConfig,
+    seed: int,
+    draws: int = 2,
+) -> RhythmChoice:
+    """The choice among ``settings.rhythm_draws`` draws by their notes' lengths: the hazards of the
+    (B, V, S) ``reals`` continuations of the (B, V, S') ``contexts`` and of ``draws`` continuations
+    of each that the calibrated ``sampler`` writes (under the key prior of ``settings``), the
+    draw whose rhythm the choice corrects."""
+    config = generator.config
+    bias = _key_bias(contexts, config, settings)
+    rng = torch.Generator().manual_seed(seed + 1000)
+    drawn = np.concatenate([_continuations(generator, contexts, sampler, bias, rng) for _ in range(draws)])
+    pitches, positions = config.vocab - 2, config.steps_per_bar
+    return RhythmChoice(
+        torch.from_numpy(hazards(reals.numpy(), pitches, positions)),
+        torch.from_numpy(hazards(drawn, pitches, positions)),
+        torch.from_numpy(strikes(reals.numpy(), pitches, positions)),
+        torch.from_numpy(strikes(drawn, pitches, positions)),
+        settings.rhythm_draws,
+        settings.rhythm_weight,
+    )
+
+
+def _key_bias(contexts: torch.Tensor, config: ModelConfig, settings: SamplerConfig) -> torch.Tensor | None:
+    """(B, vocab) the key prior of each context that the calibration draws under, as ``segue
+    generate`` draws (None without one)."""
+    if not settings.key_strength:
+        return None
+    profiles = key_profiles(contexts.numpy(), config.lowest, config.steps_per_bar)
+    return key_biases(profiles, config.lowest, config.vocab, settings.key_strength)
+
+
+def _continuations(
+    generator: Generator,
+    contexts: torch.Tensor,
+    sampler: VoiceLeadingSampler | TexturedSampler,
+    bias: torch.Tensor | None,
+    rng: torch.Generator,
+) -> np.ndarray:
+    """(B, V, S) one chunk continued from each of the (B, V, S') contexts, 256 at a time."""
+    chunks = [
+        continue_tokens(
+            generator,
+            contexts[i : i + 256],
+            generator.config.continuation_bars,
+            rng,
+            sampler=sampler,
+            bias=None if bias is None else bias[i : i + 256],
+        )
+        for i in range(0, len(contexts), 256)
+    ]
+    return torch.cat(chunks).numpy()
