@@ -3,8 +3,7 @@
 or ``calibration.TEXTURE.GROUP`` for a sampler calibrated apart for each texture, whose config lists
 them under ``textures``; with a choice among draws by their rhythm, its tables ``rhythm.real``,
 ``rhythm.drawn``, ``rhythm.real_strikes`` and ``rhythm.drawn_strikes``, and ``rhythm_draws`` and
-``rhythm_weight`` in the config). A folder without the
-section is sampled plainly."""
+``rhythm_weight`` in the config). A folder without the section is sampled plainly."""
 
 from __future__ import annotations
 

@@ -36,15 +36,25 @@ def note_lengths(tokens: np.ndarray, pitches: int) -> tuple[np.ndarray, ...]:
     """The notes that start in (B, V, S) ``tokens``: their window, start step, length in steps
     (to the end of the window if it is still sounding there) and whether they end inside it.
     A hold at the first steps continues a note struck before the window and is not counted."""
-    states = to_states(np.asarray(tokens), pitches)  # (B, V, S)
+    return _lengths(to_states(np.asarray(tokens), pitches), pitches)
+
+
+def _onsets(states: np.ndarray, pitches: int) -> np.ndarray:
+    """(B, V, S) bool: where a note is struck, in (B, V, S) states (see ``to_states``)."""
+    return (states >= 1) & (states <= pitches)
+
+
+def _lengths(states: np.ndarray, pitches: int) -> tuple[np.ndarray, ...]:
+    """:func:`note_lengths` of (B, V, S) states."""
     steps = states.shape[-1]
     breaks = states <= pitches  # a rest or an onset: where the sounding note (if any) ends
     index = np.where(breaks, np.arange(steps), steps)
     # the first break after each step: a running minimum from the right, shifted by one
     after = np.minimum.accumulate(index[..., ::-1], axis=-1)[..., ::-1]
     following = np.concatenate([after[..., 1:], np.full((*after.shape[:-1], 1), steps)], axis=-1)
-    window, _, start = np.nonzero((states >= 1) & (states <= pitches))
-    end = following[(states >= 1) & (states <= pitches)]
+    onsets = _onsets(states, pitches)
+    window, _, start = np.nonzero(onsets)
+    end = following[onsets]
     return window, start, end - start, end < steps
 
 
@@ -69,7 +79,7 @@ def strikes(tokens: np.ndarray, pitches: int, positions: int) -> np.ndarray:
     position of the bar, in (B, V, S) ``tokens`` that start on a bar line (rows sum to 1)."""
     states = to_states(np.asarray(tokens), pitches)
     voices, steps = states.shape[1:]
-    struck = ((states >= 1) & (states <= pitches)).sum(axis=1)  # (B, S)
+    struck = _onsets(states, pitches).sum(axis=1)  # (B, S)
     counts = np.full((positions, voices + 1), SMOOTHING)
     where = np.broadcast_to(np.arange(steps) % positions, struck.shape)
     np.add.at(counts, (where, struck), 1)
@@ -105,6 +115,7 @@ class RhythmChoice:
         self.real, self.drawn = real.double(), drawn.double()
         self.real_strikes, self.drawn_strikes = real_strikes.double(), drawn_strikes.double()
         self.draws, self.weight = int(draws), float(weight)
+        self._together = np.log(self.real_strikes.numpy()) - np.log(self.drawn_strikes.numpy())  # (M, V + 1)
         self._tables: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     @property
@@ -141,17 +152,16 @@ class RhythmChoice:
 
     def log_weights(self, tokens: np.ndarray, pitches: int) -> np.ndarray:
         """(B,) the log-weight of each of (B, V, S) candidate continuations, starting on a bar line."""
-        steps = tokens.shape[-1]
-        window, start, length, ended = note_lengths(tokens, pitches)
+        states = to_states(np.asarray(tokens), pitches)
+        steps = states.shape[-1]
+        window, start, length, ended = _lengths(states, pitches)
         end_table, on_table = self._ratio_tables(steps)
         where = start % self.positions
         ratio = np.where(ended, end_table[where, length], on_table[where, length])
         lengths = np.bincount(window, weights=ratio, minlength=len(tokens))
-        states = to_states(np.asarray(tokens), pitches)
-        struck = ((states >= 1) & (states <= pitches)).sum(axis=1)  # (B, S) voices striking together
-        together = np.log(self.real_strikes.numpy()) - np.log(self.drawn_strikes.numpy())
+        struck = _onsets(states, pitches).sum(axis=1)  # (B, S) voices striking together
         at = np.arange(steps) % self.positions
-        return self.weight * (lengths + together[at, struck].sum(axis=1))
+        return self.weight * (lengths + self._together[at, struck].sum(axis=1))
 
     def choose(self, candidates: torch.Tensor, pitches: int, rng: torch.Generator) -> torch.Tensor:
         """(B, V, S) one of the ``draws`` candidates of each window, kept with probability

@@ -90,6 +90,7 @@ def calibrate_sampler(
         kept = {name: rows for name, rows in found.items() if len(rows) >= MIN_TEXTURE_WINDOWS}
         groups = kept if len(kept) > 1 else groups
 
+    biases = _key_bias(contexts, config, settings)  # each context's own: the same in any group
     rounds = settings.calibration_rounds
     fitted: dict[str, VoiceLeadingSampler] = {}
     with tqdm(total=rounds * len(groups), disable=not progress, desc="calibrating", unit="round") as bar:
@@ -100,7 +101,7 @@ def calibrate_sampler(
 
         for name, rows in groups.items():
             these = contexts[rows]
-            bias = _key_bias(these, config, settings)
+            bias = None if biases is None else biases[rows]
 
             def draw(
                 candidate: VoiceLeadingSampler,
@@ -124,7 +125,7 @@ def calibrate_sampler(
             )
     calibrated = fitted["all"] if "all" in fitted else TexturedSampler(fitted)
     if settings.rhythm_draws > 1:
-        rhythm = fit_rhythm(calibrated, generator, contexts, reals, settings, seed)
+        rhythm = fit_rhythm(calibrated, generator, contexts, reals, biases, settings, seed)
         if isinstance(calibrated, TexturedSampler):
             calibrated.rhythm = rhythm
         else:
@@ -137,16 +138,16 @@ def fit_rhythm(
     generator: Generator,
     contexts: torch.Tensor,
     reals: torch.Tensor,
+    bias: torch.Tensor | None,
     settings: SamplerConfig,
     seed: int,
     draws: int = 2,
 ) -> RhythmChoice:
-    """The choice among ``settings.rhythm_draws`` draws by their notes' lengths: the hazards of the
-    (B, V, S) ``reals`` continuations of the (B, V, S') ``contexts`` and of ``draws`` continuations
-    of each that the calibrated ``sampler`` writes (under the key prior of ``settings``), the
-    draw whose rhythm the choice corrects."""
+    """The choice among ``settings.rhythm_draws`` draws by their rhythm: the hazards and voices
+    striking together of the (B, V, S) ``reals`` continuations of the (B, V, S') ``contexts`` and of
+    ``draws`` continuations of each that the calibrated ``sampler`` writes (under the (B, vocab)
+    key prior ``bias``, as the calibration drew), the draw whose rhythm the choice corrects."""
     config = generator.config
-    bias = _key_bias(contexts, config, settings)
     rng = torch.Generator().manual_seed(seed + 1000)
     drawn = np.concatenate([_continuations(generator, contexts, sampler, bias, rng) for _ in range(draws)])
     pitches, positions = config.vocab - 2, config.steps_per_bar
