@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from segue.errors import SegueError
+from segue.sampler.config import KEY_STRENGTH
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -57,7 +58,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         type=float,
         default=None,
         metavar="S",
-        help="how strongly to keep to the prime's key (default 0.5; 0: not at all)",
+        help=f"how strongly to keep to the prime's key (default {KEY_STRENGTH}; 0: not at all)",
     )
     p.add_argument(
         "--plain",

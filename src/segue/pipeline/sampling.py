@@ -20,7 +20,6 @@ from segue.models.generator import VoiceLogits
 from segue.music.tokens import from_tokens
 from segue.pipeline.arrange import CHORD_BARS
 from segue.sampler import PlainSampler, Sampler
-from segue.sampler.rhythm import RhythmChoice
 
 
 def latent(batch: int, dim: int, rng: torch.Generator, truncation: float | None = None) -> torch.Tensor:
@@ -104,7 +103,7 @@ def continue_tokens(
         raise ValueError(f"the context must have shape (B, {config.voices}, {config.context_steps})")
     sampler = sampler if sampler is not None else PlainSampler()
     device = next(generator.parameters()).device
-    choice: RhythmChoice | None = getattr(sampler, "rhythm", None)
+    choice = sampler.rhythm
     copies = 1 if choice is None else choice.draws  # candidates of each window, side by side
     history = context.long().to(device).repeat_interleave(copies, dim=0)  # the context, then all drawn
     if bias is not None and bias.dim() == 2:

@@ -14,10 +14,14 @@ import torch
 
 from segue.models.blocks import sample_tokens
 from segue.models.generator import VoiceLogits
+from segue.sampler.rhythm import RhythmChoice
 
 
 class Sampler(Protocol):
-    """Draws tokens from the generator's logits."""
+    """Draws tokens from the generator's logits; ``rhythm``: the choice among several draws of
+    each window that the continuation makes with it (None: one draw)."""
+
+    rhythm: RhythmChoice | None
 
     def draw(
         self,
@@ -36,6 +40,8 @@ class Sampler(Protocol):
 
 class PlainSampler:
     """Every cell drawn on its own from softmax(logits / temperature)."""
+
+    rhythm: RhythmChoice | None = None  # one draw of each window
 
     def draw(
         self,
