@@ -15,6 +15,7 @@ import torch
 from segue.errors import SegueError
 from segue.sampler.base import PlainSampler, Sampler
 from segue.sampler.calibration import GROUPS, OPTIONAL, Calibration
+from segue.sampler.config import SamplerConfig
 from segue.sampler.rhythm import RhythmChoice
 from segue.sampler.textured import TEXTURES, TexturedSampler
 from segue.sampler.voiceleading import VoiceLeadingSampler
@@ -100,7 +101,7 @@ def _rhythm(hazards: dict[str, torch.Tensor], document: dict[str, Any], path: Pa
     names = ("real", "drawn", "real_strikes", "drawn_strikes")
     if set(hazards) != set(names) or "rhythm_draws" not in document:
         raise SegueError(f"{path}: a rhythm choice needs rhythm.{', rhythm.'.join(names)} and rhythm_draws")
-    weight = float(document.get("rhythm_weight", 0.5))
+    weight = float(document.get("rhythm_weight", SamplerConfig.rhythm_weight))
     real, drawn, real_strikes, drawn_strikes = (hazards[name] for name in names)
     return RhythmChoice(real, drawn, real_strikes, drawn_strikes, int(document["rhythm_draws"]), weight)
 

@@ -124,12 +124,8 @@ def calibrate_sampler(
                 vertical=settings.vertical,
             )
     calibrated = fitted["all"] if "all" in fitted else TexturedSampler(fitted)
-    if settings.rhythm_draws > 1:
-        rhythm = fit_rhythm(calibrated, generator, contexts, reals, biases, settings, seed)
-        if isinstance(calibrated, TexturedSampler):
-            calibrated.rhythm = rhythm
-        else:
-            calibrated = calibrated.with_rhythm(rhythm)
+    if settings.rhythm_draws > 1:  # the sampler was made here: given its choice in place
+        calibrated.rhythm = fit_rhythm(calibrated, generator, contexts, reals, biases, settings, seed)
     return calibrated
 
 
