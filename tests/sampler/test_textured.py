@@ -1,9 +1,11 @@
-"""A sampler calibrated apart for melodies and for parts: which windows each draws, and its folder."""
+"""A sampler calibrated apart for melodies and for parts: which windows each draws, its choice among
+draws by rhythm counted apart too, and its folder."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
@@ -14,8 +16,9 @@ from segue.music.tokens import HOLD, REST
 from segue.pipeline.model import SegueModel, load_model
 from segue.sampler import TexturedSampler, VoiceLeadingSampler
 from segue.sampler.states import MOVE_CLASSES
-from segue.sampler.textured import textures
+from segue.sampler.textured import TexturedRhythm, textures
 from tests.sampler.flat import flat_potentials, flat_sampler
+from tests.sampler.test_rhythm import choice_between, lengths_grid
 from tests.tiny import TINY_MODEL
 
 C = TINY_MODEL
@@ -134,3 +137,43 @@ def test_textured_samplers_must_share_their_chain():
     other[torch.isfinite(other)] = 0.5  # the same allowed moves, other weights
     with pytest.raises(ValueError, match="share their chain"):
         TexturedSampler({"melody": melody, "parts": VoiceLeadingSampler(other, 1.0, 0.0)})
+
+
+def rhythm_per_texture(draws: int = 2) -> TexturedRhythm:
+    """Melodies' tables favour notes of 8 steps, the parts' notes of 2."""
+    return TexturedRhythm(
+        {"melody": choice_between(2, 8, draws=draws), "parts": choice_between(8, 2, draws=draws)}
+    )
+
+
+def test_a_rhythm_choice_per_texture_weighs_each_window_by_its_context_s_tables():
+    windows = 100
+    short, long = lengths_grid(2, windows)[:, :, :STEPS], lengths_grid(8, windows)[:, :, :STEPS]
+    candidates = torch.from_numpy(np.stack([short, long], 1).reshape(2 * windows, C.voices, STEPS))
+    context = contexts(windows).repeat_interleave(2, dim=0)  # each window's context beside both candidates
+    choice = rhythm_per_texture()
+    kept = choice.choose(candidates, PITCHES, torch.Generator().manual_seed(0), context)
+    is_long = [torch.equal(k, candidates[1]) for k in kept]
+    assert sum(is_long[0::2]) >= 45  # the melodies keep the long notes
+    assert sum(is_long[1::2]) <= 5  # the parts the short ones
+    with pytest.raises(ValueError, match="context of every candidate"):
+        choice.choose(candidates, PITCHES, torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match="share their draws"):
+        TexturedRhythm({"melody": choice_between(2, 8, draws=2), "parts": choice_between(8, 2, draws=4)})
+
+
+def test_a_rhythm_choice_per_texture_travels_with_the_model_folder(tmp_path: Path):
+    model = SegueModel.create(C)
+    model.sampler = two_textures()
+    model.sampler.rhythm = rhythm_per_texture(draws=3)
+    folder = model.save(tmp_path / "m")
+    loaded = load_model(folder).sampler
+    assert isinstance(loaded, TexturedSampler) and isinstance(loaded.rhythm, TexturedRhythm)
+    assert list(loaded.rhythm.choices) == ["melody", "parts"] and loaded.rhythm.draws == 3
+    for name, table in model.sampler.rhythm.tensors().items():
+        assert torch.equal(loaded.rhythm.tensors()[name], table)
+    weights = folder / "sampler" / "sampler.safetensors"
+    save_file({k: v for k, v in load_file(weights).items() if k != "rhythm.parts.real"}, weights)
+    with pytest.raises(SegueError, match=r"rhythm\.\[TEXTURE\.\]real") as caught:
+        load_model(folder)
+    assert str(weights) in str(caught.value) and "\n" not in str(caught.value)

@@ -354,11 +354,12 @@ def test_init_from_another_grid_takes_what_fits(tmp_path: Path, capsys):
 def test_textures_are_calibrated_apart_when_both_have_windows(tmp_path: Path, pieces):
     from segue.pipeline.model import load_model
     from segue.sampler import TexturedSampler, VoiceLeadingSampler
+    from segue.sampler.textured import TexturedRhythm
 
     train = pieces[0]
     melodies = [dataclasses.replace(p, notes=p.notes[p.notes["track"] == 0]) for p in train[20:]]
     config = dataclasses.replace(TINY_TRAIN, steps=1)
-    settings = dataclasses.replace(TINY_SAMPLER, calibration_windows=400, textures=True)
+    settings = dataclasses.replace(TINY_SAMPLER, calibration_windows=400, textures=True, rhythm_draws=2)
     kwargs = {"sampler_config": settings, "progress": False}
     Trainer(tmp_path / "a", TINY_MODEL, config, train[:20] + melodies, **kwargs).run()
     sampler = load_model(tmp_path / "a" / "model").sampler
@@ -368,6 +369,10 @@ def test_textures_are_calibrated_apart_when_both_have_windows(tmp_path: Path, pi
     # a melody's lower voices are silent: the melody calibration learns that, the parts one the reverse
     assert not torch.equal(melody.moves, parts.moves)
     assert melody.moves[1:, :, 0].mean() > parts.moves[1:, :, 0].mean()
+    # the rhythm choice is counted apart too: in a melody at most one voice strikes at a step
+    assert isinstance(sampler.rhythm, TexturedRhythm) and list(sampler.rhythm.choices) == ["melody", "parts"]
+    together = {name: one.real_strikes[:, 2:].sum() for name, one in sampler.rhythm.choices.items()}
+    assert together["melody"] < 0.1 * together["parts"]
     Trainer(tmp_path / "b", TINY_MODEL, config, train[:20], **kwargs).run()  # parts only: one calibration
     assert isinstance(load_model(tmp_path / "b" / "model").sampler, VoiceLeadingSampler)
 

@@ -117,7 +117,7 @@ def continue_tokens(
             logits = _biased(logits, bias)
         step = sampler.draw(logits, window, rng, temperature, history)
         if choice is not None:
-            step = choice.choose(step, config.vocab - 2, rng)  # (B, V, S): one candidate each
+            step = choice.choose(step, config.vocab - 2, rng, window)  # (B, V, S): one candidate each
         written.append(step)
         history = torch.cat([history, step.repeat_interleave(copies, dim=0)], dim=2)
     return torch.cat(written, dim=2)[:, :, : bars * config.steps_per_bar].cpu()

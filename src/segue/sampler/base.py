@@ -14,14 +14,14 @@ import torch
 
 from segue.models.blocks import sample_tokens
 from segue.models.generator import VoiceLogits
-from segue.sampler.rhythm import RhythmChoice
+from segue.sampler.rhythm import Choice
 
 
 class Sampler(Protocol):
     """Draws tokens from the generator's logits; ``rhythm``: the choice among several draws of
     each window that the continuation makes with it (None: one draw)."""
 
-    rhythm: RhythmChoice | None
+    rhythm: Choice | None
 
     def draw(
         self,
@@ -41,7 +41,7 @@ class Sampler(Protocol):
 class PlainSampler:
     """Every cell drawn on its own from softmax(logits / temperature)."""
 
-    rhythm: RhythmChoice | None = None  # one draw of each window
+    rhythm: Choice | None = None  # one draw of each window
 
     def draw(
         self,

@@ -2,8 +2,9 @@
 ``sampler/sampler.safetensors`` (the chain's potentials and the calibration's weights: ``calibration.GROUP``,
 or ``calibration.TEXTURE.GROUP`` for a sampler calibrated apart for each texture, whose config lists
 them under ``textures``; with a choice among draws by their rhythm, its tables ``rhythm.real``,
-``rhythm.drawn``, ``rhythm.real_strikes`` and ``rhythm.drawn_strikes``, and ``rhythm_draws`` and
-``rhythm_weight`` in the config). A folder without the section is sampled plainly."""
+``rhythm.drawn``, ``rhythm.real_strikes`` and ``rhythm.drawn_strikes``, or ``rhythm.TEXTURE.real``
+... for tables counted apart for each texture, and ``rhythm_draws`` and ``rhythm_weight`` in the
+config). A folder without the section is sampled plainly."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from segue.errors import SegueError
 from segue.sampler.base import PlainSampler, Sampler
 from segue.sampler.calibration import GROUPS, OPTIONAL, Calibration
 from segue.sampler.config import SamplerConfig
-from segue.sampler.rhythm import RhythmChoice
-from segue.sampler.textured import TEXTURES, TexturedSampler
+from segue.sampler.rhythm import Choice, RhythmChoice
+from segue.sampler.textured import TEXTURES, TexturedRhythm, TexturedSampler
 from segue.sampler.voiceleading import VoiceLeadingSampler
 from segue.weights import read_document, read_weights
 
@@ -94,16 +95,25 @@ def load_sampler(folder: Path, voices: int, positions: int, pitches: int) -> Sam
         raise SegueError(f"{section}: bad sampler settings or weights ({error})") from None
 
 
-def _rhythm(hazards: dict[str, torch.Tensor], document: dict[str, Any], path: Path) -> RhythmChoice | None:
-    """The choice among draws by their rhythm that a sampler's section stores, None if none."""
+def _rhythm(hazards: dict[str, torch.Tensor], document: dict[str, Any], path: Path) -> Choice | None:
+    """The choice among draws by their rhythm that a sampler's section stores (its tables under
+    ``rhythm.``, or under ``rhythm.TEXTURE.`` for each texture), None if none."""
     if not hazards and "rhythm_draws" not in document:
         return None
     names = ("real", "drawn", "real_strikes", "drawn_strikes")
-    if set(hazards) != set(names) or "rhythm_draws" not in document:
-        raise SegueError(f"{path}: a rhythm choice needs rhythm.{', rhythm.'.join(names)} and rhythm_draws")
+    textured = sorted({key.partition(".")[0] for key in hazards if "." in key})
+    groups = [f"{name}." for name in textured] if textured else [""]
+    expected = {f"{group}{name}" for group in groups for name in names}
+    if set(hazards) != expected or not set(textured) <= set(TEXTURES) or "rhythm_draws" not in document:
+        wanted = ", ".join(f"rhythm.[TEXTURE.]{name}" for name in names)
+        raise SegueError(f"{path}: a rhythm choice needs {wanted} and rhythm_draws")
     weight = float(document.get("rhythm_weight", SamplerConfig.rhythm_weight))
-    real, drawn, real_strikes, drawn_strikes = (hazards[name] for name in names)
-    return RhythmChoice(real, drawn, real_strikes, drawn_strikes, int(document["rhythm_draws"]), weight)
+    draws = int(document["rhythm_draws"])
+    choices = {}
+    for group in groups:
+        real, drawn, real_strikes, drawn_strikes = (hazards[f"{group}{name}"] for name in names)
+        choices[group.rstrip(".")] = RhythmChoice(real, drawn, real_strikes, drawn_strikes, draws, weight)
+    return TexturedRhythm(choices) if textured else choices[""]
 
 
 def _calibration(tensors: dict[str, torch.Tensor], prefix: str, path: Path) -> Calibration | None:

@@ -86,7 +86,43 @@ def strikes(tokens: np.ndarray, pitches: int, positions: int) -> np.ndarray:
     return counts / counts.sum(axis=1, keepdims=True)
 
 
-class RhythmChoice:
+class Choice:
+    """A choice among ``draws`` candidate continuations of each window, kept with probability
+    proportional to exp(:meth:`log_weights`)."""
+
+    draws: int
+    weight: float
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        """The tables a model folder stores."""
+        raise NotImplementedError
+
+    def log_weights(
+        self, tokens: np.ndarray, pitches: int, context: torch.Tensor | None = None
+    ) -> np.ndarray:
+        """(B,) the log-weight of each of (B, V, S) candidate continuations, starting on a bar
+        line, of the (B, V, S') ``context`` (read by a choice that depends on it)."""
+        raise NotImplementedError
+
+    def choose(
+        self,
+        candidates: torch.Tensor,
+        pitches: int,
+        rng: torch.Generator,
+        context: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """(B, V, S) one of the ``draws`` candidates of each window, kept with probability
+        proportional to its weight; ``candidates`` is (B * draws, V, S), a window's candidates
+        next to each other, and ``context`` (B * draws, V, S') what each continues."""
+        rows = len(candidates) // self.draws
+        context = None if context is None else context.cpu()
+        found = self.log_weights(candidates.cpu().numpy(), pitches, context)
+        chances = torch.softmax(torch.from_numpy(found).view(rows, self.draws), dim=1)  # (B, draws)
+        kept = torch.multinomial(chances.to(rng.device), 1, generator=rng)[:, 0].to(candidates.device)
+        return candidates.view(rows, self.draws, *candidates.shape[1:])[torch.arange(rows), kept]
+
+
+class RhythmChoice(Choice):
     """Keeps one of ``draws`` candidate continuations of each window, by its notes' lengths (see the
     module's docstring): ``real`` and ``drawn`` are (M, LONGEST + 1) hazards (:func:`hazards`) of the
     training continuations and of the sampler's draws of them, ``real_strikes`` and
@@ -124,7 +160,6 @@ class RhythmChoice:
         return int(self.real.shape[0])
 
     def tensors(self) -> dict[str, torch.Tensor]:
-        """The tables a model folder stores."""
         return {
             "real": self.real.float(),
             "drawn": self.drawn.float(),
@@ -150,8 +185,10 @@ class RhythmChoice:
             self._tables[steps] = (real_end - drawn_end, real_on - drawn_on)
         return self._tables[steps]
 
-    def log_weights(self, tokens: np.ndarray, pitches: int) -> np.ndarray:
-        """(B,) the log-weight of each of (B, V, S) candidate continuations, starting on a bar line."""
+    def log_weights(
+        self, tokens: np.ndarray, pitches: int, context: torch.Tensor | None = None
+    ) -> np.ndarray:
+        """(B,) the log-weight of each candidate; the context is not read."""
         states = to_states(np.asarray(tokens), pitches)
         steps = states.shape[-1]
         window, start, length, ended = _lengths(states, pitches)
@@ -162,13 +199,3 @@ class RhythmChoice:
         struck = _onsets(states, pitches).sum(axis=1)  # (B, S) voices striking together
         at = np.arange(steps) % self.positions
         return self.weight * (lengths + self._together[at, struck].sum(axis=1))
-
-    def choose(self, candidates: torch.Tensor, pitches: int, rng: torch.Generator) -> torch.Tensor:
-        """(B, V, S) one of the ``draws`` candidates of each window, kept with probability
-        proportional to its weight; ``candidates`` is (B * draws, V, S), a window's candidates
-        next to each other."""
-        rows = len(candidates) // self.draws
-        log_weights = torch.from_numpy(self.log_weights(candidates.cpu().numpy(), pitches))
-        chances = torch.softmax(log_weights.view(rows, self.draws), dim=1)  # (B, draws)
-        kept = torch.multinomial(chances.to(rng.device), 1, generator=rng)[:, 0].to(candidates.device)
-        return candidates.view(rows, self.draws, *candidates.shape[1:])[torch.arange(rows), kept]

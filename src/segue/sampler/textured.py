@@ -10,11 +10,14 @@ its own calibration) and draws each window with the one its context's texture na
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+import numpy as np
 import torch
 
 from segue.models.generator import VoiceLogits
 from segue.music.tokens import REST
-from segue.sampler.rhythm import RhythmChoice
+from segue.sampler.rhythm import Choice, RhythmChoice
 from segue.sampler.voiceleading import VoiceLeadingSampler
 
 TEXTURES = ("melody", "parts")
@@ -25,6 +28,14 @@ def textures(context: torch.Tensor) -> torch.Tensor:
     """(B,) index into TEXTURES of each (B, V, S) context: 0 where at most one voice sounds."""
     voices = (context != REST).any(dim=-1).sum(dim=-1)
     return (voices > 1).long()
+
+
+T = TypeVar("T")
+
+
+def _for_texture(per_texture: dict[str, T], name: str) -> T:
+    """What ``per_texture`` keeps for texture ``name``, else for parts, else its only entry."""
+    return per_texture.get(name) or per_texture.get("parts") or next(iter(per_texture.values()))
 
 
 def _rows(logits: VoiceLogits, rows: torch.Tensor, batch: int) -> VoiceLogits:
@@ -41,12 +52,46 @@ def _rows(logits: VoiceLogits, rows: torch.Tensor, batch: int) -> VoiceLogits:
     return voice
 
 
+class TexturedRhythm(Choice):
+    """The choice among draws by their rhythm (:class:`~segue.sampler.rhythm.RhythmChoice`) with
+    its tables counted apart for each texture of context (keys of TEXTURES): a melody's candidates
+    are weighed by the tunes' note lengths, the parts' by the part music's; a texture without its
+    own tables is weighed by ``parts``' (or the only ones there are)."""
+
+    def __init__(self, choices: dict[str, RhythmChoice]) -> None:
+        if not choices or not set(choices) <= set(TEXTURES):
+            raise ValueError(f"textured rhythm choices must be named from {', '.join(TEXTURES)}")
+        first = next(iter(choices.values()))
+        if any((one.draws, one.weight) != (first.draws, first.weight) for one in choices.values()):
+            raise ValueError("textured rhythm choices must share their draws and weight")
+        self.choices = dict(choices)
+        self.draws, self.weight = first.draws, first.weight
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        return {f"{name}.{k}": v for name, one in self.choices.items() for k, v in one.tensors().items()}
+
+    def log_weights(
+        self, tokens: np.ndarray, pitches: int, context: torch.Tensor | None = None
+    ) -> np.ndarray:
+        """(B,) the log-weight of each candidate, by the tables of its context's texture."""
+        if context is None:
+            raise ValueError("a rhythm choice per texture needs the context of every candidate")
+        kinds = textures(context).numpy()
+        found = np.zeros(len(tokens))
+        for index, name in enumerate(TEXTURES):
+            rows = np.nonzero(kinds == index)[0]
+            if len(rows):
+                found[rows] = _for_texture(self.choices, name).log_weights(tokens[rows], pitches)
+        return found
+
+
 class TexturedSampler:
     """One voice-leading sampler per texture (keys of TEXTURES); a texture without its own draws
     with ``parts``' (or the only one there is). ``rhythm``: the choice among draws by their notes'
-    lengths, for every texture (:class:`~segue.sampler.rhythm.RhythmChoice`; None: one draw)."""
+    lengths (:class:`~segue.sampler.rhythm.RhythmChoice` for every texture, or
+    :class:`TexturedRhythm`; None: one draw)."""
 
-    def __init__(self, samplers: dict[str, VoiceLeadingSampler], rhythm: RhythmChoice | None = None) -> None:
+    def __init__(self, samplers: dict[str, VoiceLeadingSampler], rhythm: Choice | None = None) -> None:
         if not samplers or not set(samplers) <= set(TEXTURES):
             raise ValueError(f"textured samplers must be named from {', '.join(TEXTURES)}")
         first = next(iter(samplers.values()))
@@ -61,7 +106,7 @@ class TexturedSampler:
 
     def for_texture(self, name: str) -> VoiceLeadingSampler:
         """The sampler that draws windows of texture ``name``."""
-        return self.samplers.get(name) or self.samplers.get("parts") or next(iter(self.samplers.values()))
+        return _for_texture(self.samplers, name)
 
     def draw(
         self,

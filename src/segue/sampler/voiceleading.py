@@ -21,7 +21,7 @@ from segue.sampler import kernel
 from segue.sampler.calibration import Calibration
 from segue.sampler.chain import fit_chain
 from segue.sampler.draw import sample_chained, sample_lines
-from segue.sampler.rhythm import RhythmChoice
+from segue.sampler.rhythm import Choice
 from segue.sampler.states import allowed_moves, last_states, move_classes, onset_moves
 
 LOAD_AFTER = 0.4
@@ -43,7 +43,7 @@ class VoiceLeadingSampler:
         strength: float = 1.0,
         parallels: float = 5.0,
         calibration: Calibration | None = None,
-        rhythm: RhythmChoice | None = None,
+        rhythm: Choice | None = None,
     ) -> None:
         if (
             potentials.dim() != 4
@@ -89,7 +89,7 @@ class VoiceLeadingSampler:
         """This sampler's chain, settings and rhythm choice with another calibration."""
         return VoiceLeadingSampler(self.potentials, self.strength, self.parallels, calibration, self.rhythm)
 
-    def with_rhythm(self, rhythm: RhythmChoice | None) -> VoiceLeadingSampler:
+    def with_rhythm(self, rhythm: Choice | None) -> VoiceLeadingSampler:
         """This sampler with another rhythm choice (None: one draw)."""
         return VoiceLeadingSampler(self.potentials, self.strength, self.parallels, self.calibration, rhythm)
 

@@ -19,8 +19,8 @@ from segue.music.piece import Piece
 from segue.pipeline.pieces import on_grid
 from segue.pipeline.sampling import continue_tokens, key_biases, key_profiles
 from segue.sampler import SamplerConfig, VoiceLeadingSampler, calibrate
-from segue.sampler.rhythm import RhythmChoice, hazards, strikes
-from segue.sampler.textured import TEXTURES, TexturedSampler, textures
+from segue.sampler.rhythm import Choice, RhythmChoice, hazards, strikes
+from segue.sampler.textured import TEXTURES, TexturedRhythm, TexturedSampler, textures
 from segue.training.windows import WindowSampler
 
 MIN_TEXTURE_WINDOWS = 50
@@ -138,23 +138,37 @@ def fit_rhythm(
     settings: SamplerConfig,
     seed: int,
     draws: int = 2,
-) -> RhythmChoice:
+) -> Choice:
     """The choice among ``settings.rhythm_draws`` draws by their rhythm: the hazards and voices
     striking together of the (B, V, S) ``reals`` continuations of the (B, V, S') ``contexts`` and of
     ``draws`` continuations of each that the calibrated ``sampler`` writes (under the (B, vocab)
-    key prior ``bias``, as the calibration drew), the draw whose rhythm the choice corrects."""
+    key prior ``bias``, as the calibration drew), the draw whose rhythm the choice corrects; for a
+    sampler calibrated apart for each texture, counted apart for each texture too."""
     config = generator.config
     rng = torch.Generator().manual_seed(seed + 1000)
     drawn = np.concatenate([_continuations(generator, contexts, sampler, bias, rng) for _ in range(draws)])
     pitches, positions = config.vocab - 2, config.steps_per_bar
-    return RhythmChoice(
-        torch.from_numpy(hazards(reals.numpy(), pitches, positions)),
-        torch.from_numpy(hazards(drawn, pitches, positions)),
-        torch.from_numpy(strikes(reals.numpy(), pitches, positions)),
-        torch.from_numpy(strikes(drawn, pitches, positions)),
-        settings.rhythm_draws,
-        settings.rhythm_weight,
-    )
+
+    def tables(real: np.ndarray, mine: np.ndarray) -> RhythmChoice:
+        return RhythmChoice(
+            torch.from_numpy(hazards(real, pitches, positions)),
+            torch.from_numpy(hazards(mine, pitches, positions)),
+            torch.from_numpy(strikes(real, pitches, positions)),
+            torch.from_numpy(strikes(mine, pitches, positions)),
+            settings.rhythm_draws,
+            settings.rhythm_weight,
+        )
+
+    if not isinstance(sampler, TexturedSampler):
+        return tables(reals.numpy(), drawn)
+    kinds = textures(contexts).numpy()
+    choices = {}
+    for index, name in enumerate(TEXTURES):
+        rows = np.nonzero(kinds == index)[0]
+        if name in sampler.samplers:  # calibrated apart: enough windows of this texture
+            mine = np.concatenate([rows + k * len(contexts) for k in range(draws)])
+            choices[name] = tables(reals.numpy()[rows], drawn[mine])
+    return TexturedRhythm(choices)
 
 
 def _key_bias(contexts: torch.Tensor, config: ModelConfig, settings: SamplerConfig) -> torch.Tensor | None:
