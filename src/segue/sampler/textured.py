@@ -5,7 +5,9 @@ A model trained on melodies and on part music at once (the general models) write
 calibration pools their moves at each position of the bar, so the melodies' rhythm pulls the
 chorales' and the chorales' inner voices pull the melodies' empty ones. :class:`TexturedSampler`
 keeps one :class:`~segue.sampler.voiceleading.VoiceLeadingSampler` per texture (the same chain,
-its own calibration) and draws each window with the one its context's texture names.
+its own calibration) and draws each window with the one its context's texture names;
+:class:`TexturedRhythm` likewise keeps the choice among draws by their rhythm per texture, so that
+a melody's candidates are weighed by the tunes' note lengths and not by the parts'.
 """
 
 from __future__ import annotations
