@@ -12,7 +12,8 @@ from segue.training.windows import WindowSampler
 def test_the_shipped_model_is_a_small_safetensors_folder():
     folder = default_model_dir()
     assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors", "sampler"]
-    assert sum(p.stat().st_size for p in folder.rglob("*")) < 20 * 2**20
+    # the 256-channel model of 2026-12-04 is 22 MiB (G, D, sampler): the cap keeps it from growing unseen
+    assert sum(p.stat().st_size for p in folder.rglob("*")) < 32 * 2**20
     model = load_model()
     assert model.info["trained_steps"] > 0 and "chorales" in model.info["data"]
 
