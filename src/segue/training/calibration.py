@@ -125,7 +125,7 @@ def calibrate_sampler(
             )
     calibrated = fitted["all"] if "all" in fitted else TexturedSampler(fitted)
     if settings.rhythm_draws > 1:  # the sampler was made here: given its choice in place
-        calibrated.rhythm = fit_rhythm(calibrated, generator, contexts, reals, biases, settings, seed)
+        calibrated.rhythm = fit_rhythm(calibrated, generator, contexts, reals, biases, settings, seed, groups)
     return calibrated
 
 
@@ -137,13 +137,15 @@ def fit_rhythm(
     bias: torch.Tensor | None,
     settings: SamplerConfig,
     seed: int,
+    groups: dict[str, torch.Tensor] | None = None,
     draws: int = 2,
 ) -> Choice:
     """The choice among ``settings.rhythm_draws`` draws by their rhythm: the hazards and voices
     striking together of the (B, V, S) ``reals`` continuations of the (B, V, S') ``contexts`` and of
     ``draws`` continuations of each that the calibrated ``sampler`` writes (under the (B, vocab)
-    key prior ``bias``, as the calibration drew), the draw whose rhythm the choice corrects; for a
-    sampler calibrated apart for each texture, counted apart for each texture too."""
+    key prior ``bias``, as the calibration drew), the draw whose rhythm the choice corrects; with
+    ``groups`` naming the rows of each texture the sampler was calibrated apart for (as
+    :func:`calibrate_sampler` made them), counted apart for each of them too."""
     config = generator.config
     rng = torch.Generator().manual_seed(seed + 1000)
     drawn = np.concatenate([_continuations(generator, contexts, sampler, bias, rng) for _ in range(draws)])
@@ -159,15 +161,12 @@ def fit_rhythm(
             settings.rhythm_weight,
         )
 
-    if not isinstance(sampler, TexturedSampler):
+    if groups is None or set(groups) <= {"all"}:
         return tables(reals.numpy(), drawn)
-    kinds = textures(contexts).numpy()
     choices = {}
-    for index, name in enumerate(TEXTURES):
-        rows = np.nonzero(kinds == index)[0]
-        if name in sampler.samplers:  # calibrated apart: enough windows of this texture
-            mine = np.concatenate([rows + k * len(contexts) for k in range(draws)])
-            choices[name] = tables(reals.numpy()[rows], drawn[mine])
+    for name, rows in groups.items():
+        mine = np.concatenate([rows.numpy() + k * len(contexts) for k in range(draws)])
+        choices[name] = tables(reals[rows].numpy(), drawn[mine])
     return TexturedRhythm(choices)
 
 
