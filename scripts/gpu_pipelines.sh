@@ -80,8 +80,10 @@ done
 while [ $(($(date +%s) - START)) -lt "$DEADLINE" ] && [ -n "$(jobs -r)" ]; do
   sleep 5
 done
-pkill -f "segue train" 2>/dev/null
-sleep 1
+for pid in $(jobs -rp); do  # the trainings of this script's pipelines, not another `segue train` here
+  pkill -P "$pid" 2>/dev/null
+done
+wait  # each stopped pipeline logs its stage as stopped
 echo "elapsed $(($(date +%s) - START)) s" >> "$OUT/gpu.txt"
 
 PACK=$(mktemp -d)
