@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from segue.music.tokens import FIRST_PITCH
+from segue.music.tokens import FIRST_PITCH, HOLD
 from segue.sampler.states import (
     MAX_INTERVAL,
     MOVE_CLASSES,
@@ -44,8 +44,10 @@ PSEUDO_COUNT = 10.0
 a few times moves its weight a little, not to the limit."""
 GROUPS = ("moves", "tonal", "register", "echo", "onsets", "seam")
 """The groups of weights every calibration has, in the order they are stored."""
-OPTIONAL = ("vertical",)
+OPTIONAL = ("vertical", "ages")
 """Groups a calibration may have."""
+MAX_AGES = 64
+"""The most note lengths an ``ages`` group may tell apart."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,6 +73,15 @@ class Calibration:
     sounds at the same step ([v, u, c]; u < v); None: not weighed (the voices are then drawn
     from the top only for the parallels)."""
 
+    ages: torch.Tensor | None = None
+    """(V, M, L): a note going on into position m of the bar when it has sounded a + 1 steps
+    ([v, m, a]; notes that have sounded L steps or more share a = L - 1); None: not weighed."""
+
+    @property
+    def lengths(self) -> int:
+        """L: the note lengths the ``ages`` weights tell apart (1 without them: every note alike)."""
+        return 1 if self.ages is None else int(self.ages.shape[2])
+
     def check(self, voices: int, positions: int) -> None:
         """Raise ValueError unless every tensor is floating point, shaped for ``voices`` and
         ``positions``, and within ±MAX_WEIGHT."""
@@ -82,7 +93,12 @@ class Calibration:
             "onsets": (voices, positions),
             "seam": (voices, MOVE_CLASSES),
             "vertical": (voices, voices, 12),
+            "ages": (voices, positions, self.lengths),
         }
+        if self.ages is not None and not 2 <= self.lengths <= MAX_AGES:
+            raise ValueError(
+                f"calibration ages must tell apart 2 to {MAX_AGES} note lengths, not {self.lengths}"
+            )
         for name, shape in shapes.items():
             weights = getattr(self, name)
             if weights is None and name in OPTIONAL:
@@ -107,10 +123,45 @@ SHARE_OF_STEP = {
     "onsets": 0.5,
     "seam": 0.5,
     "vertical": 0.5,
+    "ages": 0.25,
 }
 """The share of the calibration's step each group of weights takes (tonal and register weights
 both act on the pitch of every new note, so each takes half; onsets and the seam act on moves
-that the move weights weigh too)."""
+that the move weights weigh too; a note's age acts on holds, which the move weights and the onset
+weights weigh too, and a step on it changes how many notes reach the next ages: a quarter, since
+half a step swung the Palestrina model's rounds apart, 2026-12-04)."""
+
+
+def sounding_lengths(history: np.ndarray) -> np.ndarray:
+    """(B, V) how many steps the note sounding at the last step of (B, V, S) ``history`` tokens
+    has sounded there (1: it starts there), 0 where the voice rests."""
+    tokens = np.asarray(history)
+    steps = tokens.shape[-1]
+    struck = tokens != HOLD
+    last = steps - 1 - struck[..., ::-1].argmax(-1)  # the last rest or onset
+    token = np.take_along_axis(tokens, last[..., None], -1)[..., 0]
+    return np.where(struck.any(-1) & (token >= FIRST_PITCH), steps - last, 0).astype(np.int64)
+
+
+def age_counts(lengths: np.ndarray, tokens: np.ndarray, positions: int, ages: int) -> np.ndarray:
+    """(V, M, L, 2) counts of the notes that go on [..., 0] and that stop or give way to another
+    [..., 1] at each move into position m of the bar, by how long they had sounded before it
+    (a + 1 steps, L or more pooled), in (B, V, S) ``tokens`` that continue from notes that had
+    sounded (B, V) ``lengths`` steps (0: a rest)."""
+    tokens = np.asarray(tokens)
+    _, voices, steps = tokens.shape
+    counts = np.zeros((voices, positions, ages, 2))
+    length = np.asarray(lengths, dtype=np.int64).copy()
+    for t in range(steps):
+        token = tokens[:, :, t]
+        sounding = length > 0
+        goes_on = (token == HOLD) & sounding
+        age = np.minimum(length, ages) - 1
+        for v in range(voices):
+            rows = sounding[:, v]
+            np.add.at(counts[v, t % positions], (age[rows, v], (~goes_on[rows, v]).astype(np.int64)), 1)
+        length = np.where(goes_on, length + 1, np.where(token >= FIRST_PITCH, 1, 0))
+    return counts
 
 
 def move_counts(start: np.ndarray, states: np.ndarray, pitches: int, positions: int) -> np.ndarray:
@@ -200,6 +251,7 @@ def calibrate(
     rate: float = 0.5,
     report: Callable[[int, float], None] | None = None,
     vertical: bool = False,
+    ages: int = 0,
 ) -> VoiceLeadingSampler:
     """``sampler`` with a :class:`Calibration` fitted by moment matching.
 
@@ -212,8 +264,11 @@ def calibrate(
     the bar, and half the log ratio for each class of move at the seam (these two act on
     moves that the move weights weigh too). With ``vertical``, also half the log ratio of every
     interval class between each voice and each voice above it at the same step (the voices are then
-    drawn from the top). ``report`` gets the round and the mean gap, in nats, between the real and
-    drawn shares of the moves before that round.
+    drawn from the top). With ``ages`` (L > 0), also a quarter of the gap in log-odds of a note
+    going on into each position of the bar by how long it has sounded (L lengths), less its mean
+    over the lengths at that position (the move weights match how often notes go on there).
+    ``report`` gets the round and the mean gap, in nats, between the real and drawn shares of the
+    moves before that round.
     """
     pitches, positions = sampler.pitches, sampler.positions
     contexts = np.ascontiguousarray(contexts)
@@ -221,6 +276,7 @@ def calibrate(
     sounding = sounding_pitches(contexts, pitches)
     ranks = tonal_ranks(contexts, pitches, sounding)
     registers = register_classes(contexts, pitches, sounding)
+    lengths = sounding_lengths(contexts)
 
     def log_shares(tokens: np.ndarray) -> dict[str, np.ndarray]:
         states = to_states(tokens, pitches)
@@ -236,14 +292,21 @@ def calibrate(
         }
         if vertical:
             counts["vertical"] = vertical_counts(tokens, pitches)
+        if ages:
+            counts["ages"] = age_counts(lengths, tokens, positions, ages)
         smoothed = {name: c + PSEUDO_COUNT for name, c in counts.items()}
         shares = {name: np.log(c / c.sum(-1, keepdims=True)) for name, c in smoothed.items()}
-        for name in ("echo", "onsets"):  # log-odds of echoing, of striking a note
-            shares[name] = shares[name][..., 0] - shares[name][..., 1]
+        for name in ("echo", "onsets", "ages"):  # log-odds of echoing, of striking, of going on
+            if name in shares:
+                shares[name] = shares[name][..., 0] - shares[name][..., 1]
         return shares
 
     real = log_shares(np.asarray(reals))
     weights = {name: np.zeros_like(value) for name, value in real.items()}
+    # the real notes sounding at each age and position: the age weights only share out, among
+    # the ages, how often notes go on at a position, which the move weights already match (both
+    # moving it at once overshoots and the rounds swing)
+    exposure = age_counts(lengths, np.asarray(reals), positions, ages).sum(-1) if ages else None
     drawn_with = sampler
     for round_ in range(rounds):
         drawn = log_shares(draw(drawn_with, round_))
@@ -252,8 +315,11 @@ def calibrate(
             report(round_, float(gap.sum(2).mean()))
         for name in weights:
             step = rate * SHARE_OF_STEP[name]
-            moved = weights[name] + step * (real[name] - drawn[name])
-            weights[name] = np.clip(moved, -MAX_WEIGHT, MAX_WEIGHT)
+            gap = real[name] - drawn[name]
+            if name == "ages" and exposure is not None:  # centred on each position's mean over the ages
+                total = np.maximum(exposure.sum(-1, keepdims=True), 1)
+                gap = gap - (gap * exposure).sum(-1, keepdims=True) / total
+            weights[name] = np.clip(weights[name] + step * gap, -MAX_WEIGHT, MAX_WEIGHT)
         weights["register"][:, -1] = 0.0  # a voice silent in the context: too rare to weigh
         if vertical:
             weights["vertical"] *= np.tril(np.ones((len(weights["vertical"]),) * 2), -1)[..., None]  # u < v

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from segue.configfile import require
+from segue.sampler.calibration import MAX_AGES
 
 KEY_STRENGTH = 0.5
 """The key prior's default strength, with which ``segue generate`` draws and a new model's sampler
@@ -37,6 +38,11 @@ class SamplerConfig:
     vertical: bool = False
     """Also calibrate a weight on each interval class between each voice and each voice above it at
     the same step (the voices are then drawn from the top); the training data's vertical sound."""
+    ages: int = 0
+    """Also calibrate a weight on a note going on into each position of the bar by how long it has
+    sounded, telling apart this many lengths in steps (2 or more; longer ones pooled); 0: not weighed. The
+    chain's states know whether a note goes on, not for how long it has: without this a half
+    note struck on the beat and a whole note look alike at the half bar."""
     textures: bool = False
     """Calibrate apart for contexts in which at most one voice sounds (melodies) and for the rest
     (parts), each on its own windows, and draw each window with its texture's calibration
@@ -61,6 +67,7 @@ class SamplerConfig:
         require(0 <= self.key_strength <= 10, "key_strength must be between 0 and 10")
         require(0 <= self.parallels <= 100, "parallels must be between 0 and 100")
         require(1 <= self.rhythm_draws <= 64, "rhythm_draws must be between 1 and 64")
+        require(self.ages == 0 or 2 <= self.ages <= MAX_AGES, f"ages must be 0 or between 2 and {MAX_AGES}")
         require(0 < self.rhythm_weight <= 1, "rhythm_weight must be above 0 and at most 1")
         require(0 <= self.calibration_rounds <= 100, "calibration_rounds must be between 0 and 100")
         require(1 <= self.calibration_windows <= 100_000, "calibration_windows must be between 1 and 100,000")

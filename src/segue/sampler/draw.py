@@ -33,14 +33,16 @@ def sample_lines(
     parallels: float = 0.0,
     context: torch.Tensor | np.ndarray | None = None,
     compiled: bool = False,
+    lengths: np.ndarray | None = None,
 ) -> torch.Tensor:
     """Draw (B, V, S) tokens from (B, V, K, S) logits with the voice-leading sampler, each voice's
-    line continuing from its ``start`` state (B, V). With the sampler's calibration and the
-    ``context`` (B, V, S') the logits were conditioned on, each new note is also weighed by its
-    pitch class's rank and its register in the context, and each token by whether it echoes
-    the context's token at the same step. The calibration's seam weights (with or without the
-    context) weigh the move from ``start`` into the first step: the seam between the context and
-    what is drawn, at every chunk of an autoregressive continuation.
+    line continuing from its ``start`` state (B, V), whose note has sounded ``lengths`` (B, V)
+    steps (default: just struck; read only by a calibration that weighs notes by their age).
+    With the sampler's calibration and the ``context`` (B, V, S') the logits were conditioned on,
+    each new note is also weighed by its pitch class's rank and its register in the context, and
+    each token by whether it echoes the context's token at the same step. The calibration's seam
+    weights (with or without the context) weigh the move from ``start`` into the first step: the
+    seam between the context and what is drawn, at every chunk of an autoregressive continuation.
 
     With ``parallels`` > 0 the voices are drawn one after another from the top, and a move
     that makes parallel fifths or octaves (unisons) with a voice already drawn has its
@@ -53,7 +55,13 @@ def sample_lines(
     emission = _emission(logits, start, sampler, temperature, context)
     ordered = parallels > 0 or _vertical(sampler) is not None  # voices drawn from the top
     uniform = _uniforms(batch, voices, steps, ordered, rng)
-    return _draw(emission, start, sampler, uniform, strength, parallels, compiled)
+    return _draw(emission, start, sampler, uniform, strength, parallels, compiled, lengths=lengths)
+
+
+def _ages(sampler: VoiceLeadingSampler) -> np.ndarray | None:
+    """The (V, M, L) factors of the calibration's weights on a note going on by its age, if any."""
+    ages = sampler.calibration.ages if sampler.calibration is not None else None
+    return None if ages is None else np.exp(ages.numpy().astype(np.float64))
 
 
 def _vertical(sampler: VoiceLeadingSampler) -> np.ndarray | None:
@@ -72,12 +80,17 @@ def _draw(
     compiled: bool,
     voices: tuple[int, int] | None = None,
     states: np.ndarray | None = None,
+    lengths: np.ndarray | None = None,
 ) -> torch.Tensor:
     """(B, V, S) tokens drawn from the ``emission`` factors with the (B, V, S) random numbers of
     :func:`_uniforms`, by the compiled kernel or the NumPy reference. ``voices``: draw only voices
-    first to last (excluded) into the (B, V, S) ``states``, which hold the voices above them."""
+    first to last (excluded) into the (B, V, S) ``states``, which hold the voices above them;
+    ``lengths``: as :func:`sample_lines` takes them."""
     tokens_of = state_tokens(sampler.pitches)
     factors = _vertical(sampler)
+    ages = _ages(sampler)
+    if lengths is None:
+        lengths = np.ones(tuple(start.shape), dtype=np.int64)
     if compiled:
         drawn = kernel.draw_states(
             emission,
@@ -90,6 +103,8 @@ def _draw(
             vertical=factors,
             voices=voices,
             out=states,
+            ages=ages,
+            lengths=lengths,
         )
         return tokens_of[torch.from_numpy(drawn)]
     first, last = (0, uniform.shape[1]) if voices is None else voices
@@ -97,7 +112,7 @@ def _draw(
     moves = sampler.move_weights(strength)
     shared = None if states is None else torch.from_numpy(states)  # the reference draws into it
     return _reference_draw(
-        weights, moves, start, uniform, parallels, sampler.pitches, factors, voices, shared
+        weights, moves, start, uniform, parallels, sampler.pitches, factors, voices, shared, ages, lengths
     )
 
 
@@ -118,16 +133,32 @@ def _reference_draw(
     vertical: np.ndarray | None = None,
     voices: tuple[int, int] | None = None,
     states: torch.Tensor | None = None,
+    ages: np.ndarray | None = None,
+    lengths: np.ndarray | None = None,
 ) -> torch.Tensor:
     """(B, V, S) tokens from (B, V, N, S) weights of the states by the NumPy reference draw, with
     the (B, V, S) random numbers of :func:`_uniforms`; ``vertical``: (V, V, 12) factors on a
     voice's pitch by its interval below each voice above at the same step. ``voices``: draw only
     voices first to last (excluded), whose weights ``weights`` holds, into ``states``, which holds
-    the voices above them."""
+    the voices above them. ``ages``: (V, M, L) factors on a note going on by its age, the start
+    states' notes having sounded ``lengths`` (B, V) steps: each line is then drawn on the states
+    with the ages apart (:func:`aged_states`) and read back."""
     batch, _, size, steps = weights.shape
     tokens_of = state_tokens(pitches)
     low, high = (0, weights.shape[1]) if voices is None else voices
-    if voices is None and parallels <= 0 and vertical is None:  # every (window, voice) line is its own chain
+    if ages is not None:
+        base_of = aged_states(pitches, ages.shape[2])
+        weights = weights[:, :, base_of]
+        aged_moves = [_aged_moves(moves[v], ages[v], pitches) for v in range(low, high)]
+        aged_start = _aged_start(
+            start,
+            np.ones(tuple(start.shape), dtype=np.int64) if lengths is None else lengths,
+            pitches,
+            ages.shape[2],
+        )
+    if (
+        ages is None and voices is None and parallels <= 0 and vertical is None
+    ):  # every (window, voice) line is its own chain
         chains = _ffbs(
             weights.reshape(batch * high, size, steps),
             np.tile(moves, (batch, 1, 1, 1)),
@@ -138,6 +169,7 @@ def _reference_draw(
     pitch_of = state_pitches(pitches)
     if states is None:
         states = torch.empty(batch, uniform.shape[1], steps, dtype=torch.long)
+    own_pitch = pitch_of.numpy() if ages is None else pitch_of.numpy()[base_of]
     for v in range(low, high):
         for first in range(0, batch, CHUNK):
             rows = slice(first, first + CHUNK)
@@ -145,9 +177,53 @@ def _reference_draw(
             blocks = _parallel_factors(above, pitches, parallels) if parallels > 0 else {}
             line = weights[rows, v - low]
             if vertical is not None:
-                line = line * _vertical_factors(above[:, :, 1:].numpy(), pitch_of.numpy(), vertical[v])
-            states[rows, v] = _ffbs(line, moves[v][None], start[rows, v], uniform[rows, v], blocks)
+                line = line * _vertical_factors(above[:, :, 1:].numpy(), own_pitch, vertical[v])
+            if ages is None:
+                states[rows, v] = _ffbs(line, moves[v][None], start[rows, v], uniform[rows, v], blocks)
+                continue
+            drawn = _ffbs(
+                line, aged_moves[v - low][None], aged_start[rows, v], uniform[rows, v], blocks, ages.shape[2]
+            )
+            states[rows, v] = torch.from_numpy(base_of)[drawn]
     return tokens_of[states]
+
+
+def aged_states(pitches: int, lengths: int) -> np.ndarray:
+    """(1 + P + P·L,) the state (of 2P+1) of each state with a note's age apart: rest, the P
+    onsets, then each pitch's hold at ages 0 to L - 1 (pitch by pitch)."""
+    return np.concatenate(
+        [np.arange(1 + pitches), 1 + pitches + np.repeat(np.arange(pitches), lengths)]
+    ).astype(np.int64)
+
+
+def _aged_moves(moves: np.ndarray, ages: np.ndarray, pitches: int) -> np.ndarray:
+    """(M, N', N') [from, to] moves between the states with the ages apart, from (M, N, N) moves
+    and (M, L) factors on a note going on by its age: a note going on at age a comes from its
+    onset (a = 0) or from itself at age a - 1, and at the last age also from itself."""
+    lengths = ages.shape[1]
+    base_of = aged_states(pitches, lengths)
+    out = moves[:, base_of][:, :, base_of].copy()
+    first_hold = 1 + pitches
+    out[:, :, first_hold:] = 0.0
+    p = np.arange(pitches)
+    hold, onset = first_hold + p, 1 + p
+    at = first_hold + p[:, None] * lengths + np.arange(lengths)[None, :]  # (P, L): each hold's aged state
+    out[:, onset, at[:, 0]] = moves[:, onset, hold] * ages[:, :1]
+    going_on = moves[:, hold, hold]  # (M, P)
+    for a in range(1, lengths):
+        out[:, at[:, a - 1], at[:, a]] = going_on * ages[:, a : a + 1]
+    out[:, at[:, -1], at[:, -1]] += going_on * ages[:, -1:]
+    return out
+
+
+def _aged_start(start: torch.Tensor, lengths: np.ndarray, pitches: int, ages: int) -> torch.Tensor:
+    """(B, V) start states with the ages apart: a note going on at the start at the age from
+    which it goes on into the first step at its length's age (min(length, L) - 1)."""
+    state = start.numpy()
+    held = state > pitches
+    age = np.minimum(np.maximum(lengths, 2), ages) - 2  # a note going on has sounded 2 steps or more
+    aged = np.where(held, 1 + pitches + (state - 1 - pitches) * ages + age, state)
+    return torch.from_numpy(aged.astype(np.int64))
 
 
 def sample_chained(
@@ -160,6 +236,7 @@ def sample_chained(
     parallels: float = 0.0,
     context: torch.Tensor | np.ndarray | None = None,
     compiled: bool = False,
+    lengths: np.ndarray | None = None,
 ) -> torch.Tensor:
     """:func:`sample_lines` for a generator whose logits for each voice depend on the voices drawn
     above it (:class:`segue.models.generator.VoiceHead`): the voices drawn from the top, each
@@ -176,7 +253,9 @@ def sample_chained(
         if v > 0:
             voice = voice_logits(v, tokens_of[torch.from_numpy(states[:, :v])]).float().cpu()
             emission.probs[:, v] = torch.softmax(voice / temperature, dim=1).numpy()
-        tokens = _draw(emission, start, sampler, uniform, strength, parallels, compiled, (v, v + 1), states)
+        tokens = _draw(
+            emission, start, sampler, uniform, strength, parallels, compiled, (v, v + 1), states, lengths
+        )
     return tokens
 
 
@@ -343,18 +422,20 @@ def _ffbs(
     start: torch.Tensor,
     uniform: np.ndarray,
     blocks: dict[int, torch.Tensor] | None = None,
+    ages: int = 1,
 ) -> torch.Tensor:
     """Forward filtering, backward sampling of C chains: (C, N, S) weights of the states, weights of the
     moves (C, M, N, N) into each of M positions of the bar (or (1, M, N, N) shared by all chains;
     see :meth:`VoiceLeadingSampler.move_weights`), start states (C,), the (C, S) random numbers of
     the backward picks -> (C, S) states. ``blocks`` maps a
-    step to (C, P, P) factors on the moves from a sounding pitch into a new one at that step.
+    step to (C, P, P) factors on the moves from a sounding pitch into a new one at that step;
+    ``ages``: the states have each hold at that many ages (:func:`aged_states`), N = 1 + P + P·ages.
 
     Works in probabilities, rescaled at every step, so each step is one batched
     vector-matrix product.
     """
     chains, size, steps = weights.shape
-    pitches = (size - 1) // 2
+    pitches = (size - 1) // (1 + ages)
     uniform = np.asarray(uniform, dtype=np.float64)[:, :, None]  # (C, S, 1)
     # the step loops run in NumPy: per step they are a few small operations, where NumPy's
     # overhead per call is a fraction of PyTorch's
@@ -362,6 +443,9 @@ def _ffbs(
     static = np.broadcast_to(moves, (chains, *moves.shape[1:]))  # (C, M, N, N), not copied
     positions = static.shape[1]  # step t of the continuation is at position t mod M of its bar
     factors = {t: f.numpy().astype(np.float64) for t, f in (blocks or {}).items()}
+    widen = (
+        (lambda f: f) if ages == 1 else (lambda f: np.repeat(f, ages, axis=1))
+    )  # a hold's rows at each age
     row = np.arange(chains)
     pitch_rows = slice(1, 1 + pitches), slice(1 + pitches, size)  # "x starts", "x goes on"
     scratch: dict[int, np.ndarray] = {}  # a (C, N, N) buffer per position in the bar
@@ -374,8 +458,10 @@ def _ffbs(
         if position not in scratch:
             scratch[position] = static[:, position].copy()
         out = scratch[position]
-        for rows in pitch_rows:  # from "x starts" or "x goes on" to "y starts"
-            np.multiply(static[:, position, rows, 1 : 1 + pitches], factor, out=out[:, rows, 1 : 1 + pitches])
+        for rows, f in zip(
+            pitch_rows, (factor, widen(factor))
+        ):  # from "x starts" or "x goes on" to "y starts"
+            np.multiply(static[:, position, rows, 1 : 1 + pitches], f, out=out[:, rows, 1 : 1 + pitches])
         return out
 
     def into(t: int, state: np.ndarray) -> np.ndarray:
@@ -385,8 +471,8 @@ def _ffbs(
         if factor is not None:
             new_note = ((state >= 1) & (state <= pitches))[:, None]
             towards = np.where(new_note, factor[row, :, np.clip(state - 1, 0, pitches - 1)], 1.0)  # (C, P)
-            for rows in pitch_rows:
-                column[:, rows] *= towards
+            for rows, f in zip(pitch_rows, (towards, widen(towards))):
+                column[:, rows] *= f
         return column
 
     alpha = weights[..., 0] * transitions(0)[row, start.numpy()]  # (C, N)

@@ -50,6 +50,8 @@ def _draw_windows(
     factor: float,
     parallels: bool,
     vertical: np.ndarray,
+    ages: np.ndarray,
+    start_length: np.ndarray,
     first: int,
     last: int,
     out: np.ndarray,
@@ -70,6 +72,12 @@ def _draw_windows(
     vertical (V, V, 12): factors on a state of voice v sounding a pitch c semitones (mod 12) below
     what voice u above sounds at the same step ([v, u, c]), or (0, 0, 0) for none. With
     parallels or vertical factors the voices are drawn from the top, each against those above.
+    ages (V, M, L): factors on a note going on into each position of the bar by how long it has
+    sounded (a + 1 steps, L or more pooled), with L = 1 and (V, M, 1) ones for none; with L > 1
+    each hold state's forward weight is also kept by the note's age (``aged``: the chain on the
+    states (rest, p starts, p goes on at age a), of which the hold states' sum is ``alphas``, so
+    that the moves out of a note read it once whatever its age), and a note's age is drawn with
+    it; start_length (B, V): how many steps the note of the ``start`` state has sounded.
     Only voices ``first`` to ``last`` (excluded) are drawn; those above ``first`` are read from ``out``.
     """
     windows, voices, _, steps = probs.shape
@@ -78,6 +86,10 @@ def _draw_windows(
     pitches = (size - 1) // 2
     overlap = context.shape[2]
     alphas = np.empty((windows, steps, size))  # the forward messages of the voice being drawn
+    lengths = ages.shape[2]
+    aging = lengths > 1
+    aged = np.zeros((windows if aging else 0, steps, pitches, lengths))  # hold states by age
+    top = lengths - 1
     column = np.empty(size)
     classes = np.ones(12)  # vertical factors by pitch class at one step
     counts = np.zeros((pitches, pitches), dtype=np.int64)
@@ -86,6 +98,8 @@ def _draw_windows(
         most = max(most, pair_start[key + 1] - pair_start[key])
     touched = np.empty(most * max(voices - 1, 1), dtype=np.int64)
     powers = factor ** np.arange(voices + 1).astype(np.float64)
+    picked = np.zeros(2, dtype=np.int64)  # a state and its note's age (-1: none)
+    age = -1
     for v in range(first, last):
         upper = v if parallels else 0
         above = v if vertical.shape[0] > 0 else 0  # the voices above that weigh this one's pitches
@@ -94,10 +108,19 @@ def _draw_windows(
         for t in range(steps):
             into = inward[v, t % positions]  # (N, N) to, from
             hold = holds[v, t % positions]  # (2, P)
+            grow = ages[v, t % positions]  # (L,)
             if t == 0:
                 for b in range(windows):
                     for s in range(size):
                         alphas[b, 0, s] = into[s, start[b, v]]
+                    if aging:
+                        aged[b, 0] = 0.0
+                        if start[b, v] > 0:
+                            p = _pitch(start[b, v], pitches)
+                            least = 2 if start[b, v] > pitches else 1  # a note going on has sounded 2 steps
+                            age = min(max(start_length[b, v], least), lengths) - 1
+                            aged[b, 0, p, age] = alphas[b, 0, 1 + pitches + p] * grow[age]
+                            alphas[b, 0, 1 + pitches + p] = aged[b, 0, p, age]
             else:
                 first = 0
                 while first + 4 <= windows:  # four windows at a time share each weight read
@@ -159,10 +182,21 @@ def _draw_windows(
                         alphas[b, t, s] = acc
                 for b in range(windows):
                     for p in range(pitches):  # into the holds: only from p's onset or hold
-                        alphas[b, t, 1 + pitches + p] = (
-                            alphas[b, t - 1, 1 + p] * hold[0, p]
-                            + alphas[b, t - 1, 1 + pitches + p] * hold[1, p]
-                        )
+                        if not aging:
+                            alphas[b, t, 1 + pitches + p] = (
+                                alphas[b, t - 1, 1 + p] * hold[0, p]
+                                + alphas[b, t - 1, 1 + pitches + p] * hold[1, p]
+                            )
+                            continue
+                        now, before = aged[b, t, p], aged[b, t - 1, p]
+                        now[0] = alphas[b, t - 1, 1 + p] * hold[0, p] * grow[0]
+                        for a in range(1, lengths):
+                            now[a] = before[a - 1] * hold[1, p] * grow[a]
+                        now[top] += before[top] * hold[1, p] * grow[top]
+                        held = 0.0
+                        for a in range(lengths):
+                            held += now[a]
+                        alphas[b, t, 1 + pitches + p] = held
             for b in range(windows):
                 alpha = alphas[b, t]
                 if upper > 0:  # weigh down the moves that make parallels with an upper voice
@@ -213,16 +247,46 @@ def _draw_windows(
                         w *= classes[(s - 1) % pitches % 12]  # its pitch's class
                     alpha[s] *= w
                     total += alpha[s]
+                    if aging and s > pitches:
+                        for a in range(lengths):
+                            aged[b, t, s - 1 - pitches, a] *= w
                 if total > 0.0:
                     for s in range(size):
                         alpha[s] /= total
+                    if aging:
+                        for p in range(pitches):
+                            for a in range(lengths):
+                                aged[b, t, p, a] /= total
                 else:
                     alpha[:] = 0.0
+                    if aging:
+                        aged[b, t] = 0.0
         # backward sampling
         for b in range(windows):
-            out[b, v, steps - 1] = _pick(alphas[b, steps - 1], uniform[b, v, steps - 1])
+            if aging:
+                last_step = alphas[b, steps - 1]
+                _pick_aged(last_step, last_step, aged[b, steps - 1], uniform[b, v, steps - 1], picked)
+                out[b, v, steps - 1], age = picked[0], picked[1]
+            else:
+                out[b, v, steps - 1] = _pick(alphas[b, steps - 1], uniform[b, v, steps - 1])
             for t in range(steps - 2, -1, -1):
                 after = out[b, v, t + 1]
+                if aging and after > pitches:  # a note going on at age ``age``: whence it came
+                    p = after - 1 - pitches
+                    hold = holds[v, (t + 1) % positions]
+                    if age == 0:  # from its onset
+                        state, weight, before = 1 + p, alphas[b, t, 1 + p] * hold[0, p], -1
+                    else:  # from itself, a step younger
+                        state, weight, before = after, aged[b, t, p, age - 1] * hold[1, p], age - 1
+                    if age == top:  # the pooled lengths: it may have been as old already
+                        pooled = aged[b, t, p, top] * hold[1, p]
+                        threshold = uniform[b, v, t] * (weight + pooled)
+                        if not threshold > 0.0:
+                            state, before = 0, -1  # as a pick over every state would: the first
+                        elif weight < threshold:
+                            state, before = after, top
+                    out[b, v, t], age = state, before
+                    continue
                 into_after = inward[v, (t + 1) % positions, after]  # (N,) from every state
                 for s in range(size):
                     column[s] = alphas[b, t, s] * into_after[s]
@@ -235,7 +299,11 @@ def _draw_windows(
                         for i in range(into_start[key], into_start[key + 1]):
                             column[1 + into_x[i]] *= factor
                             column[1 + pitches + into_x[i]] *= factor
-                out[b, v, t] = _pick(column, uniform[b, v, t])
+                if aging:
+                    _pick_aged(column, alphas[b, t], aged[b, t], uniform[b, v, t], picked)
+                    out[b, v, t], age = picked[0], picked[1]
+                else:
+                    out[b, v, t] = _pick(column, uniform[b, v, t])
 
 
 def _pitch(state: int, pitches: int) -> int:  # pragma: no cover - compiled
@@ -275,6 +343,41 @@ def _count_pairs(
     return n
 
 
+def _pick_aged(
+    column: np.ndarray, alphas: np.ndarray, aged: np.ndarray, uniform: float, picked: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    """Pick a state, and for a note going on its age, into ``picked``, as :func:`_pick` would over
+    the states with the ages apart (rest, onsets, then each pitch's hold at each age): ``column``
+    (N,) the states' weights, of which a hold's is its ``alphas`` (N,) weight times a factor that
+    its ``aged`` (P, L) weights by age share."""
+    size, lengths = column.shape[0], aged.shape[1]
+    pitches = (size - 1) // 2
+    total = 0.0
+    for s in range(size):
+        total += column[s]
+    threshold = uniform * total
+    cumulative = 0.0
+    for s in range(size):
+        if s > pitches and column[s] > 0.0 and cumulative + column[s] >= threshold:
+            p = s - 1 - pitches
+            scale = column[s] / alphas[s] if alphas[s] > 0.0 else 0.0
+            last = lengths - 1
+            for a in range(lengths):
+                share = aged[p, a] * scale
+                if share > 0.0:
+                    last = a
+                    cumulative += share
+                    if not cumulative < threshold:
+                        break
+            picked[0], picked[1] = s, last
+            return
+        cumulative += column[s]
+        if not cumulative < threshold:
+            picked[0], picked[1] = s, -1
+            return
+    picked[0], picked[1] = size - 1, lengths - 1
+
+
 def _pick(weights: np.ndarray, uniform: float) -> int:  # pragma: no cover - compiled
     """An index drawn from non-negative weights by inverting their cumulative sum at ``uniform``."""
     total = 0.0
@@ -292,12 +395,13 @@ def _pick(weights: np.ndarray, uniform: float) -> int:  # pragma: no cover - com
 @functools.lru_cache(maxsize=1)
 def load() -> Callable[..., None]:
     """The compiled kernel: Numba imported, the functions compiled or loaded from Numba's cache."""
-    global _pitch, _count_pairs, _pick  # the kernel calls the compiled helpers
+    global _pitch, _count_pairs, _pick, _pick_aged  # the kernel calls the compiled helpers
     import numba
 
     _pitch = numba.njit(cache=True, nogil=True)(_pitch)
     _count_pairs = numba.njit(cache=True, nogil=True)(_count_pairs)
     _pick = numba.njit(cache=True, nogil=True)(_pick)
+    _pick_aged = numba.njit(cache=True, nogil=True)(_pick_aged)
     # fastmath lets the sums of the forward step run in SIMD lanes (in another order than
     # NumPy's: the same numbers to within rounding)
     return numba.njit(cache=True, nogil=True, fastmath=True)(_draw_windows)  # type: ignore[no-any-return]
@@ -320,12 +424,16 @@ def draw_states(
     vertical: np.ndarray | None = None,
     voices: tuple[int, int] | None = None,
     out: np.ndarray | None = None,
+    ages: np.ndarray | None = None,
+    lengths: np.ndarray | None = None,
 ) -> np.ndarray:
     """(B, V, S) states drawn by the compiled kernel (see :func:`_draw_windows` for the shapes)
     from the ``emission`` factors; ``pairs``: the lists of
     :func:`parallel_pairs`; ``vertical``: the (V, V, 12) vertical factors, if any. With ``threads``
     > 1 the windows are shared among that many threads. ``voices``: draw only voices first to
-    last (excluded) into ``out``, which holds the voices above them (default: every voice)."""
+    last (excluded) into ``out``, which holds the voices above them (default: every voice);
+    ``ages``: the (V, M, L) factors on a note going on by its age, if any, and ``lengths`` (B, V)
+    how long the start states' notes have sounded (default: as if just struck)."""
     out = np.empty(uniform.shape, dtype=np.int64) if out is None else out
     first, last = (0, uniform.shape[1]) if voices is None else voices
     probs, onset, echo, context, seam = (np.ascontiguousarray(a) for a in emission)
@@ -333,6 +441,14 @@ def draw_states(
     uniform = np.ascontiguousarray(uniform, dtype=np.float64)
     factor = float(np.exp(-parallels))
     vertical = np.zeros((0, 0, 0), dtype=np.float32) if vertical is None else np.ascontiguousarray(vertical)
+    if ages is None:
+        ages = np.ones((inward.shape[0], inward.shape[1], 1))
+    ages = np.ascontiguousarray(ages, dtype=np.float64)
+    lengths = (
+        np.ones(start.shape, dtype=np.int64)
+        if lengths is None
+        else np.ascontiguousarray(lengths, dtype=np.int64)
+    )
     kernel = load()
 
     def draw(rows: slice) -> None:
@@ -350,6 +466,8 @@ def draw_states(
             factor,
             parallels > 0,
             vertical,
+            ages,
+            lengths[rows],
             first,
             last,
             out[rows],

@@ -18,7 +18,7 @@ import torch
 
 from segue.models.generator import VoiceLogits
 from segue.sampler import kernel
-from segue.sampler.calibration import Calibration
+from segue.sampler.calibration import Calibration, sounding_lengths
 from segue.sampler.chain import fit_chain
 from segue.sampler.draw import sample_chained, sample_lines
 from segue.sampler.rhythm import Choice
@@ -117,27 +117,21 @@ class VoiceLeadingSampler:
         ones, of which the context is the end; default: the context) leaves it.
         """
         device = context.device
-        start = last_states(context if history is None else history, self.pitches)
+        before = context if history is None else history
+        start = last_states(before, self.pitches)
+        lengths = None
+        aged = self.calibration is not None and self.calibration.ages is not None
+        if aged:
+            lengths = sounding_lengths(before.cpu().long().numpy())
         compiled = self.compiled
-        if compiled is None:
-            compiled = kernel.AVAILABLE and (kernel.loaded() or self._reference_seconds >= LOAD_AFTER)
+        if compiled is None:  # with ages the reference draws on L times the hold states: compiled at once
+            compiled = kernel.AVAILABLE and (kernel.loaded() or aged or self._reference_seconds >= LOAD_AFTER)
         began = time.perf_counter()
+        rest = (start, self, rng, temperature, self.strength, self.parallels, context.cpu())
         if callable(logits):  # a generator that writes its voices from the top
-            tokens = sample_chained(
-                logits, start, self, rng, temperature, self.strength, self.parallels, context.cpu(), compiled
-            )
+            tokens = sample_chained(logits, *rest, compiled=compiled, lengths=lengths)
         else:
-            tokens = sample_lines(
-                logits.float().cpu(),
-                start,
-                self,
-                rng,
-                temperature,
-                self.strength,
-                self.parallels,
-                context.cpu(),
-                compiled=compiled,
-            )
+            tokens = sample_lines(logits.float().cpu(), *rest, compiled=compiled, lengths=lengths)
         if not compiled:
             self._reference_seconds += time.perf_counter() - began
         return tokens.to(device)

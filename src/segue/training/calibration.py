@@ -122,6 +122,7 @@ def calibrate_sampler(
                 rounds,
                 report=report,
                 vertical=settings.vertical,
+                ages=settings.ages,
             )
     calibrated = fitted["all"] if "all" in fitted else TexturedSampler(fitted)
     if settings.rhythm_draws > 1:  # the sampler was made here: given its choice in place
