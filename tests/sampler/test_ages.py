@@ -21,7 +21,7 @@ from segue.sampler.config import SamplerConfig
 from segue.sampler.draw import sample_lines
 from segue.sampler.states import last_states, move_classes, state_tokens
 from tests.sampler.flat import flat_potentials, zero_calibration
-from tests.sampler.test_kernel import random_sampler
+from tests.sampler.test_kernel import random_sampler, random_windows
 
 compiled_too = pytest.mark.parametrize(
     "compiled", [False, pytest.param(True, marks=pytest.mark.skipif(not kernel.AVAILABLE, reason="no Numba"))]
@@ -62,11 +62,7 @@ def aged_sampler(voices, pitches, positions, lengths, parallels, seed, vertical=
 def test_the_compiled_draw_is_the_reference_draw_with_ages(parallels, windows, vertical):
     voices, pitches, steps = 3, 13, 20
     sampler = aged_sampler(voices, pitches, 4, 5, parallels, seed=windows, vertical=vertical)
-    g = torch.Generator().manual_seed(7)
-    logits = 2 * torch.randn(windows, voices, P0 + pitches, steps, generator=g)
-    tokens = torch.tensor([REST, HOLD, HOLD, *range(P0, P0 + pitches)])
-    context = tokens[torch.randint(len(tokens), (windows, voices, 16), generator=g)]
-    start = last_states(context, pitches)
+    logits, context, start = random_windows(windows, voices, pitches, steps)
     for lengths in (sounding_lengths(context.numpy()), None):  # None: as if each note had just struck
         draws = [
             sample_lines(

@@ -57,17 +57,25 @@ def random_sampler(
     return VoiceLeadingSampler(masked, 1.0, parallels, calibration)
 
 
+def random_windows(
+    windows: int, voices: int, pitches: int, steps: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Random logits (B, V, K, S), random contexts (B, V, 16) of rests, holds and notes, and the
+    states the contexts leave each voice in."""
+    g = torch.Generator().manual_seed(7)
+    logits = 2 * torch.randn(windows, voices, P0 + pitches, steps, generator=g)
+    tokens = torch.tensor([REST, HOLD, HOLD, *range(P0, P0 + pitches)])
+    context = tokens[torch.randint(len(tokens), (windows, voices, 16), generator=g)]
+    return logits, context, last_states(context, pitches)
+
+
 @pytest.mark.parametrize("vertical", [False, True])
 @pytest.mark.parametrize("parallels", [0.0, 2.0, 30.0])
 @pytest.mark.parametrize("windows", [1, 5, 37])  # 37: shared among threads
 def test_the_compiled_draw_is_the_reference_draw(parallels, windows, vertical):
     voices, pitches, steps = 3, 25, 20  # 25 pitches: fifths and octaves can be parallel
     sampler = random_sampler(voices, pitches, 4, parallels, seed=windows, vertical=vertical)
-    g = torch.Generator().manual_seed(7)
-    logits = 2 * torch.randn(windows, voices, P0 + pitches, steps, generator=g)
-    tokens = torch.tensor([REST, HOLD, HOLD, *range(P0, P0 + pitches)])
-    context = tokens[torch.randint(len(tokens), (windows, voices, 16), generator=g)]
-    start = last_states(context, pitches)
+    logits, context, start = random_windows(windows, voices, pitches, steps)
     for temperature in (1.0, 0.7):
         draws = [
             sample_lines(
