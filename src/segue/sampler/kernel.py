@@ -285,6 +285,8 @@ def _draw_windows(
                             state, before = 0, -1  # as a pick over every state would: the first
                         elif weight < threshold:
                             state, before = after, top
+                    elif not uniform[b, v, t] * weight > 0.0:
+                        state, before = 0, -1  # as a pick over every state would, at a uniform of 0
                     out[b, v, t], age = state, before
                     continue
                 into_after = inward[v, (t + 1) % positions, after]  # (N,) from every state
