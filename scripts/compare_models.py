@@ -6,7 +6,7 @@ scores the half of the validation pieces that the sampler's calibration does not
 sampled draw is not chosen on windows its calibration matched.
 
     .venv/bin/python scripts/compare_models.py NAME=FOLDER[:plain|:key|:plain+key] ... [--split valid]
-        [--critic-seeds 3] [--data DATASET] [--windows 20] [--key-strength 0.5]
+        [--critic-seeds 3] [--data DATASET] [--windows 20] [--key-strength 0.5] [--draw-seed 0]
 
 FOLDER is a model folder or a shipped model's name (``shipped``: the chorales in 4/4); ``:plain``
 draws without the sampler, ``:key`` under the key prior of each prime's last bars as ``segue
@@ -14,8 +14,8 @@ generate`` draws (strength 0.5, or ``--key-strength``). ``--data`` takes another
 split (its recorded splits, e.g. the bundled folk melodies); the windows are cut for each system
 in its meter, grid and voices (the same pieces and bar offsets: a melody is the top voice of a
 model of several voices).
-Every bar offset of the split's pieces, 4 bars of prime and 4 continued, draws with seed 0 (the
-feature classifier: draw and fold seeds 0-4).
+Every bar offset of the split's pieces, 4 bars of prime and 4 continued, draws with seed 0
+(``--draw-seed``; the feature classifier: draw and fold seeds 0-4, the first draw's seed that one).
 """
 
 from __future__ import annotations
@@ -66,7 +66,17 @@ def main() -> None:
     parser.add_argument(
         "--key-strength", type=float, default=KEY_STRENGTH, help="the key prior of :key (default %(default)s)"
     )
+    parser.add_argument(
+        "--draw-seed", type=int, default=0, help="the seed of the draws the critic and the harmony read"
+    )
+    parser.add_argument(
+        "--seeded-draws",
+        action="store_true",
+        help="critic seed k reads the draw of seed k (at most 5 seeds): the spread then holds the draw's too",
+    )
     args = parser.parse_args()
+    if args.seeded_draws and (args.critic_seeds > 5 or args.draw_seed):
+        sys.exit("error: --seeded-draws reads the draws of seeds 0-4: at most 5 critic seeds, no --draw-seed")
     pieces = split_pieces(args.data, args.split)
     first = args.systems[0].partition("=")[2].partition(":")[0]
     reference = load_model(None if first == "shipped" else model_path(first))
@@ -91,10 +101,16 @@ def main() -> None:
             print(f"{len(cut[shape].windows.primes)} windows of {config.voices} voices in {config.meter}")
         real = cut[shape]
         windows, lowest, bar = real.windows, config.lowest, config.steps_per_bar
-        draws = [system(windows.primes, seed) for seed in range(5)]
-        critic = critic_accuracies(
-            real.rolls, windows, draws[0], None, config.voices, config.vocab - 2, args.critic_seeds, 0
-        )
+        draws = [system(windows.primes, seed) for seed in (args.draw_seed, *range(1, 5))]
+        if args.seeded_draws:
+            critic = [
+                critic_accuracies(real.rolls, windows, draw, None, config.voices, config.vocab - 2, 1, k)[0]
+                for k, draw in enumerate(draws[: args.critic_seeds])
+            ]
+        else:
+            critic = critic_accuracies(
+                real.rolls, windows, draws[0], None, config.voices, config.vocab - 2, args.critic_seeds, 0
+            )
         features = [
             classifier_accuracy(
                 real.features,
