@@ -270,3 +270,43 @@ def test_each_window_is_drawn_under_its_own_primes_key(tiny_model):
     keyed = in_prime_key(model_system(model, 4, key_strength=10.0)(primes, 0))
     free = in_prime_key(model_system(model, 4)(primes, 0))
     assert min(keyed) > 0.9 and max(free) < 0.5
+
+
+def test_the_critic_reads_a_draw_of_its_own_seed_for_every_generative_system(
+    tiny_model: Path, tmp_path: Path, monkeypatch
+):
+    from segue.evaluation import report
+
+    seen: list[tuple[int, int, bytes]] = []  # (seeds asked, first seed, the continuations read)
+
+    def spy(rolls, windows, continuations, halves, voices, pitches, seeds, seed):
+        seen.append((seeds, seed, np.asarray(continuations).tobytes()))
+        return [0.5] * seeds
+
+    monkeypatch.setattr(report, "critic_accuracies", spy)
+    args = ["evaluate", "--model", str(tiny_model), "--quick", "--out", str(tmp_path / "r")]
+    assert (
+        main(
+            [
+                *args,
+                "--prime-bars",
+                "2",
+                "--bars",
+                "2",
+                "--cvae",
+                "none",
+                "--lstm",
+                "none",
+                "--critic-seeds",
+                "3",
+            ]
+        )
+        == 0
+    )
+    by_seed = [(seeds, seed) for seeds, seed, _ in seen]
+    # GAN and Markov (generative): three calls of one seed each, seeds 0, 1, 2, on three draws;
+    # Bach, the repeated prime and the other pieces: one call of three seeds on their one continuation
+    assert by_seed.count((1, 0)) == by_seed.count((1, 1)) == by_seed.count((1, 2)) == 2
+    assert by_seed.count((3, 0)) == len(SYSTEMS) - 2
+    gan_draws = [data for seeds, _, data in seen[:3]]
+    assert seen[0][:2] == (1, 0) and len(set(gan_draws)) == 3  # the GAN's first three calls: three draws

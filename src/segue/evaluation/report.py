@@ -81,7 +81,9 @@ def evaluate(
     with the voice-leading sampler is also run without it (:data:`PLAIN`, G's own draw); each
     generative system is run with ``seeds`` seeds for the diversity columns, and its
     first seed's continuations are scored. The learned critic is trained with ``critic_seeds``
-    seeds for each system (0: not at all). ``key_strength``: the model and plain G draw under the
+    seeds for each system (0: not at all); for a generative system seed k reads its draw of
+    ``seed + k``, so that the critic's spread holds the draw's (one draw moved the chorale
+    model's figure by up to 0.07 on the test windows). ``key_strength``: the model and plain G draw under the
     key prior of each prime's last bars, as ``segue generate`` does (by default at its strength,
     :data:`~segue.sampler.config.KEY_STRENGTH`; 0: the draw without the prior). ``progress``
     shows a bar over the systems on stderr.
@@ -116,8 +118,11 @@ def evaluate(
             raise ValueError(
                 f"{name}: continuations of shape {outputs[name].shape}, not {windows.reals.shape}"
             )
+    drawn = max(
+        seeds, critic_seeds
+    )  # the diversity columns read the first ``seeds``, the critic ``critic_seeds``
     extra_seeds = {
-        name: [system(windows.primes, seed + k) for k in range(1, seeds)]
+        name: [system(windows.primes, seed + k) for k in range(1, drawn)]
         for name, system in generative.items()
     }
     train_bars = [metrics.bar_keys(g, config.steps_per_bar, relative=True) for g in train_grids]
@@ -152,8 +157,8 @@ def evaluate(
         row["distinct bars"] = metrics.distinct_rate(
             [bar for k, keep in zip(keys, apart) if keep for bar in k]
         )
-        if extra_seeds.get(name):
-            runs = [continuations, *extra_seeds[name]]
+        if seeds > 1 and extra_seeds.get(name):
+            runs = [continuations, *extra_seeds[name][: seeds - 1]]
             pairs = list(itertools.pairwise(runs))
             row["differs across seeds"] = float(np.mean([(x != y).any(axis=(1, 2)).mean() for x, y in pairs]))
             row["seed difference"] = float(
@@ -162,16 +167,23 @@ def evaluate(
         bar_stats[name] = scores.bar_stats
         row.update(score_harmony(continuations, lowest, bar_steps).row(bach_harmony))
         if real_rolls is not None:
-            accuracies = critic_accuracies(
-                real_rolls,
-                windows,
-                continuations,
-                halves if name == "Bach (real)" else None,
-                config.voices,
-                pitches,
-                critic_seeds,
-                seed,
-            )
+            if name in extra_seeds:  # a generative system: critic seed k on its draw of seed k
+                draws = [continuations, *extra_seeds[name]][:critic_seeds]
+                accuracies = [
+                    critic_accuracies(real_rolls, windows, draw, None, config.voices, pitches, 1, seed + k)[0]
+                    for k, draw in enumerate(draws)
+                ]
+            else:
+                accuracies = critic_accuracies(
+                    real_rolls,
+                    windows,
+                    continuations,
+                    halves if name == "Bach (real)" else None,
+                    config.voices,
+                    pitches,
+                    critic_seeds,
+                    seed,
+                )
             row["learned critic"], row["learned critic sd"] = (
                 float(np.mean(accuracies)),
                 float(np.std(accuracies)),
