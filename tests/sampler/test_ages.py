@@ -16,12 +16,12 @@ from segue.errors import SegueError
 from segue.music.tokens import FIRST_PITCH as P0
 from segue.music.tokens import HOLD, REST
 from segue.sampler import VoiceLeadingSampler, kernel
-from segue.sampler.calibration import age_counts, calibrate, sounding_lengths
+from segue.sampler.calibration import age_counts, calibrate
 from segue.sampler.config import SamplerConfig
 from segue.sampler.draw import sample_lines
-from segue.sampler.states import last_states, move_classes, state_tokens
+from segue.sampler.states import last_states, move_classes, sounding_lengths, state_tokens
 from tests.sampler.flat import flat_potentials, zero_calibration
-from tests.sampler.test_kernel import random_sampler, random_windows
+from tests.sampler.test_kernel import both_draws, random_sampler, random_windows
 
 compiled_too = pytest.mark.parametrize(
     "compiled", [False, pytest.param(True, marks=pytest.mark.skipif(not kernel.AVAILABLE, reason="no Numba"))]
@@ -64,21 +64,7 @@ def test_the_compiled_draw_is_the_reference_draw_with_ages(parallels, windows, v
     sampler = aged_sampler(voices, pitches, 4, 5, parallels, seed=windows, vertical=vertical)
     logits, context, start = random_windows(windows, voices, pitches, steps)
     for lengths in (sounding_lengths(context.numpy()), None):  # None: as if each note had just struck
-        draws = [
-            sample_lines(
-                logits,
-                start,
-                sampler,
-                torch.Generator().manual_seed(3),
-                1.0,
-                sampler.strength,
-                parallels,
-                context,
-                compiled=compiled,
-                lengths=lengths,
-            )
-            for compiled in (False, True)
-        ]
+        draws = both_draws(logits, start, sampler, 1.0, parallels, context, lengths)
         assert torch.equal(draws[0], draws[1])
 
 

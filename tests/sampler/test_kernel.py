@@ -69,6 +69,25 @@ def random_windows(
     return logits, context, last_states(context, pitches)
 
 
+def both_draws(logits, start, sampler, temperature, parallels, context, lengths=None) -> list[torch.Tensor]:
+    """The reference draw and the compiled one of the same windows from the same random numbers."""
+    return [
+        sample_lines(
+            logits,
+            start,
+            sampler,
+            torch.Generator().manual_seed(3),
+            temperature,
+            sampler.strength,
+            parallels,
+            context,
+            compiled=compiled,
+            lengths=lengths,
+        )
+        for compiled in (False, True)
+    ]
+
+
 @pytest.mark.parametrize("vertical", [False, True])
 @pytest.mark.parametrize("parallels", [0.0, 2.0, 30.0])
 @pytest.mark.parametrize("windows", [1, 5, 37])  # 37: shared among threads
@@ -77,20 +96,7 @@ def test_the_compiled_draw_is_the_reference_draw(parallels, windows, vertical):
     sampler = random_sampler(voices, pitches, 4, parallels, seed=windows, vertical=vertical)
     logits, context, start = random_windows(windows, voices, pitches, steps)
     for temperature in (1.0, 0.7):
-        draws = [
-            sample_lines(
-                logits,
-                start,
-                sampler,
-                torch.Generator().manual_seed(3),
-                temperature,
-                sampler.strength,
-                parallels,
-                context,
-                compiled=compiled,
-            )
-            for compiled in (False, True)
-        ]
+        draws = both_draws(logits, start, sampler, temperature, parallels, context)
         assert torch.equal(draws[0], draws[1])
 
 

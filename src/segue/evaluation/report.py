@@ -83,10 +83,10 @@ def evaluate(
     first seed's continuations are scored. The learned critic is trained with ``critic_seeds``
     seeds for each system (0: not at all); for a generative system seed k reads its draw of
     ``seed + k``, so that the critic's spread holds the draw's (one draw moved the chorale
-    model's figure by up to 0.07 on the test windows). ``key_strength``: the model and plain G draw under the
-    key prior of each prime's last bars, as ``segue generate`` does (by default at its strength,
-    :data:`~segue.sampler.config.KEY_STRENGTH`; 0: the draw without the prior). ``progress``
-    shows a bar over the systems on stderr.
+    model's figure by up to 0.07 on the test windows). ``key_strength``: the model and plain G
+    draw under the key prior of each prime's last bars, as ``segue generate`` does (by default
+    at its strength, :data:`~segue.sampler.config.KEY_STRENGTH`; 0: the draw without the prior).
+    ``progress`` shows a bar over the systems on stderr.
     """
     from tqdm import tqdm
 
@@ -118,9 +118,8 @@ def evaluate(
             raise ValueError(
                 f"{name}: continuations of shape {outputs[name].shape}, not {windows.reals.shape}"
             )
-    drawn = max(
-        seeds, critic_seeds
-    )  # the diversity columns read the first ``seeds``, the critic ``critic_seeds``
+    # the diversity columns read the first ``seeds`` draws, the critic the first ``critic_seeds``
+    drawn = max(seeds, critic_seeds)
     extra_seeds = {
         name: [system(windows.primes, seed + k) for k in range(1, drawn)]
         for name, system in generative.items()

@@ -29,6 +29,7 @@ from segue.sampler.states import (
     TONAL_CLASSES,
     last_states,
     move_classes,
+    sounding_lengths,
     sounding_pitches,
     to_states,
 )
@@ -130,17 +131,6 @@ both act on the pitch of every new note, so each takes half; onsets and the seam
 that the move weights weigh too; a note's age acts on holds, which the move weights and the onset
 weights weigh too, and a step on it changes how many notes reach the next ages: a quarter, since
 half a step swung the Palestrina model's rounds apart, 2026-12-04)."""
-
-
-def sounding_lengths(history: np.ndarray) -> np.ndarray:
-    """(B, V) how many steps the note sounding at the last step of (B, V, S) ``history`` tokens
-    has sounded there (1: it starts there), 0 where the voice rests."""
-    tokens = np.asarray(history)
-    steps = tokens.shape[-1]
-    struck = tokens != HOLD
-    last = steps - 1 - struck[..., ::-1].argmax(-1)  # the last rest or onset
-    token = np.take_along_axis(tokens, last[..., None], -1)[..., 0]
-    return np.where(struck.any(-1) & (token >= FIRST_PITCH), steps - last, 0).astype(np.int64)
 
 
 def age_counts(lengths: np.ndarray, tokens: np.ndarray, positions: int, ages: int) -> np.ndarray:

@@ -112,7 +112,16 @@ def _draw(
     moves = sampler.move_weights(strength)
     shared = None if states is None else torch.from_numpy(states)  # the reference draws into it
     return _reference_draw(
-        weights, moves, start, uniform, parallels, sampler.pitches, factors, voices, shared, ages, lengths
+        weights,
+        moves,
+        start,
+        uniform,
+        parallels,
+        sampler.pitches,
+        factors,
+        voices,
+        shared,
+        None if ages is None else (ages, lengths),
     )
 
 
@@ -133,32 +142,26 @@ def _reference_draw(
     vertical: np.ndarray | None = None,
     voices: tuple[int, int] | None = None,
     states: torch.Tensor | None = None,
-    ages: np.ndarray | None = None,
-    lengths: np.ndarray | None = None,
+    aging: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> torch.Tensor:
     """(B, V, S) tokens from (B, V, N, S) weights of the states by the NumPy reference draw, with
     the (B, V, S) random numbers of :func:`_uniforms`; ``vertical``: (V, V, 12) factors on a
     voice's pitch by its interval below each voice above at the same step. ``voices``: draw only
     voices first to last (excluded), whose weights ``weights`` holds, into ``states``, which holds
-    the voices above them. ``ages``: (V, M, L) factors on a note going on by its age, the start
-    states' notes having sounded ``lengths`` (B, V) steps: each line is then drawn on the states
-    with the ages apart (:func:`aged_states`) and read back."""
+    the voices above them. ``aging``: (V, M, L) factors on a note going on by its age and how many
+    steps (B, V) the start states' notes have sounded: each line is then drawn on the states with
+    the ages apart (:func:`aged_states`) and read back."""
     batch, _, size, steps = weights.shape
     tokens_of = state_tokens(pitches)
     low, high = (0, weights.shape[1]) if voices is None else voices
-    if ages is not None:
-        base_of = aged_states(pitches, ages.shape[2])
+    ages = 1 if aging is None else aging[0].shape[2]  # L: the ages a hold is told apart at
+    if aging is not None:
+        base_of = aged_states(pitches, ages)
         weights = weights[:, :, base_of]
-        aged_moves = [_aged_moves(moves[v], ages[v], pitches) for v in range(low, high)]
-        aged_start = _aged_start(
-            start,
-            np.ones(tuple(start.shape), dtype=np.int64) if lengths is None else lengths,
-            pitches,
-            ages.shape[2],
-        )
-    if (
-        ages is None and voices is None and parallels <= 0 and vertical is None
-    ):  # every (window, voice) line is its own chain
+        aged_moves = [_aged_moves(moves[v], aging[0][v], pitches) for v in range(low, high)]
+        aged_start = _aged_start(start, aging[1], pitches, ages)
+    # without ages, parallels or vertical weights every (window, voice) line is its own chain
+    if aging is None and voices is None and parallels <= 0 and vertical is None:
         chains = _ffbs(
             weights.reshape(batch * high, size, steps),
             np.tile(moves, (batch, 1, 1, 1)),
@@ -169,7 +172,7 @@ def _reference_draw(
     pitch_of = state_pitches(pitches)
     if states is None:
         states = torch.empty(batch, uniform.shape[1], steps, dtype=torch.long)
-    own_pitch = pitch_of.numpy() if ages is None else pitch_of.numpy()[base_of]
+    own_pitch = pitch_of.numpy() if aging is None else pitch_of.numpy()[base_of]
     for v in range(low, high):
         for first in range(0, batch, CHUNK):
             rows = slice(first, first + CHUNK)
@@ -178,11 +181,11 @@ def _reference_draw(
             line = weights[rows, v - low]
             if vertical is not None:
                 line = line * _vertical_factors(above[:, :, 1:].numpy(), own_pitch, vertical[v])
-            if ages is None:
+            if aging is None:
                 states[rows, v] = _ffbs(line, moves[v][None], start[rows, v], uniform[rows, v], blocks)
                 continue
             drawn = _ffbs(
-                line, aged_moves[v - low][None], aged_start[rows, v], uniform[rows, v], blocks, ages.shape[2]
+                line, aged_moves[v - low][None], aged_start[rows, v], uniform[rows, v], blocks, ages
             )
             states[rows, v] = torch.from_numpy(base_of)[drawn]
     return tokens_of[states]
@@ -443,9 +446,11 @@ def _ffbs(
     static = np.broadcast_to(moves, (chains, *moves.shape[1:]))  # (C, M, N, N), not copied
     positions = static.shape[1]  # step t of the continuation is at position t mod M of its bar
     factors = {t: f.numpy().astype(np.float64) for t, f in (blocks or {}).items()}
-    widen = (
-        (lambda f: f) if ages == 1 else (lambda f: np.repeat(f, ages, axis=1))
-    )  # a hold's rows at each age
+
+    def widen(factor: np.ndarray) -> np.ndarray:
+        """Factors by pitch (axis 1) for the hold rows, which hold each pitch at every age."""
+        return factor if ages == 1 else np.repeat(factor, ages, axis=1)
+
     row = np.arange(chains)
     pitch_rows = slice(1, 1 + pitches), slice(1 + pitches, size)  # "x starts", "x goes on"
     scratch: dict[int, np.ndarray] = {}  # a (C, N, N) buffer per position in the bar
@@ -458,9 +463,8 @@ def _ffbs(
         if position not in scratch:
             scratch[position] = static[:, position].copy()
         out = scratch[position]
-        for rows, f in zip(
-            pitch_rows, (factor, widen(factor))
-        ):  # from "x starts" or "x goes on" to "y starts"
+        # from "x starts" or "x goes on" to "y starts"
+        for rows, f in zip(pitch_rows, (factor, widen(factor))):
             np.multiply(static[:, position, rows, 1 : 1 + pitches], f, out=out[:, rows, 1 : 1 + pitches])
         return out
 

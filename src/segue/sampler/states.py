@@ -102,14 +102,29 @@ def last_states(history: torch.Tensor, pitches: int) -> torch.Tensor:
     ``to_states`` gives there, found from the last token that is not a hold instead of walking
     the whole history."""
     tokens = history.cpu().long().numpy()  # in NumPy, on one thread (see segue.sampler.draw)
+    last, token, sounding = _last_struck(tokens)
+    pitch = token - FIRST_PITCH
+    held = 1 + pitches + pitch
+    return torch.from_numpy(np.where(sounding, np.where(last == tokens.shape[-1] - 1, 1 + pitch, held), 0))
+
+
+def sounding_lengths(history: np.ndarray) -> np.ndarray:
+    """(B, V) how many steps the note sounding at the last step of (B, V, S) ``history`` tokens
+    has sounded there (1: it starts there), 0 where the voice rests: the length of the note of
+    :func:`last_states`."""
+    tokens = np.asarray(history)
+    last, _, sounding = _last_struck(tokens)
+    return np.where(sounding, tokens.shape[-1] - last, 0).astype(np.int64)
+
+
+def _last_struck(tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For (..., S) tokens: the step of the last token that is not a hold (a rest or an onset),
+    that token, and whether a note sounds from it to the end."""
     steps = tokens.shape[-1]
     struck = tokens != HOLD
-    last = steps - 1 - struck[..., ::-1].argmax(-1)  # the last rest or onset
+    last = steps - 1 - struck[..., ::-1].argmax(-1)
     token = np.take_along_axis(tokens, last[..., None], -1)[..., 0]
-    pitch = token - FIRST_PITCH
-    sounding = struck.any(-1) & (token >= FIRST_PITCH)
-    held = 1 + pitches + pitch
-    return torch.from_numpy(np.where(sounding, np.where(last == steps - 1, 1 + pitch, held), 0))
+    return last, token, struck.any(-1) & (token >= FIRST_PITCH)
 
 
 def shift_states(states: np.ndarray, shift: int, pitches: int) -> np.ndarray | None:

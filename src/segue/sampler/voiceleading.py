@@ -18,11 +18,11 @@ import torch
 
 from segue.models.generator import VoiceLogits
 from segue.sampler import kernel
-from segue.sampler.calibration import Calibration, sounding_lengths
+from segue.sampler.calibration import Calibration
 from segue.sampler.chain import fit_chain
 from segue.sampler.draw import sample_chained, sample_lines
 from segue.sampler.rhythm import Choice
-from segue.sampler.states import allowed_moves, last_states, move_classes, onset_moves
+from segue.sampler.states import allowed_moves, last_states, move_classes, onset_moves, sounding_lengths
 
 LOAD_AFTER = 0.4
 """Seconds of drawing with the NumPy reference after which a sampler loads the compiled kernel."""
