@@ -5,12 +5,13 @@ scores the half of the validation pieces that the sampler's calibration does not
 (:func:`segue.training.calibration.validation_half`, in the first system's meter and grid), so that a
 sampled draw is not chosen on windows its calibration matched.
 
-    .venv/bin/python scripts/compare_models.py NAME=FOLDER[:plain|:key|:plain+key] ... [--split valid]
+    .venv/bin/python scripts/compare_models.py NAME=FOLDER[:plain|:key|:plain+key][@T] ... [--split valid]
         [--critic-seeds 3] [--data DATASET] [--windows 20] [--key-strength 0.5] [--draw-seed 0]
 
 FOLDER is a model folder or a shipped model's name (``shipped``: the chorales in 4/4); ``:plain``
 draws without the sampler, ``:key`` under the key prior of each prime's last bars as ``segue
-generate`` draws (strength 0.5, or ``--key-strength``). ``--data`` takes another dataset's
+generate`` draws (strength 0.5, or ``--key-strength``); ``@T`` draws the noise z within ±T
+(``segue generate --truncation T``). ``--data`` takes another dataset's
 split (its recorded splits, e.g. the bundled folk melodies); the windows are cut for each system
 in its meter, grid and voices (the same pieces and bar offsets: a melody is the top voice of a
 model of several voices).
@@ -58,7 +59,7 @@ class Real:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("systems", nargs="+", metavar="NAME=FOLDER[:plain|:key|:plain+key]")
+    parser.add_argument("systems", nargs="+", metavar="NAME=FOLDER[:plain|:key|:plain+key][@T]")
     parser.add_argument("--split", choices=("test", "valid"), default="test")
     parser.add_argument("--critic-seeds", type=int, default=3)
     parser.add_argument("--data", default=None, help="a dataset (default: the bundled chorales)")
@@ -89,11 +90,19 @@ def main() -> None:
         name, _, rest = spec.partition("=")
         folder, _, option = rest.partition(":")
         model = load_model(None if folder == "shipped" else model_path(folder))
+        option, _, cut_at = option.partition("@")
         if option not in ("", "plain", "key", "plain+key"):
             sys.exit(f"error: {spec}: the options are :plain, :key and :plain+key")
         if option.startswith("plain"):
             model.sampler = PlainSampler()
-        system = model_system(model, 4, key_strength=args.key_strength if option.endswith("key") else 0.0)
+        try:
+            truncation = float(cut_at) if cut_at else None
+        except ValueError:
+            sys.exit(f"error: {spec}: @T takes a number (the truncation of z)")
+        if truncation is not None and not truncation > 0:
+            sys.exit(f"error: {spec}: the truncation must be positive")
+        strength = args.key_strength if option.endswith("key") else 0.0
+        system = model_system(model, 4, key_strength=strength, truncation=truncation)
         config = model.config
         shape = (config.meter, config.steps_per_beat, config.voices, config.lowest, config.highest)
         if shape not in cut:

@@ -24,16 +24,28 @@ Continuer = Callable[[np.ndarray, int], np.ndarray]
 
 
 def model_system(
-    model: SegueModel, bars: int, temperature: float = 1.0, key_strength: float = 0.0
+    model: SegueModel,
+    bars: int,
+    temperature: float = 1.0,
+    key_strength: float = 0.0,
+    truncation: float | None = None,
 ) -> Continuer:
-    """A GAN (or CVAE) generator as a system, sampled at ``temperature``; with ``key_strength``,
-    under the key prior of each prime's last bars, as ``segue generate`` draws."""
+    """A GAN (or CVAE) generator as a system, sampled at ``temperature`` (its noise z within
+    ±``truncation``); with ``key_strength``, under the key prior of each prime's last bars, as
+    ``segue generate`` draws."""
     config = model.config
 
     def run(primes: np.ndarray, seed: int) -> np.ndarray:
         key = key_profiles(primes, config.lowest, config.steps_per_bar) if key_strength else None
         return continue_primes(
-            primes, bars, model, seed, temperature=temperature, key=key, key_strength=key_strength
+            primes,
+            bars,
+            model,
+            seed,
+            truncation=truncation,
+            temperature=temperature,
+            key=key,
+            key_strength=key_strength,
         )
 
     return run
