@@ -20,6 +20,7 @@ from segue.sampler.calibration import age_counts, calibrate
 from segue.sampler.config import SamplerConfig
 from segue.sampler.draw import sample_lines
 from segue.sampler.states import last_states, move_classes, sounding_lengths, state_tokens
+from tests.sampler.exact import exact_lines
 from tests.sampler.flat import flat_potentials, zero_calibration
 from tests.sampler.test_kernel import both_draws, random_sampler, random_windows
 
@@ -79,9 +80,8 @@ def exact_aged(logits, start, length, sampler: VoiceLeadingSampler) -> dict[tupl
     moves, ages = sampler.log_moves(1.0)[0], calibration.ages[0]
     seam = calibration.seam[0][move_classes(pitches)[start].clamp_min(0)]  # (N,): the move from the start
     positions, lengths = moves.shape[0], ages.shape[1]
-    size, steps = emission.shape
-    weights: dict[tuple, float] = {}
-    for path in itertools.product(range(size), repeat=steps):
+
+    def log_weight(path: tuple[int, ...]) -> float:
         total, previous, sounded = 0.0, start, length
         for t, s in enumerate(path):
             total += emission[s, t].item() + moves[t % positions, previous, s].item()
@@ -91,11 +91,9 @@ def exact_aged(logits, start, length, sampler: VoiceLeadingSampler) -> dict[tupl
                 total += ages[t % positions, min(sounded, lengths) - 1].item()
             sounded = sounded + 1 if s > pitches else int(s > 0)
             previous = s
-        if total > -math.inf:
-            key = tuple(tokens_of[list(path)].tolist())
-            weights[key] = weights.get(key, 0.0) + math.exp(total)
-    norm = sum(weights.values())
-    return {k: w / norm for k, w in weights.items()}
+        return total
+
+    return exact_lines(tokens_of, emission.shape[1], log_weight)
 
 
 @compiled_too

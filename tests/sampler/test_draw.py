@@ -25,6 +25,7 @@ from segue.sampler.states import (
     onset_moves,
     state_tokens,
 )
+from tests.sampler.exact import exact_lines
 from tests.sampler.flat import flat_sampler
 
 
@@ -44,9 +45,8 @@ def brute_force(
     emission = torch.log_softmax(logits[0, 0], dim=0)[tokens_of]  # (N, S)
     if emission_shift is not None:
         emission = emission + emission_shift[:, None]
-    size, steps = emission.shape
-    weights = {}
-    for path in itertools.product(range(size), repeat=steps):
+
+    def log_weight(path: tuple[int, ...]) -> float:
         total, previous = 0.0, start
         for t, s in enumerate(path):
             move = sampler.potentials[0, 0, previous, s]
@@ -55,11 +55,9 @@ def brute_force(
                 x = (previous - 1) % pitches  # "x starts" or "x goes on"
                 total += math.log(blocks[t][x, s - 1])
             previous = s
-        if total > -math.inf:
-            key = tuple(tokens_of[list(path)].tolist())
-            weights[key] = weights.get(key, 0.0) + math.exp(total)
-    norm = sum(weights.values())
-    return {k: w / norm for k, w in weights.items()}
+        return total
+
+    return exact_lines(tokens_of, emission.shape[1], log_weight)
 
 
 def random_sampler(pitches: int, voices: int = 1) -> VoiceLeadingSampler:
