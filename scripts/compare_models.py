@@ -28,7 +28,7 @@ import numpy as np
 
 from segue.data.splits import split_pieces
 from segue.evaluation.critic import roll_features
-from segue.evaluation.report import critic_accuracies
+from segue.evaluation.report import critic_accuracies, seeded_critic
 from segue.evaluation.scores import score_harmony
 from segue.evaluation.systems import model_system
 from segue.evaluation.twosample import classifier_accuracy, named_pair_features, pair_features
@@ -112,10 +112,9 @@ def main() -> None:
         windows, lowest, bar = real.windows, config.lowest, config.steps_per_bar
         draws = [system(windows.primes, seed) for seed in (args.draw_seed, *range(1, 5))]
         if args.seeded_draws:
-            critic = [
-                critic_accuracies(real.rolls, windows, draw, None, config.voices, config.vocab - 2, 1, k)[0]
-                for k, draw in enumerate(draws[: args.critic_seeds])
-            ]
+            critic = seeded_critic(
+                real.rolls, windows, draws[: args.critic_seeds], config.voices, config.vocab - 2, 0
+            )
         else:
             critic = critic_accuracies(
                 real.rolls, windows, draws[0], None, config.voices, config.vocab - 2, args.critic_seeds, 0

@@ -168,10 +168,7 @@ def evaluate(
         if real_rolls is not None:
             if name in extra_seeds:  # a generative system: critic seed k on its draw of seed k
                 draws = [continuations, *extra_seeds[name]][:critic_seeds]
-                accuracies = [
-                    critic_accuracies(real_rolls, windows, draw, None, config.voices, pitches, 1, seed + k)[0]
-                    for k, draw in enumerate(draws)
-                ]
+                accuracies = seeded_critic(real_rolls, windows, draws, config.voices, pitches, seed)
             else:
                 accuracies = critic_accuracies(
                     real_rolls,
@@ -237,6 +234,17 @@ def critic_accuracies(
     fake = roll_features(windows.primes, continuations, pitches)
     folds = windows.groups  # a piece and the one lending it "other piece" share a fold
     return [critic_accuracy(real, fake, folds, folds, voices, prime_steps, seed + k) for k in range(seeds)]
+
+
+def seeded_critic(
+    real: torch.Tensor, windows: Windows, draws: list[np.ndarray], voices: int, pitches: int, seed: int
+) -> list[float]:
+    """The learned critic's accuracy with seed ``seed + k`` on a system's k-th draw, for each of
+    ``draws``: the spread over seeds then holds the draw's too."""
+    return [
+        critic_accuracies(real, windows, draw, None, voices, pitches, 1, seed + k)[0]
+        for k, draw in enumerate(draws)
+    ]
 
 
 def render_markdown(document: dict) -> str:  # type: ignore[type-arg]
