@@ -9,7 +9,7 @@ import pytest
 import segue
 from segue.music.midi import midi_bytes, read_midi
 from segue.music.piece import Meter, Part, Piece, make_notes
-from segue.pipeline.arrange import _matching, arrange, entering_parts, part_height
+from segue.pipeline.arrange import _matching, arrange, entering_parts, entering_registers, part_height
 from segue.pipeline.model import load_model
 from segue.pipeline.sampling import key_bias
 from tests.band import PARTS, band
@@ -212,6 +212,36 @@ def test_entering_parts_take_the_voices_no_part_gave_notes_to():
     assert entering_parts(piece, 64, (0, -1)) == (0, 2)  # the one free voice is the bottom one: the bass
     assert entering_parts(piece, 65, (0, -1, -1, -1)) == (0, -1, -1, -1)  # both played before the cut
     assert entering_parts(piece, 64, (0, 2, -1, -1)) == (0, 2, 1, -1)  # a part that is a voice already
+
+
+def test_an_entering_part_sings_where_its_name_puts_it():
+    # a mass section: the second soprano and the alto sing from the start, the first soprano and the
+    # tenor come in at bar 5; the model's free voices are its tenor and bass
+    upper = make_notes(np.arange(0, 128, 8), 8, 72, 80, 1)
+    alto = make_notes(np.arange(0, 128, 8), 8, 64, 80, 2)
+    first = make_notes(np.arange(64, 128, 8), 8, 74, 80, 0)
+    tenor = make_notes(np.arange(64, 128, 8), 8, 55, 80, 3)
+    parts = (Part("Soprano 1", 52), Part("Soprano 2", 52), Part("Alto", 52), Part("Tenor", 52))
+    piece = Piece(np.concatenate([first, upper, alto, tenor]), parts, Meter(4, 4))
+    heard = (1, 2, -1, -1)
+    after = entering_parts(piece, 64, heard)
+    assert after == (1, 2, 0, 3)  # in order: the first soprano takes the tenor voice, the tenor the bass
+    centres = [70.0, 62.0, 55.0, 46.0]
+    registers = entering_registers(piece, heard, after, centres)
+    assert registers == {0: 70.0, 3: 55.0}  # the top voice's centre, and the third voice's
+    prime = np.concatenate([upper[:8], alto[:8]])
+    prime["track"] = [0] * 8 + [1] * 8
+    pitches = [72, 65, 52, 47]  # the voices' notes after the seam
+    generated = np.concatenate([make_notes(np.arange(0, 64, 8), 8, p, 80, v) for v, p in enumerate(pitches)])
+    arranged = arrange(piece, 64, prime, after, generated, 64, None, registers)
+    out = {a.part: a.notes["pitch"].tolist() for a in arranged}
+    assert out[0] == [76] * 8  # the tenor voice moved up two octaves, into the soprano's register
+    assert out[3] == [47] * 8  # the bass voice lies within REGISTER of where a tenor part's name puts it
+    plain = {a.part: a.notes["pitch"].tolist() for a in arrange(piece, 64, prime, after, generated, 64)}
+    assert plain[0] == [52] * 8  # without the registers: where the model wrote it
+    # a part whose name and instrument say nothing keeps the voice where it is
+    unnamed = Piece(piece.notes, (Part("Voice", 52), *parts[1:]), Meter(4, 4))
+    assert 0 not in entering_registers(unnamed, heard, entering_parts(unnamed, 64, heard), centres)
 
 
 def test_a_parts_height_comes_from_its_name_and_instrument():

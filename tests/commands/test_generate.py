@@ -295,7 +295,10 @@ def test_the_general_models_continue_a_tune_as_one_melody_and_a_mass_in_4_2_and_
         ]
         assert main(args) == 0
         back = read_midi(out).pieces[0]
-        assert str(back.meter) == str(piece.meter) and len(back.parts) == parts
+        assert str(back.meter) == str(piece.meter)
+        # the prime's parts go on, a part of the file that comes in later may join them, no new track
+        assert parts <= len(back.parts) <= len(piece.parts)
+        assert {p.name for p in back.parts} <= {p.name for p in piece.parts}
         cut = (back.first_bar + 4) * back.bar_steps
         assert (back.notes["onset"] >= cut).sum() > 0
     printed = capsys.readouterr().out

@@ -59,3 +59,20 @@ def test_a_single_melodic_line_is_the_top_voice_whatever_its_register():
     # two lines in one track are not one line: split by register as before
     chords = make_notes([0, 0, 4, 4], [4, 4, 4, 4], [45, 72, 50, 76], 80, [2, 2, 2, 2])
     assert split_voices(chords, 4, 16, CENTRES).rule == "split by register"
+
+
+def test_fewer_monophonic_tracks_than_voices_keep_a_voice_each_and_leave_the_rest_free():
+    # a cantus, a tenor and a bassus: the alto has not come in yet
+    notes = make_notes([0, 4, 0, 0, 8], [4, 4, 8, 16, 8], [72, 71, 55, 45, 57], 80, [1, 1, 2, 0, 2])
+    split = split_voices(notes, 4, 16, CENTRES)
+    assert split.rule == "tracks by register, voices left free"
+    assert split.sources == (1, -1, 2, 0)
+    assert note_tuples(split.notes) == sorted(
+        [(0, 72, 0, 4), (0, 71, 4, 4), (2, 55, 0, 8), (2, 57, 8, 8), (3, 45, 0, 16)]
+    )
+    # two lines high up take the two upper voices, not the outer ones
+    duet = make_notes([0, 0], [8, 8], [74, 63], 80, [0, 1])
+    assert split_voices(duet, 4, 8, CENTRES).sources == (0, 1, -1, -1)
+    # a track with chords among them: pooled and split by register as before
+    chords = make_notes([0, 0, 0, 0], [8, 8, 8, 8], [74, 63, 55, 45], 80, [0, 1, 1, 2])
+    assert split_voices(chords, 4, 8, CENTRES).rule == "split by register"

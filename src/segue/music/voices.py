@@ -6,7 +6,11 @@ The rule, in order:
 2. If the music has exactly as many tracks as there are voices and each track is
    (nearly) monophonic, tracks become voices by register: the track with the highest
    mean pitch is the first voice (soprano), the lowest the last (bass).
-3. Otherwise all notes are pooled and split step by step by register. At each step the
+3. If it has fewer tracks than voices (two or more) and each is (nearly) monophonic, each
+   track is the voice whose range centre lies nearest its mean pitch, keeping their order
+   (a mass's cantus, tenor and bassus are voices 1, 3 and 4); the voices left over are
+   silent, as a voice that has not come in yet is in the music the model learned.
+4. Otherwise all notes are pooled and split step by step by register. At each step the
    sounding pitches are sorted from high to low. With more pitches than voices, the
    highest and the lowest are kept and the inner voices take evenly spaced pitches
    from between them. With fewer, each pitch goes to the voice whose last pitch (or,
@@ -64,13 +68,17 @@ def split_voices(notes: np.ndarray, n_voices: int, n_steps: int, centres: list[f
     if n_voices > 1 and len(tracks) == 1 and is_monophonic(notes, n_steps):
         line = _split_by_register(notes, 1, n_steps, centres[:1])
         return VoiceSplit(line.notes, line.sources + (-1,) * (n_voices - 1), "one line: the top voice")
-    if len(tracks) == n_voices and all(is_monophonic(notes[notes["track"] == t], n_steps) for t in tracks):
+    lines = 1 < len(tracks) <= n_voices
+    if lines and all(is_monophonic(notes[notes["track"] == t], n_steps) for t in tracks):
         means = [float(notes["pitch"][notes["track"] == t].mean()) for t in tracks]
         order = [int(tracks[i]) for i in np.argsort(means)[::-1]]  # highest track first
-        voice_of = {track: voice for voice, track in enumerate(order)}
+        places = _nearest_voices(sorted(means, reverse=True), centres)  # each track's voice, in order
+        voice_of = dict(zip(order, places))
         voiced = notes.copy()
         voiced["track"] = [voice_of[int(t)] for t in notes["track"]]
-        return VoiceSplit(sort_notes(voiced), tuple(order), "tracks by register")
+        sources = tuple(order[places.index(v)] if v in places else -1 for v in range(n_voices))
+        rule = "tracks by register" if len(tracks) == n_voices else "tracks by register, voices left free"
+        return VoiceSplit(sort_notes(voiced), sources, rule)
     return _split_by_register(notes, n_voices, n_steps, centres)
 
 
@@ -112,7 +120,7 @@ def _sounding_notes(notes: np.ndarray, n_steps: int) -> list[list[int]]:
     return by_step
 
 
-def _nearest_voices(pitches: list[int], previous: list[float]) -> tuple[int, ...]:
+def _nearest_voices(pitches: list[float], previous: list[float]) -> tuple[int, ...]:
     """Voices (in order, highest first) for pitches sorted high to low, nearest to each voice's last pitch."""
     best, best_cost = tuple(range(len(pitches))), float("inf")
     for voices in combinations(range(len(previous)), len(pitches)):

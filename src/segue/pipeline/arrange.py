@@ -68,14 +68,20 @@ HIGH_PROGRAMS = frozenset([*range(72, 80)])
 """General MIDI instruments that play the top voice: piccolo, flute, recorder and the other pipes."""
 
 
-def part_height(part: Part) -> float:
+def named_height(part: Part) -> float | None:
     """How high ``part`` lies among the voices by its name and instrument alone: 0 the top voice,
-    1 the bottom, 0.5 when neither says."""
+    1 the bottom; None when neither says."""
     name = part.name.lower()
     found = [height for words, height in REGISTER_WORDS if any(word in name for word in words)]
     if found:
         return found[-1]  # the last class named: "bass flute" reads as a bass
-    return 1.0 if part.program in LOW_PROGRAMS else 0.0 if part.program in HIGH_PROGRAMS else 0.5
+    return 1.0 if part.program in LOW_PROGRAMS else 0.0 if part.program in HIGH_PROGRAMS else None
+
+
+def part_height(part: Part) -> float:
+    """:func:`named_height`, 0.5 (the middle) when neither the name nor the instrument says."""
+    height = named_height(part)
+    return 0.5 if height is None else height
 
 
 def entering_parts(piece: Piece, cut_step: int, sources: tuple[int, ...]) -> tuple[int, ...]:
@@ -98,6 +104,21 @@ def entering_parts(piece: Piece, cut_step: int, sources: tuple[int, ...]) -> tup
     for i, j in _matching(places, heights):
         out[free[i]] = waiting[j]
     return tuple(out)
+
+
+def entering_registers(
+    piece: Piece, before: tuple[int, ...], after: tuple[int, ...], centres: list[float]
+) -> dict[int, float]:
+    """For each part that :func:`entering_parts` gave a voice (``before`` and ``after`` each
+    voice's part) and whose name or instrument says how high it lies: the pitch at that height
+    among the voices' range ``centres`` (the file's pitches, top voice first), linearly between
+    them."""
+    out = {}
+    for old, new in zip(before, after):
+        height = named_height(piece.parts[new]) if old < 0 <= new else None
+        if height is not None:
+            out[new] = float(np.interp(height * (len(centres) - 1), np.arange(len(centres)), centres))
+    return out
 
 
 def _matching(a: list[float], b: list[float]) -> list[tuple[int, int]]:
@@ -140,13 +161,18 @@ def arrange(
     generated: np.ndarray,
     steps: int,
     profile: np.ndarray | None = None,
+    registers: dict[int, float] | None = None,
 ) -> list[PartNotes]:
     """The notes of every part after the seam.
 
     ``prime_voices`` holds the prime's notes as split into voices (``track`` the voice, up to
     ``cut_step``, the file's pitches), ``sources`` each voice's part (-1: none), ``generated``
     the generated notes (``track`` the voice, onsets after the seam, the file's pitches) over
-    ``steps`` steps; ``profile`` the prime's :func:`prime_profile` (computed when not given).
+    ``steps`` steps; ``profile`` the prime's :func:`prime_profile` (computed when not given);
+    ``registers`` the mean pitch (the file's) that the name or instrument of a part entering after
+    the seam gives it (:func:`entering_registers`): its voice moves there by octaves when the model
+    wrote it :data:`REGISTER` semitones or more away (a "Soprano 1" given the model's only free
+    voice, the tenor, sings it an octave up).
     """
     n_voices = len(sources)
     bar = piece.bar_steps
@@ -187,7 +213,10 @@ def arrange(
             out.append(PartNotes(part, -1, notes))
     for voice, source in enumerate(sources):  # voices of parts that stopped before the seam or enter after it
         if voice not in written and (source < 0 or source not in active):
-            out.append(PartNotes(source, voice, generated[generated["track"] == voice]))
+            notes = generated[generated["track"] == voice]
+            if registers and source in registers:
+                notes = _by_octaves(notes, registers[source])
+            out.append(PartNotes(source, voice, notes))
     return [p for p in out if len(p.notes)]
 
 
@@ -195,11 +224,20 @@ def _in_register(generated: np.ndarray, voice: int, recent: np.ndarray) -> np.nd
     """A voice's generated notes moved by the octaves that bring their mean pitch nearest to the
     voice's in the prime's last bars, when the two lie :data:`REGISTER` semitones or more apart
     (the model folded the voice into its range, or drifted from the part's register)."""
-    notes = generated[generated["track"] == voice].copy()
+    notes = generated[generated["track"] == voice]
     before = recent["pitch"][recent["track"] == voice]
     if not len(notes) or not len(before):
         return notes
-    gap = float(before.mean()) - float(notes["pitch"].mean())
+    return _by_octaves(notes, float(before.mean()))
+
+
+def _by_octaves(notes: np.ndarray, target: float) -> np.ndarray:
+    """``notes`` moved by the octaves that bring their mean pitch nearest ``target``, when the two
+    lie :data:`REGISTER` semitones or more apart (kept within MIDI's pitches)."""
+    notes = notes.copy()
+    if not len(notes):
+        return notes
+    gap = target - float(notes["pitch"].mean())
     if abs(gap) < REGISTER:
         return notes
     octaves = round(gap / 12)

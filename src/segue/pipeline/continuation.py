@@ -44,11 +44,11 @@ from segue.music.timing import tempo_segments
 from segue.music.tokens import REST, from_tokens, seam_tail
 from segue.music.voices import is_monophonic
 from segue.pipeline.arguments import check_arguments
-from segue.pipeline.arrange import PartNotes, arrange, entering_parts, prime_profile
+from segue.pipeline.arrange import PartNotes, arrange, entering_parts, entering_registers, prime_profile
 from segue.pipeline.catalog import SHIPPED_STEPS_PER_BEAT, Shelf, meter_fit
 from segue.pipeline.model import SegueModel
 from segue.pipeline.sampling import continue_tokens, key_biases
-from segue.pipeline.voicing import prime_voices
+from segue.pipeline.voicing import prime_voices, voice_centres
 from segue.sampler.config import KEY_STRENGTH
 
 
@@ -165,13 +165,15 @@ def continue_midi(
     tail = voices[:, voices.shape[1] - seam_tail(voices) :]  # the prime's end: what sounds at the seam
     drums = groove_additions(original.score, place, cut_step, piece.bar_steps, k, bars, piece.steps_per_beat)
     file_tracks = list(place.source_tracks)
-    parts = entering_parts(piece, cut_step, tuple(file_tracks.index(s) if s >= 0 else -1 for s in sources))
+    heard = tuple(file_tracks.index(s) if s >= 0 else -1 for s in sources)
+    parts = entering_parts(piece, cut_step, heard)
+    registers = entering_registers(piece, heard, parts, [c - shift for c in voice_centres(model)])
     out = []
     for tokens in generated:
         notes = from_tokens(np.concatenate([tail, tokens], axis=1), model.config.lowest)
         notes = _after_seam(notes, tail.shape[1])
         notes["pitch"] = notes["pitch"].astype(np.int64) - shift
-        arranged = arrange(piece, cut_step, prime.notes, parts, notes, steps, profile)
+        arranged = arrange(piece, cut_step, prime.notes, parts, notes, steps, profile, registers)
         additions = _additions(arranged, piece, place, velocities, model)
         midi = splice(original.score, cut_tick, piece.steps_per_beat, additions + drums)
         out.append(Continuation(midi, cut_tick, k, bars, shift, rule, chosen))
