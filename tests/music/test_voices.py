@@ -62,17 +62,21 @@ def test_a_single_melodic_line_is_the_top_voice_whatever_its_register():
 
 
 def test_fewer_monophonic_tracks_than_voices_keep_a_voice_each_and_leave_the_rest_free():
-    # a cantus, a tenor and a bassus: the alto has not come in yet
+    # a cantus, a tenor and a bassus: the altus has not come in yet
     notes = make_notes([0, 4, 0, 0, 8], [4, 4, 8, 16, 8], [72, 71, 55, 45, 57], 80, [1, 1, 2, 0, 2])
-    split = split_voices(notes, 4, 16, CENTRES)
+    split = split_voices(notes, 4, 16, CENTRES, waiting=1)
     assert split.rule == "tracks by register, voices left free"
     assert split.sources == (1, -1, 2, 0)
     assert note_tuples(split.notes) == sorted(
         [(0, 72, 0, 4), (0, 71, 4, 4), (2, 55, 0, 8), (2, 57, 8, 8), (3, 45, 0, 16)]
     )
+    # with no part still to come in (a trio), no voice is left free: pooled as before
+    trio = split_voices(notes, 4, 16, CENTRES)
+    assert trio.rule == "split by register"
     # two lines high up take the two upper voices, not the outer ones
     duet = make_notes([0, 0], [8, 8], [74, 63], 80, [0, 1])
-    assert split_voices(duet, 4, 8, CENTRES).sources == (0, 1, -1, -1)
+    assert split_voices(duet, 4, 8, CENTRES, waiting=2).sources == (0, 1, -1, -1)
+    assert split_voices(duet, 4, 8, CENTRES, waiting=1).rule == "split by register"  # two free, one to come
     # a track with chords among them: pooled and split by register as before
     chords = make_notes([0, 0, 0, 0], [8, 8, 8, 8], [74, 63, 55, 45], 80, [0, 1, 1, 2])
-    assert split_voices(chords, 4, 8, CENTRES).rule == "split by register"
+    assert split_voices(chords, 4, 8, CENTRES, waiting=3).rule == "split by register"

@@ -6,10 +6,13 @@ The rule, in order:
 2. If the music has exactly as many tracks as there are voices and each track is
    (nearly) monophonic, tracks become voices by register: the track with the highest
    mean pitch is the first voice (soprano), the lowest the last (bass).
-3. If it has fewer tracks than voices (two or more) and each is (nearly) monophonic, each
-   track is the voice whose range centre lies nearest its mean pitch, keeping their order
-   (a mass's cantus, tenor and bassus are voices 1, 3 and 4); the voices left over are
-   silent, as a voice that has not come in yet is in the music the model learned.
+3. If it has fewer tracks than voices (two or more), each (nearly) monophonic, and the file
+   has at least as many parts still to come in (``waiting``: parts that have not played yet)
+   as voices would be left over, each track is the voice whose range centre lies nearest its
+   mean pitch, keeping their order (a mass's cantus, tenor and bassus are voices 1, 3 and 4);
+   the voices left over are silent, as a voice that has not come in yet is in the music the
+   model learned, and free for the parts to come. Without such parts (a duet, a trio) the
+   voices are not left free: a four-voice model would fill them, and write new parts.
 4. Otherwise all notes are pooled and split step by step by register. At each step the
    sounding pitches are sorted from high to low. With more pitches than voices, the
    highest and the lowest are kept and the inner voices take evenly spaced pitches
@@ -58,17 +61,20 @@ def is_monophonic(notes: np.ndarray, n_steps: int) -> bool:
     return bool(active.any()) and float((sounding[active] == 1).mean()) >= MONOPHONIC_SHARE
 
 
-def split_voices(notes: np.ndarray, n_voices: int, n_steps: int, centres: list[float]) -> VoiceSplit:
+def split_voices(
+    notes: np.ndarray, n_voices: int, n_steps: int, centres: list[float], waiting: int = 0
+) -> VoiceSplit:
     """Split ``notes`` (any tracks) into ``n_voices`` voices over the first ``n_steps`` steps.
 
-    ``centres`` holds the middle pitch of each voice's range, highest voice first.
+    ``centres`` holds the middle pitch of each voice's range, highest voice first; ``waiting``
+    counts the parts of the file that have not played yet (voices may be left free for them).
     """
     notes = notes[notes["onset"] < n_steps]
     tracks = np.unique(notes["track"])
     if n_voices > 1 and len(tracks) == 1 and is_monophonic(notes, n_steps):
         line = _split_by_register(notes, 1, n_steps, centres[:1])
         return VoiceSplit(line.notes, line.sources + (-1,) * (n_voices - 1), "one line: the top voice")
-    lines = 1 < len(tracks) <= n_voices
+    lines = len(tracks) == n_voices or (1 < len(tracks) < n_voices and n_voices - len(tracks) <= waiting)
     if lines and all(is_monophonic(notes[notes["track"] == t], n_steps) for t in tracks):
         means = [float(notes["pitch"][notes["track"] == t].mean()) for t in tracks]
         order = [int(tracks[i]) for i in np.argsort(means)[::-1]]  # highest track first

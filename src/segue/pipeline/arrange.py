@@ -84,6 +84,12 @@ def part_height(part: Part) -> float:
     return 0.5 if height is None else height
 
 
+def waiting_parts(piece: Piece, cut_step: int) -> list[int]:
+    """The file's pitched parts that play no note before ``cut_step`` (they may come in after it)."""
+    heard = set(piece.notes["track"][piece.notes["onset"] < cut_step].tolist())
+    return [p for p, part in enumerate(piece.parts) if not part.is_drum and p not in heard]
+
+
 def entering_parts(piece: Piece, cut_step: int, sources: tuple[int, ...]) -> tuple[int, ...]:
     """``sources`` (each voice's part, -1: none) with the voices that have none given to the file's
     pitched parts that play no note before ``cut_step``, so that the model's voices come in where
@@ -91,12 +97,10 @@ def entering_parts(piece: Piece, cut_step: int, sources: tuple[int, ...]) -> tup
     :func:`part_height` against the voice's place among the model's voices, the parts in file
     order among equals; with more such parts than free voices, the best-fitting ones."""
     free = [v for v, s in enumerate(sources) if s < 0]
-    heard = set(piece.notes["track"][piece.notes["onset"] < cut_step].tolist())
-    parts = piece.parts
-    waiting = [p for p in range(len(parts)) if not parts[p].is_drum and p not in heard and p not in sources]
+    waiting = [p for p in waiting_parts(piece, cut_step) if p not in sources]
     if not free or not waiting or len(sources) < 2:
         return sources
-    height = {p: part_height(parts[p]) for p in waiting}
+    height = {p: part_height(piece.parts[p]) for p in waiting}
     waiting.sort(key=height.__getitem__)  # stable: file order among equals
     places = [v / (len(sources) - 1) for v in free]
     heights = [height[p] for p in waiting]

@@ -12,6 +12,7 @@ from segue.music.midi import FilePlace
 from segue.music.piece import Piece
 from segue.music.tokens import to_tokens
 from segue.music.voices import split_voices
+from segue.pipeline.arrange import waiting_parts
 from segue.pipeline.model import SegueModel, VoiceRanges
 
 
@@ -46,7 +47,8 @@ class PrimeVoices:
 def prime_voices(piece: Piece, place: FilePlace, cut_step: int, model: SegueModel) -> PrimeVoices:
     """The prime's notes split into the model's voices, and as the model reads them."""
     config = model.config
-    split = split_voices(piece.notes, config.voices, cut_step, voice_centres(model))
+    waiting = len(waiting_parts(piece, cut_step))
+    split = split_voices(piece.notes, config.voices, cut_step, voice_centres(model), waiting)
     if not len(split.notes):
         raise SegueError(f"{piece.name}: the prime has no notes to continue")
     shift = best_shift(split.notes, model.ranges())
