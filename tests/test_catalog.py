@@ -270,3 +270,11 @@ def test_a_mass_section_in_4_2_goes_to_the_palestrina_model_on_its_half_grid(tmp
     assert "model: palestrina (several parts in 4/2; style palestrina)" in capsys.readouterr().out
     piece = read_midi(out).pieces[0]
     assert str(piece.meter) == "4/2" and 4 * 32 < piece.end <= 6 * 32
+
+
+def test_several_parts_in_2_4_go_to_the_2_4_general_model_and_a_tune_to_the_folk_model():
+    # no style model of several parts is in 2/4: a model of the file's texture in its meter comes
+    # before a melody model of its meter and before the chorales' 4/4 bars
+    parts = choose_model("2/4")
+    assert parts.entry.name == "general-2-4" and parts.reason == "several parts in 2/4; style general"
+    assert choose_model("2/4", melody=True).entry.name == "folk-2-4"

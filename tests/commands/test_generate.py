@@ -270,7 +270,7 @@ def test_the_general_models_continue_a_tune_as_one_melody_and_a_mass_in_4_2_and_
     assets = shipped_dir().parent
     tunes = split_pieces(assets / "folk" / "dataset", "test")
     sections = split_pieces(assets / "palestrina" / "dataset", "test")
-    chosen = [next(p for p in tunes if str(p.meter) == meter) for meter in ("4/4", "3/4")]
+    chosen = [next(p for p in tunes if str(p.meter) == meter) for meter in ("4/4", "3/4", "2/4")]
     chosen += [
         next(p for p in sections if str(p.meter) == meter and p.complete_bars >= 8)
         for meter in ("4/2", "3/2")
@@ -304,7 +304,8 @@ def test_the_general_models_continue_a_tune_as_one_melody_and_a_mass_in_4_2_and_
     printed = capsys.readouterr().out
     assert "model: general (style general asked for, the file is in 4/4)" in printed
     assert "model: general-3-4 (style general asked for, the file is in 3/4)" in printed
-    assert printed.count("voices: one line: the top voice") == 2
+    assert "model: general-2-4 (style general asked for, the file is in 2/4)" in printed
+    assert printed.count("voices: one line: the top voice") == 3
     assert "model: general (style general asked for, the file is in 4/2, read as 4/4" in printed
     assert "model: general-3-4 (style general asked for, the file is in 3/2, read as 3/4" in printed
 
