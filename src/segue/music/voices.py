@@ -80,9 +80,10 @@ def split_voices(
         order = [int(tracks[i]) for i in np.argsort(means)[::-1]]  # highest track first
         places = _nearest_voices(sorted(means, reverse=True), centres)  # each track's voice, in order
         voice_of = dict(zip(order, places))
+        track_of = dict(zip(places, order))
         voiced = notes.copy()
         voiced["track"] = [voice_of[int(t)] for t in notes["track"]]
-        sources = tuple(order[places.index(v)] if v in places else -1 for v in range(n_voices))
+        sources = tuple(track_of.get(v, -1) for v in range(n_voices))
         rule = "tracks by register" if len(tracks) == n_voices else "tracks by register, voices left free"
         return VoiceSplit(sort_notes(voiced), sources, rule)
     return _split_by_register(notes, n_voices, n_steps, centres)
