@@ -4,9 +4,10 @@ for (4/4, 3/4, 2/4) at 4 steps per quarter note reads (in 4/4 the chorales and f
 the masses in 4/2 at 2 steps per quarter note, which has as many steps a bar; in 3/4 those in 3/4
 and the masses in 3/2), each in the split its corpus gave it and with its style recorded. The
 training pieces of the smaller corpora are written several times, so that each style gives about
-as many training windows as the largest (in 4/4 the Palestrina sections, in 3/4 the tunes);
-validation and test pieces once. ``--cut STYLE,...`` also takes those styles' pieces whose bars
-hold a whole number of the model's, counted in beats of as many steps, cut into the model's bars
+as many training windows as the largest (in 4/4 the Palestrina sections, in 3/4 the tunes;
+``--weights STYLE=W,...`` gives a style W times as many); validation and test pieces once.
+``--cut STYLE,...`` also takes those styles' pieces whose bars hold a whole number of the model's,
+counted in beats of as many steps, cut into the model's bars
 (:func:`segue.pipeline.pieces.cut_bars`): for 2/4, ``--cut chorales,palestrina`` cuts each bar of
 the chorales in 4/4 and of the masses in 4/2 in two.
 
@@ -46,6 +47,12 @@ def main() -> None:
     parser.add_argument(
         "--cut", default="", metavar="STYLE,...", help="the styles whose pieces in longer bars are cut"
     )
+    parser.add_argument(
+        "--weights",
+        default="",
+        metavar="STYLE=W,...",
+        help="give a style W times the training windows of the others (default: 1 each)",
+    )
     args = parser.parse_args()
     grid = ModelConfig(meter=args.meter, steps_per_beat=4)
 
@@ -53,6 +60,17 @@ def main() -> None:
     unknown = sorted(cut - set(SOURCES))
     if unknown:
         parser.error(f"--cut: no such style {', '.join(unknown)}")
+    weights = dict.fromkeys(SOURCES, 1.0)
+    for item in filter(None, args.weights.split(",")):
+        style, _, weight = item.partition("=")
+        if style not in SOURCES:
+            parser.error(f"--weights: no such style {style}")
+        try:
+            weights[style] = float(weight)
+        except ValueError:
+            parser.error(f"--weights: {item}: expected STYLE=NUMBER")
+        if not weights[style] > 0:
+            parser.error(f"--weights: {item}: the weight must be positive")
 
     def read(piece: Piece, style: str) -> Piece | None:
         fits = on_grid(piece, grid)
@@ -65,7 +83,7 @@ def main() -> None:
             pieces[style, split] = [p for p in fitting if p is not None]
     windows = {style: len(WindowSampler(pieces[style, "train"], grid, 0)) for style in SOURCES}
     most = max(windows.values())
-    copies = {style: max(1, round(most / count)) for style, count in windows.items()}
+    copies = {style: max(1, round(weights[style] * most / count)) for style, count in windows.items()}
     written: Counter[str] = Counter()
     with DatasetWriter(args.out, overwrite=True) as writer:
         for (style, split), group in pieces.items():
