@@ -22,6 +22,7 @@ the chorales in 4/4 and of the masses in 4/2 in two.
 from __future__ import annotations
 
 import argparse
+import math
 from collections import Counter
 from pathlib import Path
 
@@ -69,8 +70,8 @@ def main() -> None:
             weights[style] = float(weight)
         except ValueError:
             parser.error(f"--weights: {item}: expected STYLE=NUMBER")
-        if not weights[style] > 0:
-            parser.error(f"--weights: {item}: the weight must be positive")
+        if not 0 < weights[style] < math.inf:
+            parser.error(f"--weights: {item}: the weight must be a positive number")
 
     def read(piece: Piece, style: str) -> Piece | None:
         fits = on_grid(piece, grid)
