@@ -3,12 +3,14 @@ counted on the training pieces, then the calibration on continuations of trainin
 the calibration half of the validation pieces), and write the model with it to OUT. For models
 trained before the calibration read only that half: the same G and D, the sampler by today's rule.
 
-    .venv/bin/python scripts/recalibrate.py FOLDER --out OUT [--data DATASET] [--textures] [--ages L]
+    .venv/bin/python scripts/recalibrate.py FOLDER --out OUT [--data DATASET] [--textures] [--styles]
+        [--ages L]
 
 FOLDER is a model folder or a shipped model's name (``shipped``: the chorales in 4/4); the sampler's
 settings, the transpositions and the seed are the ones its training recorded. ``--data``: the
 dataset it was trained on (default: the bundled chorales). ``--textures``: calibrate melodies and
-parts apart (``[sampler] textures``), whatever its training said. ``--ages L``: weigh notes going on
+parts apart (``[sampler] textures``), whatever its training said; ``--styles``: and the part music
+of each style the dataset's pieces name (``[sampler] styles``). ``--ages L``: weigh notes going on
 by how long they have sounded, L lengths apart (``[sampler] ages``; 0: not).
 """
 
@@ -36,14 +38,17 @@ def main() -> None:
     )
     parser.add_argument("--textures", action="store_true", help="calibrate melodies and parts apart")
     parser.add_argument(
+        "--styles", action="store_true", help="and the part music of each style apart (implies --textures)"
+    )
+    parser.add_argument(
         "--ages", type=int, default=None, help="note lengths the age weights tell apart (0: none)"
     )
     args = parser.parse_args()
     model = load_model(None if args.folder == "shipped" else model_path(args.folder))
     settings = from_dict(SamplerConfig, model.info["sampler"], f"{args.folder} sampler")
-    if args.textures:
-        settings = dataclasses.replace(settings, textures=True)
-        model.info["sampler"] = {**model.info["sampler"], "textures": True}
+    if args.textures or args.styles:
+        settings = dataclasses.replace(settings, textures=True, styles=args.styles)
+        model.info["sampler"] = {**model.info["sampler"], "textures": True, "styles": args.styles}
     if args.ages is not None:
         settings = dataclasses.replace(settings, ages=args.ages)
         model.info["sampler"] = {**model.info["sampler"], "ages": args.ages}
@@ -51,8 +56,15 @@ def main() -> None:
     windows = WindowSampler(split_pieces(args.data, "train"), model.config, int(train["max_transpose"]))
     held_out = validation_half(split_pieces(args.data, "valid"), model.config, "calibration")
     sampler = fit_sampler(windows, model.config, settings, int(train["max_transpose"]))
+    transpose = int(train["max_transpose"])
     model.sampler = calibrate_sampler(
-        sampler, model.generator, windows, held_out, settings, int(train["seed"])
+        sampler,
+        model.generator,
+        windows,
+        held_out,
+        settings,
+        int(train["seed"]),
+        chain_of=lambda style: fit_sampler(windows, model.config, settings, transpose, style),
     )
     model.save(args.out)
     print(

@@ -131,12 +131,31 @@ def test_a_textured_folder_with_a_tensor_of_no_texture_is_refused(tmp_path: Path
         load_model(tmp_path / "m")
 
 
-def test_textured_samplers_must_share_their_chain():
+def test_a_kind_of_context_may_keep_a_chain_of_its_own_in_the_model_folder(tmp_path: Path):
     melody = flat_sampler(C.voices, PITCHES, STEPS)
     other = flat_potentials(C.voices, PITCHES, STEPS)
     other[torch.isfinite(other)] = 0.5  # the same allowed moves, other weights
-    with pytest.raises(ValueError, match="share their chain"):
-        TexturedSampler({"melody": melody, "parts": VoiceLeadingSampler(other, 1.0, 0.0)})
+    model = SegueModel.create(C)
+    model.sampler = TexturedSampler({"melody": melody, "parts": VoiceLeadingSampler(other, 1.0, 0.0)})
+    folder = model.save(tmp_path / "m")
+    weights = folder / "sampler" / "sampler.safetensors"
+    assert sorted(k for k in load_file(weights) if k.startswith("potentials")) == [
+        "potentials",
+        "potentials.parts",
+    ]
+    loaded = load_model(folder).sampler
+    assert isinstance(loaded, TexturedSampler)
+    assert torch.equal(loaded.samplers["parts"].potentials, other)
+    assert torch.equal(loaded.samplers["melody"].potentials, melody.potentials)
+    tensors = load_file(weights)
+    tensors["potentials.drums"] = tensors.pop("potentials.parts")
+    save_file(tensors, weights)
+    with pytest.raises(SegueError, match="chains of their own must be named") as caught:
+        load_model(folder)
+    assert "\n" not in str(caught.value)
+    narrow = flat_potentials(C.voices, PITCHES, 1)  # a chain of another shape (any position)
+    with pytest.raises(ValueError, match="share their chain's shape"):
+        TexturedSampler({"melody": melody, "parts": VoiceLeadingSampler(narrow, 1.0, 0.0)})
 
 
 def rhythm_per_texture(draws: int = 2) -> TexturedRhythm:

@@ -377,6 +377,51 @@ def test_textures_are_calibrated_apart_when_both_have_windows(tmp_path: Path, pi
     assert isinstance(load_model(tmp_path / "b" / "model").sampler, VoiceLeadingSampler)
 
 
+def test_the_part_music_of_each_style_is_calibrated_apart_and_read_from_the_context(tmp_path: Path, pieces):
+    from segue.pipeline.model import load_model
+    from segue.sampler import TexturedSampler
+    from segue.sampler.textured import TexturedRhythm, kinds
+
+    train = pieces[0]
+
+    def staggered(piece):  # each voice's notes a step later than the voice above: never struck together
+        notes = piece.notes.copy()
+        notes["onset"] += notes["track"]
+        return dataclasses.replace(piece, notes=notes, extra={"style": "staggered"})
+
+    named = [dataclasses.replace(p, extra={"style": "chordal"}) for p in train[:20]]
+    named += [staggered(p) for p in train[20:]]
+    config = dataclasses.replace(TINY_TRAIN, steps=1)
+    settings = dataclasses.replace(
+        TINY_SAMPLER, calibration_windows=400, textures=True, styles=True, rhythm_draws=2
+    )
+    Trainer(tmp_path / "a", TINY_MODEL, config, named, sampler_config=settings, progress=False).run()
+    sampler = load_model(tmp_path / "a" / "model").sampler
+    assert isinstance(sampler, TexturedSampler) and sampler.reader is not None
+    assert list(sampler.samplers) == ["chordal", "staggered"] and sampler.reader.names == [
+        "chordal",
+        "staggered",
+    ]
+    assert isinstance(sampler.rhythm, TexturedRhythm) and list(sampler.rhythm.choices) == [
+        "chordal",
+        "staggered",
+    ]
+    chordal, staggered_one = (sampler.samplers[name].calibration for name in ("chordal", "staggered"))
+    assert chordal is not None and staggered_one is not None
+    assert not torch.equal(chordal.moves, staggered_one.moves)
+    # contexts of the pieces it never saw are read as their style
+    windows = WindowSampler([dataclasses.replace(p, extra={}) for p in pieces[1]], TINY_MODEL, 0)
+    context = windows.windows(torch.arange(len(windows)))[0]
+    shifted = WindowSampler([staggered(p) for p in pieces[1]], TINY_MODEL, 0)
+    both = torch.cat([context, shifted.windows(torch.arange(len(shifted)))[0]])
+    found = {name: rows.tolist() for name, rows in kinds(both, sampler.reader)}
+    assert found == {"chordal": list(range(len(context))), "staggered": list(range(len(context), len(both)))}
+    # without styles named, or with one, the calibration is by texture as before
+    plain = [dataclasses.replace(p, extra={}) for p in named]
+    Trainer(tmp_path / "b", TINY_MODEL, config, plain, sampler_config=settings, progress=False).run()
+    assert getattr(load_model(tmp_path / "b" / "model").sampler, "reader", None) is None
+
+
 def test_the_calibration_draws_under_the_key_prior_it_is_told(tmp_path: Path, pieces):
     from segue.pipeline.model import load_model
 

@@ -109,7 +109,8 @@ class Piece:
     ``tempos`` is a tempo map of ``(step, microseconds per quarter note)`` pairs;
     ``keys`` a list of ``(step, KeySignature)``; ``fermatas`` the steps where a
     fermata ends a phrase (the bundled chorales only). ``extra`` holds what a builder
-    keeps beside a piece while it works (never written to a dataset). Where a piece read from
+    keeps beside a piece while it works (never written to a dataset), and the ``style`` a
+    dataset recorded for a piece read from it. Where a piece read from
     MIDI lies in its file is :class:`segue.music.midi.FilePlace`.
     """
 

@@ -47,6 +47,12 @@ class SamplerConfig:
     """Calibrate apart for contexts in which at most one voice sounds (melodies) and for the rest
     (parts), each on its own windows, and draw each window with its texture's calibration
     (:class:`segue.sampler.textured.TexturedSampler`): for models trained on both at once."""
+    styles: bool = False
+    """With ``textures``, calibrate the part music apart for each style its training pieces name
+    (a dataset's ``style``, as ``scripts/build_general.py`` records it) rather than pooled, and
+    draw a window of parts with the calibration of the style its context reads as
+    (:class:`segue.sampler.styles.StyleReader`, fitted on the training windows): for models trained
+    on several corpora at once."""
 
     rhythm_draws: int = 1
     """Draw this many candidates of each window and keep one by its notes' lengths, towards the
@@ -69,6 +75,7 @@ class SamplerConfig:
         require(1 <= self.rhythm_draws <= 64, "rhythm_draws must be between 1 and 64")
         require(self.ages == 0 or 2 <= self.ages <= MAX_AGES, f"ages must be 0 or between 2 and {MAX_AGES}")
         require(0 < self.rhythm_weight <= 1, "rhythm_weight must be above 0 and at most 1")
+        require(self.textures or not self.styles, "styles needs textures")
         require(0 <= self.calibration_rounds <= 100, "calibration_rounds must be between 0 and 100")
         require(1 <= self.calibration_windows <= 100_000, "calibration_windows must be between 1 and 100,000")
 

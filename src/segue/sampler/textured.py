@@ -8,10 +8,15 @@ keeps one :class:`~segue.sampler.voiceleading.VoiceLeadingSampler` per texture (
 its own calibration) and draws each window with the one its context's texture names;
 :class:`TexturedRhythm` likewise keeps the choice among draws by their rhythm per texture, so that
 a melody's candidates are weighed by the tunes' note lengths and not by the parts'.
+
+With a :class:`~segue.sampler.styles.StyleReader`, the part music is calibrated apart for each
+style of the training pieces instead of pooled under ``parts``, and each window of parts is drawn
+with the calibration of the style its context reads as.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TypeVar
 
 import numpy as np
@@ -20,6 +25,7 @@ import torch
 from segue.models.generator import VoiceLogits
 from segue.music.tokens import REST
 from segue.sampler.rhythm import Choice, RhythmChoice
+from segue.sampler.styles import StyleReader
 from segue.sampler.voiceleading import VoiceLeadingSampler
 
 TEXTURES = ("melody", "parts")
@@ -32,11 +38,32 @@ def textures(context: torch.Tensor) -> torch.Tensor:
     return (voices > 1).long()
 
 
+def kinds(context: torch.Tensor, reader: StyleReader | None = None) -> list[tuple[str, torch.Tensor]]:
+    """(name, rows) of each kind of context found among the (B, V, S) ``context``: by texture
+    (TEXTURES), or with a ``reader`` melodies and the part music of each of its styles."""
+    texture = textures(context)
+    if reader is None:
+        found = [(name, (texture == i).nonzero()[:, 0]) for i, name in enumerate(TEXTURES)]
+    else:
+        parts = texture.nonzero()[:, 0]
+        style = reader(context[parts]).to(parts.device) if len(parts) else parts
+        found = [("melody", (texture == 0).nonzero()[:, 0])]
+        found += [(name, parts[style == i]) for i, name in enumerate(reader.names)]
+    return [(name, rows) for name, rows in found if len(rows)]
+
+
+def check_names(names: Sequence[str], reader: StyleReader | None, what: str) -> None:
+    """Refuse calibrations (or rhythm tables) named other than the kinds of context drawn."""
+    allowed = set(TEXTURES) if reader is None else {"melody", *reader.names}
+    if not names or not set(names) <= allowed:
+        raise ValueError(f"textured {what} must be named from {', '.join(sorted(allowed))}")
+
+
 T = TypeVar("T")
 
 
 def _for_texture(per_texture: dict[str, T], name: str) -> T:
-    """What ``per_texture`` keeps for texture ``name``, else for parts, else its only entry."""
+    """What ``per_texture`` keeps for kind ``name``, else for parts, else its only entry."""
     return per_texture.get(name) or per_texture.get("parts") or next(iter(per_texture.values()))
 
 
@@ -60,13 +87,13 @@ class TexturedRhythm(Choice):
     are weighed by the tunes' note lengths, the parts' by the part music's; a texture without its
     own tables is weighed by ``parts``' (or the only ones there are)."""
 
-    def __init__(self, choices: dict[str, RhythmChoice]) -> None:
-        if not choices or not set(choices) <= set(TEXTURES):
-            raise ValueError(f"textured rhythm choices must be named from {', '.join(TEXTURES)}")
+    def __init__(self, choices: dict[str, RhythmChoice], reader: StyleReader | None = None) -> None:
+        check_names(list(choices), reader, "rhythm choices")
         first = next(iter(choices.values()))
         if any((one.draws, one.weight) != (first.draws, first.weight) for one in choices.values()):
             raise ValueError("textured rhythm choices must share their draws and weight")
         self.choices = dict(choices)
+        self.reader = reader
         self.draws, self.weight = first.draws, first.weight
 
     def tensors(self) -> dict[str, torch.Tensor]:
@@ -78,33 +105,42 @@ class TexturedRhythm(Choice):
         """(B,) the log-weight of each candidate, by the tables of its context's texture."""
         if context is None:
             raise ValueError("a rhythm choice per texture needs the context of every candidate")
-        kinds = textures(context).numpy()
         found = np.zeros(len(tokens))
-        for index, name in enumerate(TEXTURES):
-            rows = np.nonzero(kinds == index)[0]
-            if len(rows):
-                found[rows] = _for_texture(self.choices, name).log_weights(tokens[rows], pitches)
+        for name, rows in kinds(context, self.reader):
+            these = rows.numpy()
+            found[these] = _for_texture(self.choices, name).log_weights(tokens[these], pitches)
         return found
 
 
 class TexturedSampler:
-    """One voice-leading sampler per texture (keys of TEXTURES); a texture without its own draws
-    with ``parts``' (or the only one there is). ``rhythm``: the choice among draws by their notes'
-    lengths (:class:`~segue.sampler.rhythm.RhythmChoice` for every texture, or
-    :class:`TexturedRhythm`; None: one draw)."""
+    """One voice-leading sampler per kind of context: per texture (keys of TEXTURES), or with a
+    ``reader``, for melodies and for the part music of each style it reads (each style's chain may
+    be counted on its own pieces); a kind without its own draws with ``parts``' (or the first
+    there is). ``rhythm``: the choice among draws by their notes' lengths
+    (:class:`~segue.sampler.rhythm.RhythmChoice` for every kind, or :class:`TexturedRhythm`;
+    None: one draw)."""
 
-    def __init__(self, samplers: dict[str, VoiceLeadingSampler], rhythm: Choice | None = None) -> None:
-        if not samplers or not set(samplers) <= set(TEXTURES):
-            raise ValueError(f"textured samplers must be named from {', '.join(TEXTURES)}")
+    def __init__(
+        self,
+        samplers: dict[str, VoiceLeadingSampler],
+        rhythm: Choice | None = None,
+        reader: StyleReader | None = None,
+    ) -> None:
+        check_names(list(samplers), reader, "samplers")
+        if reader is not None and not set(reader.names) <= set(samplers):
+            raise ValueError("every style a textured sampler's reader names needs a calibration")
         first = next(iter(samplers.values()))
-        for sampler in samplers.values():  # a model folder stores the chain once
+        for sampler in samplers.values():
             same = (sampler.strength, sampler.parallels) == (first.strength, first.parallels)
-            if not same or not torch.equal(sampler.potentials, first.potentials):
-                raise ValueError("textured samplers must share their chain, strength and parallels")
+            if not same or sampler.potentials.shape != first.potentials.shape:
+                raise ValueError("textured samplers must share their chain's shape, strength and parallels")
         self.samplers = dict(samplers)
         self.strength, self.parallels = first.strength, first.parallels
-        self.potentials = first.potentials
+        self.potentials = (
+            first.potentials
+        )  # the first kind's chain (the one shared by all where they share it)
         self.rhythm = rhythm
+        self.reader = reader
 
     def for_texture(self, name: str) -> VoiceLeadingSampler:
         """The sampler that draws windows of texture ``name``."""
@@ -118,14 +154,11 @@ class TexturedSampler:
         temperature: float = 1.0,
         history: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """(B, V, S) tokens: the windows of each texture drawn by its sampler, melodies first."""
-        kinds = textures(context)
+        """(B, V, S) tokens: the windows of each kind of context drawn by its sampler, melodies
+        first."""
         batch = len(context)
         out: torch.Tensor | None = None
-        for index, name in enumerate(TEXTURES):
-            rows = (kinds == index).nonzero()[:, 0]
-            if len(rows) == 0:
-                continue
+        for name, rows in kinds(context, self.reader):
             sampler = self.for_texture(name)
             if len(rows) == batch:  # one texture: no rows to pick
                 return sampler.draw(logits, context, rng, temperature, history)

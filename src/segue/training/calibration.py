@@ -6,7 +6,8 @@ and a way to draw."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -20,9 +21,13 @@ from segue.pipeline.pieces import on_grid
 from segue.pipeline.sampling import continue_tokens, key_biases, key_profiles
 from segue.sampler import SamplerConfig, VoiceLeadingSampler, calibrate
 from segue.sampler.rhythm import Choice, RhythmChoice, hazards, strikes
+from segue.sampler.styles import StyleReader
 from segue.sampler.textured import TEXTURES, TexturedRhythm, TexturedSampler, textures
 from segue.training.windows import WindowSampler
 
+READER_WINDOWS = 5000
+"""How many training windows (besides the held-out ones) the reader of a context's style is fitted
+on (:func:`_style_groups`)."""
 MIN_TEXTURE_WINDOWS = 50
 """A texture is calibrated apart only with at least this many calibration windows; with fewer,
 its windows are drawn with the other texture's calibration."""
@@ -41,12 +46,17 @@ def validation_half(
 
 
 def fit_sampler(
-    windows: WindowSampler, config: ModelConfig, settings: SamplerConfig, max_transpose: int
+    windows: WindowSampler,
+    config: ModelConfig,
+    settings: SamplerConfig,
+    max_transpose: int,
+    style: str | None = None,
 ) -> VoiceLeadingSampler:
     """The voice-leading sampler with its chain counted on the training pieces (moves into each
-    position of the bar, in every transposition up to ``max_transpose``), not yet calibrated."""
+    position of the bar, in every transposition up to ``max_transpose``; only the pieces of
+    ``style``, if given), not yet calibrated."""
     return VoiceLeadingSampler.fit(
-        windows.piece_grids(),
+        windows.piece_grids(style),
         config.voices,
         config.vocab - 2,
         max_transpose,
@@ -64,13 +74,16 @@ def calibrate_sampler(
     settings: SamplerConfig,
     seed: int,
     progress: bool = True,
+    chain_of: Callable[[str], VoiceLeadingSampler] | None = None,
 ) -> VoiceLeadingSampler | TexturedSampler:
     """The sampler calibrated on continuations of ``calibration_windows`` training windows and of
     every held-out window (the generator writes differently for music it has not seen, as
     users' music will be), untransposed; with ``settings.textures``, apart for each texture of
     context that has at least MIN_TEXTURE_WINDOWS of those windows (a :class:`TexturedSampler`
     when more than one has); with ``settings.rhythm_draws`` above 1, then given the choice among
-    that many draws by their rhythm (:func:`fit_rhythm`)."""
+    that many draws by their rhythm (:func:`fit_rhythm`). With ``settings.styles`` as well, the
+    part music is calibrated apart for each style the training pieces name (:func:`_style_groups`),
+    each from the chain ``chain_of`` counts on that style's pieces (``sampler``'s chain without it)."""
     from tqdm import tqdm
 
     config = generator.config
@@ -84,7 +97,12 @@ def calibrate_sampler(
         more, more_reals = held.windows(torch.arange(len(held)))
         contexts, reals = torch.cat([contexts, more]), torch.cat([reals, more_reals])
     groups = {"all": torch.arange(len(contexts))}
-    if settings.textures:
+    reader = None
+    if settings.textures and settings.styles:
+        labels = _style_labels(windows, order[: settings.calibration_windows], held)
+        reader, by_style = _style_groups(contexts, labels, windows, order, held, config)
+        groups = by_style if reader is not None else groups
+    if settings.textures and reader is None:
         kinds = textures(contexts)
         found = {name: (kinds == i).nonzero()[:, 0] for i, name in enumerate(TEXTURES)}
         kept = {name: rows for name, rows in found.items() if len(rows) >= MIN_TEXTURE_WINDOWS}
@@ -114,8 +132,9 @@ def calibrate_sampler(
 
             if len(groups) > 1:
                 bar.set_description(f"calibrating ({name})")
+            start = chain_of(name) if reader is not None and chain_of and name in reader.names else sampler
             fitted[name] = calibrate(
-                sampler,
+                start,
                 draw,
                 these.numpy(),
                 reals[rows].numpy(),
@@ -124,7 +143,7 @@ def calibrate_sampler(
                 vertical=settings.vertical,
                 ages=settings.ages,
             )
-    calibrated = fitted["all"] if "all" in fitted else TexturedSampler(fitted)
+    calibrated = fitted["all"] if "all" in fitted else TexturedSampler(fitted, reader=reader)
     if settings.rhythm_draws > 1:  # the sampler was made here: given its choice in place
         calibrated.rhythm = fit_rhythm(calibrated, generator, contexts, reals, biases, settings, seed, groups)
     return calibrated
@@ -168,7 +187,52 @@ def fit_rhythm(
     for name, rows in groups.items():
         mine = np.concatenate([rows.numpy() + k * len(contexts) for k in range(draws)])
         choices[name] = tables(reals[rows].numpy(), drawn[mine])
-    return TexturedRhythm(choices)
+    return TexturedRhythm(choices, getattr(sampler, "reader", None))
+
+
+def _style_labels(windows: WindowSampler, picked: torch.Tensor, held: WindowSampler | None) -> list[str]:
+    """The style each calibration window's piece names ("" for none): the ``picked`` training
+    windows, then every window of ``held``, in the order :func:`calibrate_sampler` stacks them."""
+    labels = [windows.style_names[i] for i in windows.styles[picked].tolist()]
+    if held is not None:
+        labels += [held.style_names[i] for i in held.styles.tolist()]
+    return labels
+
+
+def _style_groups(
+    contexts: torch.Tensor,
+    labels: list[str],
+    windows: WindowSampler,
+    order: torch.Tensor,
+    held: WindowSampler | None,
+    config: ModelConfig,
+) -> tuple[StyleReader | None, dict[str, torch.Tensor]]:
+    """The reader of the styles of part music that have at least MIN_TEXTURE_WINDOWS of the
+    calibration windows (fitted on READER_WINDOWS training windows and the held-out ones), and
+    the calibration's groups: melodies, and the part music of each of those styles (a window of
+    parts whose piece names another style, or none, goes with the style it reads as). None and no
+    groups with fewer than two such styles."""
+    parts = textures(contexts).nonzero()[:, 0].tolist()
+    counts = Counter(labels[i] for i in parts)
+    names = sorted(name for name, count in counts.items() if name and count >= MIN_TEXTURE_WINDOWS)
+    if len(names) < 2:
+        return None, {}
+    fit_contexts = [windows.windows(order[:READER_WINDOWS])[0]]
+    fit_labels = [windows.style_names[i] for i in windows.styles[order[:READER_WINDOWS]].tolist()]
+    if held is not None:
+        fit_contexts.append(held.windows(torch.arange(len(held)))[0])
+        fit_labels += [held.style_names[i] for i in held.styles.tolist()]
+    every = torch.cat(fit_contexts)
+    keep = [i for i in textures(every).nonzero()[:, 0].tolist() if fit_labels[i] in names]
+    index = torch.tensor([names.index(fit_labels[i]) for i in keep])
+    reader = StyleReader.fit(every[keep], index, names, config.steps_per_bar)
+    read = dict(zip(parts, reader(contexts[parts]).tolist()))
+    melody = (textures(contexts) == 0).nonzero()[:, 0]
+    groups = {"melody": melody} if len(melody) >= MIN_TEXTURE_WINDOWS else {}
+    for k, name in enumerate(names):
+        rows = [i for i in parts if labels[i] == name or (labels[i] not in names and read[i] == k)]
+        groups[name] = torch.tensor(rows, dtype=torch.long)
+    return reader, groups
 
 
 def _key_bias(contexts: torch.Tensor, config: ModelConfig, settings: SamplerConfig) -> torch.Tensor | None:

@@ -254,7 +254,16 @@ class Trainer:
             model.sampler = chain
             if self.sc.calibration_rounds > 0 and self.dist.main:  # only the main process saves the model
                 model.sampler = calibrate_sampler(
-                    chain, ema, self.windows, self.held_out, self.sc, self.tc.seed, self.progress
+                    chain,
+                    ema,
+                    self.windows,
+                    self.held_out,
+                    self.sc,
+                    self.tc.seed,
+                    self.progress,
+                    chain_of=lambda style: fit_sampler(
+                        self.windows, self.mc, self.sc, self.tc.max_transpose, style
+                    ),
                 )
         return model
 

@@ -42,7 +42,7 @@ class WindowSampler:
         bar = config.steps_per_bar
         window_bars = config.context_bars + config.continuation_bars
         self.counts: Counter[str] = Counter()
-        grids, starts, shifts, piece_starts = [], [], [], []
+        grids, starts, shifts, piece_starts, styles, piece_styles = [], [], [], [], [], []
         offset = 0
         fits = [q for q in (on_grid(p, config) for p in pieces) if q is not None]
         self.counts["other_meter_or_grid"] = len(pieces) - len(fits)
@@ -57,9 +57,11 @@ class WindowSampler:
                 continue
             low, high = _shift_range(piece, ranges, max_transpose, config)
             piece_starts.append(offset)
+            piece_styles.append(str(piece.extra.get("style", "")))
             for first in range(bars - window_bars + 1):
                 starts.append(offset + first * bar)
                 shifts.append((low, high))
+                styles.append(str(piece.extra.get("style", "")))
             grids.append(grid)
             offset += grid.shape[1]
         if not starts:
@@ -69,6 +71,9 @@ class WindowSampler:
         self.piece_starts = torch.tensor(piece_starts)  # where each piece's steps begin
         self.shift_low = torch.tensor([s[0] for s in shifts])
         self.shift_high = torch.tensor([s[1] for s in shifts])
+        self.style_names = tuple(sorted(set(styles)))  # the styles the pieces name ("": none)
+        self.styles = torch.tensor([self.style_names.index(s) for s in styles])  # (windows,) index into them
+        self.piece_styles = piece_styles  # each piece's style ("": none)
         self.window = window_bars * bar
         self.pieces = len(grids)
         self._copies: dict[torch.device, tuple[torch.Tensor, ...]] = {}
@@ -90,10 +95,11 @@ class WindowSampler:
     def __len__(self) -> int:
         return len(self.starts)
 
-    def piece_grids(self) -> list[np.ndarray]:
-        """Each training piece's (V, S) tokens, untransposed."""
+    def piece_grids(self, style: str | None = None) -> list[np.ndarray]:
+        """Each training piece's (V, S) tokens, untransposed (only those of ``style``, if given)."""
         ends = [*self.piece_starts.tolist()[1:], self.tokens.shape[1]]
-        return [self.tokens[:, a:b].numpy() for a, b in zip(self.piece_starts.tolist(), ends)]
+        spans = zip(self.piece_starts.tolist(), ends, self.piece_styles)
+        return [self.tokens[:, a:b].numpy() for a, b, name in spans if style is None or name == style]
 
     def sample(self, batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """(prior, continuation) token batches, (B, V, Sp) and (B, V, Sc)."""
