@@ -325,3 +325,13 @@ def test_a_model_you_name_reads_the_same_beats_at_another_note_value(tiny_model,
     seven = tmp_path / "seven.mid"
     seven.write_bytes(smf([TrackBuilder().meter(0, 7, 8).note(0, 4 * BAR, 60)]))
     assert generate(seven, tmp_path / "no.mid", tiny_model) == 1 and not (tmp_path / "no.mid").exists()
+
+
+@pytest.mark.parametrize("command", ["generate", "evaluate"])
+def test_the_key_prior_s_default_in_the_help_is_the_one_drawn_with(command: str, capsys):
+    from segue.sampler.config import KEY_STRENGTH
+
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())  # argparse wraps the lines
+    assert f"(default {KEY_STRENGTH}; 0:" in help_text

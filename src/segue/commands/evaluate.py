@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from segue.errors import SegueError
+from segue.sampler.config import KEY_STRENGTH
 
 if TYPE_CHECKING:
     from segue.pipeline.model import SegueModel
@@ -67,7 +68,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         default=None,
         metavar="S",
         help="the key prior the GAN and plain G draw under, as `segue generate` draws "
-        "(default 0.25; 0: none)",
+        f"(default {KEY_STRENGTH}; 0: none)",
     )
     p.add_argument(
         "--critic-seeds",
@@ -124,7 +125,6 @@ def run(args: argparse.Namespace) -> int:
     if args.run is not None and not (args.run / "metrics.csv").is_file():
         raise SegueError(f"{args.run}: no metrics.csv")  # before the work, so no report is half-written
     from segue.pipeline.arguments import check_key_strength, check_temperature
-    from segue.sampler.config import KEY_STRENGTH
 
     check_temperature(args.temperature)
     args.key_strength = KEY_STRENGTH if args.key_strength is None else args.key_strength
