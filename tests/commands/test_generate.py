@@ -275,6 +275,8 @@ def test_the_general_models_continue_a_tune_as_one_melody_and_a_mass_in_4_2_and_
         next(p for p in sections if str(p.meter) == meter and p.complete_bars >= 8)
         for meter in ("4/2", "3/2")
     ]
+    chorales = load_chorales()
+    chosen.append(chorales[split_indices(chorales, "test")[0]])  # a chorale in 4/4
     for piece in chosen:
         prime = tmp_path / f"{piece.name}.mid"
         prime.write_bytes(midi_bytes(piece))
@@ -308,6 +310,10 @@ def test_the_general_models_continue_a_tune_as_one_melody_and_a_mass_in_4_2_and_
     assert printed.count("voices: one line: the top voice") == 3
     assert "model: general (style general asked for, the file is in 4/2, read as 4/4" in printed
     assert "model: general-3-4 (style general asked for, the file is in 3/2, read as 3/4" in printed
+    # the 4/4 general model's sampler reads the corpus of the part music and says so; not of a melody
+    assert "sampler: the prime's part music read as palestrina" in printed
+    assert "sampler: the prime's part music read as chorales" in printed
+    assert printed.count("sampler:") == 2
 
 
 def test_a_model_you_name_reads_the_same_beats_at_another_note_value(tiny_model, tmp_path):

@@ -119,6 +119,10 @@ def run(args: argparse.Namespace) -> int:
     first = results[0]
     if first.chosen:
         print(f"model: {first.chosen}")
+    if first.read_as:
+        print(
+            f"sampler: the prime's part music read as {first.read_as} (drawn with that style's calibration)"
+        )
     print(
         f"continued {args.prime} after {first.prime_bars} bars by {first.bars} bars "
         f"(voices: {first.voicing}; transposed {first.shift:+d} semitones for the model and back)"

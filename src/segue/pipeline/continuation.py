@@ -50,6 +50,7 @@ from segue.pipeline.model import SegueModel
 from segue.pipeline.sampling import continue_tokens, key_biases
 from segue.pipeline.voicing import prime_voices, voice_centres
 from segue.sampler.config import KEY_STRENGTH
+from segue.sampler.textured import TexturedSampler, kinds
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,9 @@ class Continuation:
     voicing: str
     chosen: str = ""
     """The shipped model picked for the file and why (empty when the caller gave the model)."""
+    read_as: str = ""
+    """The style the model's sampler read the prime's part music as, choosing its calibration by
+    it (a general model's, :mod:`segue.sampler.styles`); empty for any other sampler or a melody."""
 
     @functools.cached_property
     def _answer(self) -> tuple[Piece, FilePlace, MidiFile]:
@@ -168,6 +172,7 @@ def continue_midi(
     heard = tuple(file_tracks.index(s) if s >= 0 else -1 for s in sources)
     parts = entering_parts(piece, cut_step, heard)
     registers = entering_registers(piece, heard, parts, [c - shift for c in voice_centres(model)])
+    read_as = _read_as(voices, model)
     out = []
     for tokens in generated:
         notes = from_tokens(np.concatenate([tail, tokens], axis=1), model.config.lowest)
@@ -176,8 +181,22 @@ def continue_midi(
         arranged = arrange(piece, cut_step, prime.notes, parts, notes, steps, profile, registers)
         additions = _additions(arranged, piece, place, velocities, model)
         midi = splice(original.score, cut_tick, piece.steps_per_beat, additions + drums)
-        out.append(Continuation(midi, cut_tick, k, bars, shift, rule, chosen))
+        out.append(Continuation(midi, cut_tick, k, bars, shift, rule, chosen, read_as))
     return out
+
+
+def _read_as(voices: np.ndarray, model: SegueModel) -> str:
+    """The style a sampler calibrated per style of part music reads the (V, S) prime tokens'
+    context as ("" for another sampler, or for a melody)."""
+    sampler = model.sampler
+    if not isinstance(sampler, TexturedSampler) or sampler.reader is None:
+        return ""
+    config = model.config
+    context = _fill_context(
+        voices[None, :, -config.context_steps :], config.context_steps, config.steps_per_bar
+    )
+    ((name, _),) = kinds(torch.from_numpy(np.ascontiguousarray(context)).long(), sampler.reader)
+    return "" if name == "melody" else name
 
 
 def _prime_piece(pieces: list[Piece], model: SegueModel, label: str, explicit: bool) -> Piece:

@@ -66,6 +66,7 @@ class Studio:
         return {
             "name": label,
             "model": first.chosen,
+            "read_as": first.read_as,
             "prime_bars": first.prime_bars,
             "bars": first.bars,
             "voicing": first.voicing,
