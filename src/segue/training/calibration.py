@@ -207,14 +207,15 @@ def _style_groups(
     held: WindowSampler | None,
     config: ModelConfig,
 ) -> tuple[StyleReader | None, dict[str, torch.Tensor]]:
-    """The reader of the styles of part music that have at least MIN_TEXTURE_WINDOWS of the
-    calibration windows (fitted on READER_WINDOWS training windows and the held-out ones), and
-    the calibration's groups: melodies, and the part music of each of those styles (a window of
-    parts whose piece names another style, or none, goes with the style it reads as). None and no
-    groups with fewer than two such styles."""
+    """The reader of the styles of part music that have training pieces and at least
+    MIN_TEXTURE_WINDOWS of the calibration windows (fitted on READER_WINDOWS training windows and
+    the held-out ones), and the calibration's groups: melodies, and the part music of each of
+    those styles (a window of parts whose piece names another style, or none, goes with the
+    style it reads as). None and no groups with fewer than two such styles."""
     parts = textures(contexts).nonzero()[:, 0].tolist()
     counts = Counter(labels[i] for i in parts)
-    names = sorted(name for name, count in counts.items() if name and count >= MIN_TEXTURE_WINDOWS)
+    trained = set(windows.piece_styles)  # a style needs training pieces to count its chain on
+    names = sorted(n for n, count in counts.items() if n in trained and n and count >= MIN_TEXTURE_WINDOWS)
     if len(names) < 2:
         return None, {}
     fit_contexts = [windows.windows(order[:READER_WINDOWS])[0]]
