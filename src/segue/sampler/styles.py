@@ -31,13 +31,13 @@ def context_features(context: torch.Tensor, positions: int) -> torch.Tensor:
     where more than one does."""
     batch, steps = context.shape[0], context.shape[-1]
     sounding = (context != REST).float()  # (B, V, S)
-    struck = (context >= FIRST_PITCH).float()
+    strikes = context >= FIRST_PITCH
+    struck = strikes.float()
     count = struck.sum(-1).clamp(min=1)  # (B, V)
     pitch = context.float() * struck
     mean = pitch.sum(-1) / count
     spread = ((pitch - mean[..., None]) ** 2 * struck).sum(-1).div(count).sqrt()
     # each voice's notes in order: the mean size of its steps from one note to the next
-    strikes = context >= FIRST_PITCH
     last = torch.where(strikes, torch.arange(steps), -1).cummax(-1).values  # (B, V, S) last strike so far
     before = torch.cat([torch.full_like(last[..., :1], -1), last[..., :-1]], dim=-1)
     moves = strikes & (before >= 0)
@@ -51,9 +51,9 @@ def context_features(context: torch.Tensor, positions: int) -> torch.Tensor:
     onsets = any_strike.sum(-1).clamp(min=1)
     together = torch.stack(
         [
-            (sounding.amax(-1)).sum(-1),  # voices that sound at all
+            sounding.amax(-1).sum(-1),  # voices that sound at all
             striking.sum(-1) / onsets,
-            ((striking > 1).float()).sum(-1) / onsets,
+            (striking > 1).float().sum(-1) / onsets,
         ],
         dim=-1,
     )

@@ -136,9 +136,8 @@ class TexturedSampler:
                 raise ValueError("textured samplers must share their chain's shape, strength and parallels")
         self.samplers = dict(samplers)
         self.strength, self.parallels = first.strength, first.parallels
-        self.potentials = (
-            first.potentials
-        )  # the first kind's chain (the one shared by all where they share it)
+        # the first kind's chain: the one every kind shares, unless a kind counted its own
+        self.potentials = first.potentials
         self.rhythm = rhythm
         self.reader = reader
 
