@@ -55,16 +55,10 @@ def main() -> None:
     train = model.info["train"]
     windows = WindowSampler(split_pieces(args.data, "train"), model.config, int(train["max_transpose"]))
     held_out = validation_half(split_pieces(args.data, "valid"), model.config, "calibration")
-    sampler = fit_sampler(windows, model.config, settings, int(train["max_transpose"]))
     transpose = int(train["max_transpose"])
+    sampler = fit_sampler(windows, model.config, settings, transpose)
     model.sampler = calibrate_sampler(
-        sampler,
-        model.generator,
-        windows,
-        held_out,
-        settings,
-        int(train["seed"]),
-        chain_of=lambda style: fit_sampler(windows, model.config, settings, transpose, style),
+        sampler, model.generator, windows, held_out, settings, int(train["seed"]), max_transpose=transpose
     )
     model.save(args.out)
     print(

@@ -27,7 +27,7 @@ from segue.sampler.calibration import GROUPS, OPTIONAL, Calibration
 from segue.sampler.config import SamplerConfig
 from segue.sampler.rhythm import Choice, RhythmChoice
 from segue.sampler.styles import StyleReader
-from segue.sampler.textured import TEXTURES, TexturedRhythm, TexturedSampler
+from segue.sampler.textured import TexturedRhythm, TexturedSampler, kind_names
 from segue.sampler.voiceleading import VoiceLeadingSampler
 from segue.weights import read_document, read_weights
 
@@ -86,7 +86,7 @@ def load_sampler(folder: Path, voices: int, positions: int, pitches: int) -> Sam
         raise SegueError(f"{weights_path}: potentials must have shape {shapes[1]}, not {found}")
     reader = _reader(document, tensors, positions, section)
     names = document.get("textures")
-    allowed = set(TEXTURES) if reader is None else {"melody", *reader.names}
+    allowed = kind_names(reader)
     if names is not None and (
         not isinstance(names, list) or not names or not set(map(str, names)) <= allowed
     ):
@@ -152,7 +152,7 @@ def _rhythm(
         return None
     names = ("real", "drawn", "real_strikes", "drawn_strikes")
     textured = sorted({key.partition(".")[0] for key in hazards if "." in key})
-    allowed = set(TEXTURES) if reader is None else {"melody", *reader.names}
+    allowed = kind_names(reader)
     groups = [f"{name}." for name in textured] if textured else [""]
     expected = {f"{group}{name}" for group in groups for name in names}
     if set(hazards) != expected or not set(textured) <= allowed or "rhythm_draws" not in document:

@@ -52,9 +52,14 @@ def kinds(context: torch.Tensor, reader: StyleReader | None = None) -> list[tupl
     return [(name, rows) for name, rows in found if len(rows)]
 
 
+def kind_names(reader: StyleReader | None) -> set[str]:
+    """The names of the kinds of context :func:`kinds` finds, with or without a ``reader``."""
+    return set(TEXTURES) if reader is None else {"melody", *reader.names}
+
+
 def check_names(names: Sequence[str], reader: StyleReader | None, what: str) -> None:
     """Refuse calibrations (or rhythm tables) named other than the kinds of context drawn."""
-    allowed = set(TEXTURES) if reader is None else {"melody", *reader.names}
+    allowed = kind_names(reader)
     if not names or not set(names) <= allowed:
         raise ValueError(f"textured {what} must be named from {', '.join(sorted(allowed))}")
 

@@ -7,7 +7,7 @@ and a way to draw."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -74,7 +74,7 @@ def calibrate_sampler(
     settings: SamplerConfig,
     seed: int,
     progress: bool = True,
-    chain_of: Callable[[str], VoiceLeadingSampler] | None = None,
+    max_transpose: int | None = None,
 ) -> VoiceLeadingSampler | TexturedSampler:
     """The sampler calibrated on continuations of ``calibration_windows`` training windows and of
     every held-out window (the generator writes differently for music it has not seen, as
@@ -83,12 +83,14 @@ def calibrate_sampler(
     when more than one has); with ``settings.rhythm_draws`` above 1, then given the choice among
     that many draws by their rhythm (:func:`fit_rhythm`). With ``settings.styles`` as well, the
     part music is calibrated apart for each style the training pieces name (:func:`_style_groups`),
-    each from the chain ``chain_of`` counts on that style's pieces (``sampler``'s chain without it)."""
+    each from a chain counted on that style's pieces in every transposition up to
+    ``max_transpose`` (:func:`fit_sampler`; without it, from ``sampler``'s chain)."""
     from tqdm import tqdm
 
     config = generator.config
     order = torch.randperm(len(windows), generator=torch.Generator().manual_seed(seed))
-    contexts, reals = windows.windows(order[: settings.calibration_windows])
+    picked = order[: settings.calibration_windows]
+    contexts, reals = windows.windows(picked)
     try:
         held = WindowSampler(held_out, config, 0)
     except SegueError:  # no held-out piece is long enough
@@ -99,8 +101,8 @@ def calibrate_sampler(
     groups = {"all": torch.arange(len(contexts))}
     reader = None
     if settings.textures and settings.styles:
-        labels = _style_labels(windows, order[: settings.calibration_windows], held)
-        reader, by_style = _style_groups(contexts, labels, windows, order, held, config)
+        labels = windows.style_of(picked) + ([] if held is None else held.style_of(torch.arange(len(held))))
+        reader, by_style = _style_groups(contexts, labels, len(picked), windows, order, config)
         groups = by_style if reader is not None else groups
     if settings.textures and reader is None:
         kinds = textures(contexts)
@@ -132,7 +134,9 @@ def calibrate_sampler(
 
             if len(groups) > 1:
                 bar.set_description(f"calibrating ({name})")
-            start = chain_of(name) if reader is not None and chain_of and name in reader.names else sampler
+            start = sampler
+            if reader is not None and max_transpose is not None and name in reader.names:
+                start = fit_sampler(windows, config, settings, max_transpose, name)  # its own chain
             fitted[name] = calibrate(
                 start,
                 draw,
@@ -190,45 +194,34 @@ def fit_rhythm(
     return TexturedRhythm(choices, getattr(sampler, "reader", None))
 
 
-def _style_labels(windows: WindowSampler, picked: torch.Tensor, held: WindowSampler | None) -> list[str]:
-    """The style each calibration window's piece names ("" for none): the ``picked`` training
-    windows, then every window of ``held``, in the order :func:`calibrate_sampler` stacks them."""
-    labels = [windows.style_names[i] for i in windows.styles[picked].tolist()]
-    if held is not None:
-        labels += [held.style_names[i] for i in held.styles.tolist()]
-    return labels
-
-
 def _style_groups(
     contexts: torch.Tensor,
     labels: list[str],
+    training: int,
     windows: WindowSampler,
     order: torch.Tensor,
-    held: WindowSampler | None,
     config: ModelConfig,
 ) -> tuple[StyleReader | None, dict[str, torch.Tensor]]:
     """The reader of the styles of part music that have training pieces and at least
-    MIN_TEXTURE_WINDOWS of the calibration windows (fitted on READER_WINDOWS training windows and
-    the held-out ones), and the calibration's groups: melodies, and the part music of each of
-    those styles (a window of parts whose piece names another style, or none, goes with the
-    style it reads as). None and no groups with fewer than two such styles."""
-    parts = textures(contexts).nonzero()[:, 0].tolist()
+    MIN_TEXTURE_WINDOWS of the calibration ``contexts`` (whose styles are ``labels``; the first
+    ``training`` of them training windows, the rest held out), fitted on READER_WINDOWS training
+    windows and the held-out ones; and the calibration's groups: melodies, and the part music of
+    each of those styles (a window of parts whose piece names another style, or none, goes with
+    the style it reads as). None and no groups with fewer than two such styles."""
+    texture = textures(contexts)
+    parts = texture.nonzero()[:, 0].tolist()
     counts = Counter(labels[i] for i in parts)
     trained = set(windows.piece_styles)  # a style needs training pieces to count its chain on
     names = sorted(n for n, count in counts.items() if n in trained and n and count >= MIN_TEXTURE_WINDOWS)
     if len(names) < 2:
         return None, {}
-    fit_contexts = [windows.windows(order[:READER_WINDOWS])[0]]
-    fit_labels = [windows.style_names[i] for i in windows.styles[order[:READER_WINDOWS]].tolist()]
-    if held is not None:
-        fit_contexts.append(held.windows(torch.arange(len(held)))[0])
-        fit_labels += [held.style_names[i] for i in held.styles.tolist()]
-    every = torch.cat(fit_contexts)
-    keep = [i for i in textures(every).nonzero()[:, 0].tolist() if fit_labels[i] in names]
-    index = torch.tensor([names.index(fit_labels[i]) for i in keep])
+    every = torch.cat([windows.windows(order[:READER_WINDOWS])[0], contexts[training:]])
+    every_labels = windows.style_of(order[:READER_WINDOWS]) + labels[training:]
+    keep = [i for i in textures(every).nonzero()[:, 0].tolist() if every_labels[i] in names]
+    index = torch.tensor([names.index(every_labels[i]) for i in keep])
     reader = StyleReader.fit(every[keep], index, names, config.steps_per_bar)
     read = dict(zip(parts, reader(contexts[parts]).tolist()))
-    melody = (textures(contexts) == 0).nonzero()[:, 0]
+    melody = (texture == 0).nonzero()[:, 0]
     groups = {"melody": melody} if len(melody) >= MIN_TEXTURE_WINDOWS else {}
     for k, name in enumerate(names):
         rows = [i for i in parts if labels[i] == name or (labels[i] not in names and read[i] == k)]

@@ -261,9 +261,7 @@ class Trainer:
                     self.sc,
                     self.tc.seed,
                     self.progress,
-                    chain_of=lambda style: fit_sampler(
-                        self.windows, self.mc, self.sc, self.tc.max_transpose, style
-                    ),
+                    max_transpose=self.tc.max_transpose,
                 )
         return model
 

@@ -61,7 +61,7 @@ class WindowSampler:
             for first in range(bars - window_bars + 1):
                 starts.append(offset + first * bar)
                 shifts.append((low, high))
-                styles.append(str(piece.extra.get("style", "")))
+                styles.append(piece_styles[-1])
             grids.append(grid)
             offset += grid.shape[1]
         if not starts:
@@ -100,6 +100,10 @@ class WindowSampler:
         ends = [*self.piece_starts.tolist()[1:], self.tokens.shape[1]]
         spans = zip(self.piece_starts.tolist(), ends, self.piece_styles)
         return [self.tokens[:, a:b].numpy() for a, b, name in spans if style is None or name == style]
+
+    def style_of(self, pick: torch.Tensor) -> list[str]:
+        """The style each window of ``pick`` (indices) comes from ("": its piece names none)."""
+        return [self.style_names[i] for i in self.styles[pick.cpu()].tolist()]
 
     def sample(self, batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """(prior, continuation) token batches, (B, V, Sp) and (B, V, Sc)."""
