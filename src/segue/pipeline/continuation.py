@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from segue.errors import MidiError, SegueError
+from segue.models.config import ModelConfig
 from segue.music.groove import groove_additions
 from segue.music.midi import FilePlace, MidiFile, parse_midi, read_midi
 from segue.music.piece import Part, Piece, sort_notes
@@ -191,11 +192,7 @@ def _read_as(voices: np.ndarray, model: SegueModel) -> str:
     sampler = model.sampler
     if not isinstance(sampler, TexturedSampler) or sampler.reader is None:
         return ""
-    config = model.config
-    context = _fill_context(
-        voices[None, :, -config.context_steps :], config.context_steps, config.steps_per_bar
-    )
-    ((name, _),) = kinds(torch.from_numpy(np.ascontiguousarray(context)).long(), sampler.reader)
+    ((name, _),) = kinds(_context_batch(voices[None], model.config), sampler.reader)
     return "" if name == "melody" else name
 
 
@@ -243,6 +240,13 @@ def _fill_context(context: np.ndarray, steps: int, bar: int) -> np.ndarray:
     return np.concatenate([pad, context], axis=2)
 
 
+def _context_batch(primes: np.ndarray, config: ModelConfig) -> torch.Tensor:
+    """(W, V, context steps) the contexts G reads first from (W, V, S) primes: their last P bars,
+    a shorter prime preceded by its own bars (:func:`_fill_context`)."""
+    context = _fill_context(primes[:, :, -config.context_steps :], config.context_steps, config.steps_per_bar)
+    return torch.from_numpy(np.ascontiguousarray(context)).long()
+
+
 def continue_primes(
     primes: np.ndarray,
     bars: int,
@@ -260,8 +264,7 @@ def continue_primes(
     of ``key_strength`` (:func:`~segue.pipeline.sampling.key_bias`).
     """
     config = model.config
-    context = _fill_context(primes[:, :, -config.context_steps :], config.context_steps, config.steps_per_bar)
-    batch = torch.from_numpy(np.ascontiguousarray(context)).long()
+    batch = _context_batch(primes, config)
     rng = torch.Generator().manual_seed(seed)
     bias = None
     if key is not None and key_strength:  # one profile for every prime, or one each
