@@ -4,6 +4,7 @@ kernel (a short continuation's whole draw costs less than loading it)
 (PyTorch itself imports tqdm, so it is not counted)."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -58,3 +59,17 @@ def test_generate_loads_the_plotting_library_for_png_and_the_renderer_for_wav(pr
         "generate", str(prime), "--out", str(tmp_path / "c.mid"), "--wav", str(tmp_path / "c.wav")
     )
     assert "midirenderer" in wav and "matplotlib" not in wav
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly():
+    """`segue models | head -1`: the closed pipe is no internal error and no traceback."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "segue", "models"], stdout=write, stderr=subprocess.PIPE, text=True
+        )
+    finally:
+        os.close(write)
+    assert done.returncode == 141
+    assert done.stderr == ""
