@@ -34,11 +34,11 @@ FLAGS = [
 def server():
     import uvicorn
 
-    from segue import load_model
+    from segue.pipeline.catalog import Shelf
     from segue.studio import build_app
 
-    port = free_port()
-    config = uvicorn.Config(build_app(load_model()), host="127.0.0.1", port=port, log_level="warning")
+    port = free_port()  # the shipped models, as `segue serve` serves them
+    config = uvicorn.Config(build_app(Shelf()), host="127.0.0.1", port=port, log_level="warning")
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()
@@ -79,7 +79,8 @@ def test_upload_continue_download_in_chromium(server, tmp_path):
             page.wait_for_selector('#roll[data-ready="true"]', timeout=30_000)
             page.wait_for_selector("#download-wav:not(.disabled)", timeout=30_000)
             assert int(page.get_attribute("#roll", "data-notes") or 0) > 0
-            assert "Continued" in page.inner_text("#status")
+            status = page.inner_text("#status")
+            assert "Continued" in status and "model chorales (several parts in 4/4" in status, status
             with page.expect_download() as info:
                 page.click("#download-midi")
             downloaded = tmp_path / "downloaded.mid"

@@ -61,6 +61,12 @@ function form(samples, seed) {
   return data;
 }
 
+// which model wrote it and why, and the corpus its sampler read the prime's parts as, if it says
+function modelText(answer) {
+  const model = answer.model ? `, model ${answer.model}` : "";
+  return answer.read_as ? `${model}, the parts read as ${answer.read_as}` : model;
+}
+
 async function ask(samples, seed) {
   const response = await fetch("/api/continue", { method: "POST", body: form(samples, seed) });
   if (!response.ok) throw new Error(await errorText(response));
@@ -75,7 +81,7 @@ async function continueFile() {
     state.answer = await ask(Number($("samples").value), Number($("seed").value));
     state.active = 0;
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
-    say(`Continued ${state.answer.name} after ${state.answer.prime_bars} bars by ${state.answer.bars} bars in ${seconds} s.`);
+    say(`Continued ${state.answer.name} after ${state.answer.prime_bars} bars by ${state.answer.bars} bars in ${seconds} s${modelText(state.answer)}.`);
     showTabs();
     await show(0);
   } catch (error) {
