@@ -55,7 +55,7 @@ from music21 import converter, corpus, key, stream
 from tqdm import tqdm
 
 from segue.data.dataset import DatasetWriter, piece_to_meta
-from segue.data.splits import split_of
+from segue.data.splits import split_of, work_family
 from segue.music.piece import KeySignature, Part, Piece, empty_notes
 from segue.music.quantize import quantize, resolve_overlaps, ticks_to_steps
 
@@ -87,11 +87,6 @@ class Section:
 def corpus_files() -> list[Path]:
     """The Palestrina Humdrum files of music21's corpus, sorted by name."""
     return sorted(Path(p) for p in corpus.getComposer("palestrina") if Path(p).suffix == ".krn")
-
-
-def work_family(work: str) -> str:
-    """The title without a trailing parenthesis, case-folded: masses on one model share it."""
-    return re.sub(r"\s*\([^)]*\)$", "", work).strip().casefold()
 
 
 def mass_split(work: str) -> str:

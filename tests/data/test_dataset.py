@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from segue.data.dataset import Dataset, DatasetWriter, piece_from_meta, piece_to_meta
+from segue.data.splits import split_pieces
 from segue.errors import SegueError
 from tests.strategies import example_pieces, pieces
 
@@ -139,6 +140,26 @@ def test_the_calibration_reads_one_half_of_the_validation_pieces_and_models_are_
     run = ["train", "--data", str(tmp_path / "ds"), "--config", str(tmp_path / "tiny.toml")]
     assert main([*run, "--out", str(tmp_path / "run")]) != 0
     assert given["held_out"] == [p.name for p in calibration]
+
+
+def test_the_sections_of_one_work_go_to_one_half_of_the_validation_pieces(tmp_path: Path):
+    """A calibration that read one section of a mass would flatter the draws of its others."""
+    from segue.training.calibration import validation_half
+    from tests.tiny import TINY_MODEL
+
+    works = ["Missa A (I)", "", "Missa A (II)", "Missa B", "", "Missa B", "Missa C", "", "Missa C"]
+    with DatasetWriter(tmp_path / "ds") as writer:
+        for i, (piece, work) in enumerate(zip(example_pieces(len(works)), works)):
+            meta = {**piece_to_meta(replace(piece, name=f"s{i}")), "split": "valid"}
+            writer.add(piece.notes, {**meta, "work": work} if work else meta)
+        writer.close()
+    pieces = split_pieces(tmp_path / "ds", "valid")
+    assert [p.extra.get("work", "") for p in pieces] == works  # kept through the dataset
+    calibration = [p.name for p in validation_half(pieces, TINY_MODEL, "calibration")]
+    choice = [p.name for p in validation_half(pieces, TINY_MODEL, "choice")]
+    # the masses alternate by title (A's two masses share one), the other pieces among themselves
+    assert calibration == ["s0", "s1", "s2", "s6", "s7", "s8"]
+    assert choice == ["s3", "s4", "s5"]
 
 
 def test_a_piece_counting_the_same_beats_on_as_many_steps_a_bar_is_read_in_the_models_meter():

@@ -65,7 +65,7 @@ def piece_from_meta(meta: dict[str, Any], notes: np.ndarray) -> Piece:
         keys=tuple((int(s), KeySignature(int(f), bool(m))) for s, f, m in meta["keys"]),
         fermatas=tuple(int(s) for s in meta["fermatas"]),
         name=str(meta["name"]),
-        extra={"style": str(meta["style"])} if meta.get("style") else {},
+        extra={key: str(meta[key]) for key in ("style", "work") if meta.get(key)},
     )
 
 

@@ -4,6 +4,7 @@ chorales have a fixed file)."""
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 from segue.data.chorales import base_name, load_chorales, split_indices
@@ -18,6 +19,12 @@ def split_of(name: str, valid: float = 0.05, test: float = 0.10) -> str:
     if position < test:
         return "test"
     return "valid" if position < test + valid else "train"
+
+
+def work_family(work: str) -> str:
+    """A work's title without a trailing parenthesis, case-folded: the masses written on one model
+    ("Missa Ave Maria (I)", "(II)") share it, and so share a split and a validation half."""
+    return re.sub(r"\s*\([^)]*\)$", "", work).strip().casefold()
 
 
 def piece_split(meta: dict[str, object]) -> str:
