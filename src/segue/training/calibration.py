@@ -57,10 +57,10 @@ def validation_half(
     for piece in fitting:
         work = piece.extra.get("work")
         if work:
-            family = works.setdefault(work_family(work), len(works) % 2)
+            place = works.setdefault(work_family(work), len(works) % 2)
         else:
-            family, others = others % 2, others + 1
-        if family == side:
+            place, others = others % 2, others + 1
+        if place == side:
             chosen.append(piece)
     return chosen
 
