@@ -93,8 +93,7 @@ def main() -> None:
                     meta = piece_to_meta(piece, source=f"{style}/{piece.name}")
                     if copy:
                         meta["name"] = f"{piece.name} (copy {copy + 1})"
-                    work = {"work": piece.extra["work"]} if "work" in piece.extra else {}
-                    writer.add(piece.notes, {**meta, "split": split, "style": style, **work})
+                    writer.add(piece.notes, {**meta, "split": split, "style": style})
                     written[f"{style} {split}"] += 1
         writer.close(copies=copies)
     for style in SOURCES:

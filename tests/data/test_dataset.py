@@ -150,8 +150,8 @@ def test_the_sections_of_one_work_go_to_one_half_of_the_validation_pieces(tmp_pa
     works = ["Missa A (I)", "", "Missa A (II)", "Missa B", "", "Missa B", "Missa C", "", "Missa C"]
     with DatasetWriter(tmp_path / "ds") as writer:
         for i, (piece, work) in enumerate(zip(example_pieces(len(works)), works)):
-            meta = {**piece_to_meta(replace(piece, name=f"s{i}")), "split": "valid"}
-            writer.add(piece.notes, {**meta, "work": work} if work else meta)
+            section = replace(piece, name=f"s{i}", extra={"work": work} if work else {})
+            writer.add(piece.notes, {**piece_to_meta(section), "split": "valid"})
         writer.close()
     pieces = split_pieces(tmp_path / "ds", "valid")
     assert [p.extra.get("work", "") for p in pieces] == works  # kept through the dataset

@@ -36,6 +36,11 @@ DEFAULT_SHARD_NOTES = 1 << 20  # about 12 MB of notes per shard
 OWNER = ".owner"  # in an unfinished build: the pid of the process writing it
 
 
+META_EXTRAS = ("style", "work")
+"""The entries of ``Piece.extra`` a dataset keeps: the style (corpus) a piece comes from and the
+work (a mass) it is a section of."""
+
+
 def piece_to_meta(piece: Piece, source: str = "") -> dict[str, Any]:
     """The JSON-ready metadata of a piece (everything but its notes)."""
     return {
@@ -49,6 +54,7 @@ def piece_to_meta(piece: Piece, source: str = "") -> dict[str, Any]:
         "keys": [[step, key.fifths, key.minor] for step, key in piece.keys],
         "parts": [[p.name, p.program, p.is_drum] for p in piece.parts],
         "fermatas": list(piece.fermatas),
+        **{key: str(piece.extra[key]) for key in META_EXTRAS if piece.extra.get(key)},
     }
 
 
@@ -65,7 +71,7 @@ def piece_from_meta(meta: dict[str, Any], notes: np.ndarray) -> Piece:
         keys=tuple((int(s), KeySignature(int(f), bool(m))) for s, f, m in meta["keys"]),
         fermatas=tuple(int(s) for s in meta["fermatas"]),
         name=str(meta["name"]),
-        extra={key: str(meta[key]) for key in ("style", "work") if meta.get(key)},
+        extra={key: str(meta[key]) for key in META_EXTRAS if meta.get(key)},
     )
 
 
