@@ -62,6 +62,11 @@ def chord(column: np.ndarray) -> tuple[int, ...]:
     return () if len(pitches) == 0 else tuple(sorted(set(((pitches - pitches.min()) % 12).tolist())))
 
 
+def chord_counts(sounding: np.ndarray) -> Counter[tuple[int, ...]]:
+    """How many steps of (W, V, C) sounding pitches sound each :func:`chord`."""
+    return Counter(chord(window[:, t]) for window in sounding for t in range(window.shape[1]))
+
+
 def _histogram(values: np.ndarray, low: int, high: int) -> list[float]:
     counts = np.bincount(np.clip(values, low, high) - low, minlength=high - low + 1).astype(float)
     return list(counts / max(counts.sum(), 1.0))
@@ -115,7 +120,7 @@ def families(sounding: np.ndarray, bar: int, chords: list[tuple[int, ...]]) -> d
         return out
 
     def sonorities(w: np.ndarray) -> list[float]:
-        counts = Counter(chord(w[:, t]) for t in range(w.shape[1]))
+        counts = chord_counts(w[None])
         total = sum(counts.values())
         return [counts.get(c, 0) / total for c in chords] + [
             sum(n for c, n in counts.items() if c not in chords) / total
@@ -166,10 +171,11 @@ def main() -> None:
         return sounding_pitches(both, pitches)[:, :, prime_steps:]
 
     real_sounding = sounding(windows.reals)
-    real_chords = Counter(chord(w[:, t]) for w in real_sounding for t in range(w.shape[1]))
+    real_chords = chord_counts(real_sounding)
     common = real_chords.most_common(40)
     chords = [c for c, _ in common]
     real_families = families(real_sounding, config.steps_per_bar, chords)
+    real_views = {kind: view(real_rolls, voices, prime_steps, kind) for kind in VIEWS}
     for name, folder, option in parsed:
         model = load_model(model_path(folder))
         if option == "plain":
@@ -179,8 +185,7 @@ def main() -> None:
         print(name)
         if show_views:
             rolls = [roll_features(windows.primes, draw, pitches) for draw in draws]
-            for kind in VIEWS:
-                real = view(real_rolls, voices, prime_steps, kind)
+            for kind, real in real_views.items():
                 accuracies = [
                     critic_accuracy(
                         real, view(r, voices, prime_steps, kind), groups, groups, voices, prime_steps, k
@@ -191,7 +196,8 @@ def main() -> None:
                     f"  critic, {kind}: {np.mean(accuracies):.3f} (sd {np.std(accuracies):.3f})", flush=True
                 )
         if args.families:
-            drawn = [families(sounding(draw), config.steps_per_bar, chords) for draw in draws]
+            sounded = [sounding(draw) for draw in draws]
+            drawn = [families(s, config.steps_per_bar, chords) for s in sounded]
             for family, real in real_families.items():
                 accuracies = [
                     classifier_accuracy(real, d[family], seed=k, real_groups=groups, fake_groups=groups)
@@ -206,8 +212,7 @@ def main() -> None:
                     f"  classifier, {family}: {np.mean(accuracies):.3f} "
                     f"(sd {np.std(accuracies):.3f}); furthest {furthest}"
                 )
-        if args.families:
-            shares = Counter(chord(w[:, t]) for w in sounding(draws[0]) for t in range(w.shape[1]))
+            shares = chord_counts(sounded[0])
             total, real_total = sum(shares.values()), sum(real_chords.values())
             top = ", ".join(
                 f"{c}: {n / real_total:.3f} / {shares.get(c, 0) / total:.3f}" for c, n in common[:6]
