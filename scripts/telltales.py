@@ -80,19 +80,14 @@ def families(sounding: np.ndarray, bar: int, chords: list[tuple[int, ...]]) -> d
     def per_window(function: Callable[[np.ndarray], list[float]]) -> np.ndarray:
         return np.array([function(window) for window in sounding])
 
-    def spacing(w: np.ndarray) -> list[float]:  # semitones between each pair, crossed as -1
-        out: list[float] = []
-        for u, v in pairs:
-            both = (w[u] >= 0) & (w[v] >= 0)
-            out += _histogram(w[u][both] - w[v][both], -1, 25)
-        return out
+    def gaps(w: np.ndarray) -> list[np.ndarray]:  # each pair's semitones where both sound
+        return [w[u][both] - w[v][both] for u, v in pairs for both in [(w[u] >= 0) & (w[v] >= 0)]]
+
+    def spacing(w: np.ndarray) -> list[float]:  # crossed as -1
+        return [share for gap in gaps(w) for share in _histogram(gap, -1, 25)]
 
     def classes(w: np.ndarray) -> list[float]:
-        out: list[float] = []
-        for u, v in pairs:
-            both = (w[u] >= 0) & (w[v] >= 0)
-            out += _histogram((w[u][both] - w[v][both]) % 12, 0, 11)
-        return out
+        return [share for gap in gaps(w) for share in _histogram(gap % 12, 0, 11)]
 
     def melodic(w: np.ndarray) -> list[float]:  # each change of pitch, and how often
         out: list[float] = []
