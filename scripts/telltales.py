@@ -81,7 +81,11 @@ def families(sounding: np.ndarray, bar: int, chords: list[tuple[int, ...]]) -> d
         return np.array([function(window) for window in sounding])
 
     def gaps(w: np.ndarray) -> list[np.ndarray]:  # each pair's semitones where both sound
-        return [w[u][both] - w[v][both] for u, v in pairs for both in [(w[u] >= 0) & (w[v] >= 0)]]
+        out = []
+        for u, v in pairs:
+            both = (w[u] >= 0) & (w[v] >= 0)
+            out.append(w[u][both] - w[v][both])
+        return out
 
     def spacing(w: np.ndarray) -> list[float]:  # crossed as -1
         return [share for gap in gaps(w) for share in _histogram(gap, -1, 25)]
