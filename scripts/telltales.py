@@ -4,7 +4,7 @@ statistics of the continuation's own sounding pitches. A lab tool for choosing w
 nothing is fitted to what it prints.
 
     .venv/bin/python scripts/telltales.py NAME=FOLDER[:plain|:key] ... [--data DATASET] [--windows 20]
-        [--views] [--families]
+        [--views] [--families] [--rhythm]
 
 FOLDER is a model folder or a shipped model's name; ``:plain`` draws without the sampler, ``:key``
 under the key prior (strength 0.5) as ``segue generate`` draws. Draws of seeds 0-4; critic seed k
@@ -13,7 +13,10 @@ with neither flag): the critic on the full image, with the prime blanked (the co
 and on the continuation alone by pitch only (no onsets) and by rhythm only (each voice sounding or
 not). ``--families``: the logistic-regression classifier on each family of statistics below, of
 the continuation alone; for each, its accuracy and the three features furthest from the real side
-(in standard errors). The windows are cut in the first system's meter and grid.
+(in standard errors). ``--rhythm``: the same on families of the continuation's rhythm (onsets by
+voice and position, how many voices strike together at each position, note lengths by voice and
+by where the note starts, rests), whatever its pitches. The windows are cut in the first system's
+meter and grid.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from segue.evaluation.critic import critic_accuracy, roll_features
 from segue.evaluation.systems import model_system
 from segue.evaluation.twosample import classifier_accuracy
 from segue.evaluation.windows import test_windows
+from segue.music.tokens import FIRST_PITCH, REST
 from segue.pipeline.catalog import model_path
 from segue.pipeline.model import load_model
 from segue.sampler import PlainSampler
@@ -140,6 +144,80 @@ def families(sounding: np.ndarray, bar: int, chords: list[tuple[int, ...]]) -> d
     }
 
 
+def _runs(row: np.ndarray) -> list[tuple[bool, int, int]]:
+    """(value, start, length) of each run of equal values in a boolean row."""
+    edges = np.flatnonzero(np.diff(row.astype(np.int8))) + 1
+    starts = np.concatenate([[0], edges])
+    ends = np.concatenate([edges, [len(row)]])
+    return [(bool(row[a]), int(a), int(b - a)) for a, b in zip(starts, ends)]
+
+
+def rhythm_families(tokens: np.ndarray, sounding: np.ndarray, bar: int) -> dict[str, np.ndarray]:
+    """(W, F) features of each rhythm family from (W, V, C) continuation tokens and their sounding
+    pitches: when the voices strike, hold and rest, whatever their pitches."""
+    voices, steps = tokens.shape[1], tokens.shape[2]
+    position = np.arange(steps) % bar
+    bins = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32]  # lengths up to each bound (the last pools the rest)
+
+    def length_bin(n: int) -> int:
+        return min(int(np.searchsorted(bins, n)), len(bins) - 1)
+
+    def notes(w: np.ndarray) -> list[list[tuple[int, int]]]:  # (start, length) of notes ended inside
+        out = []
+        for v in range(voices):
+            starts = np.flatnonzero(w[v] >= FIRST_PITCH)
+            ends = np.flatnonzero(w[v] == REST)
+            row = []
+            for a in starts:
+                later = np.concatenate([starts[starts > a], ends[ends > a]])
+                if len(later):
+                    row.append((int(a), int(later.min() - a)))
+            out.append(row)
+        return out
+
+    rows: dict[str, list[list[float]]] = {
+        name: []
+        for name in (
+            "onsets by voice and position",
+            "voices striking together by position",
+            "note lengths by voice",
+            "note lengths by onset position",
+            "rests by voice",
+        )
+    }
+    for w, s in zip(tokens, sounding):
+        struck = w >= FIRST_PITCH
+        rows["onsets by voice and position"].append(
+            [float(struck[v][position == q].mean()) for v in range(voices) for q in range(bar)]
+        )
+        count = struck.sum(0)
+        rows["voices striking together by position"].append(
+            [float((count[position == q] == n).mean()) for q in range(bar) for n in range(voices + 1)]
+        )
+        per_voice = notes(w)
+        lengths: list[float] = []
+        by_position = np.zeros((bar, len(bins)))
+        for row in per_voice:
+            hist = np.zeros(len(bins))
+            for a, n in row:
+                hist[length_bin(n)] += 1
+                by_position[a % bar, length_bin(n)] += 1
+            lengths += list(hist / max(hist.sum(), 1.0))
+        rows["note lengths by voice"].append(lengths)
+        rows["note lengths by onset position"].append(
+            list((by_position / np.maximum(by_position.sum(1, keepdims=True), 1.0)).ravel())
+        )
+        rests: list[float] = []
+        for v in range(voices):
+            runs = [(a, n) for on, a, n in _runs(s[v] >= 0) if not on]
+            hist = np.zeros(len(bins))
+            for _, n in runs:
+                hist[length_bin(n)] += 1
+            rests += [float((s[v] < 0).mean()), float(len(runs)), *hist]
+        rows["rests by voice"].append(rests)
+    return {name: np.array(values) for name, values in rows.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("systems", nargs="+", metavar="NAME=FOLDER[:plain|:key]")
@@ -147,8 +225,9 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=20, help="most windows per piece")
     parser.add_argument("--views", action="store_true", help="the critic on reduced views")
     parser.add_argument("--families", action="store_true", help="the classifier on families of statistics")
+    parser.add_argument("--rhythm", action="store_true", help="the classifier on rhythm families")
     args = parser.parse_args()
-    show_views = args.views or not args.families
+    show_views = args.views or not (args.families or args.rhythm)
     parsed = []
     for spec in args.systems:
         name, _, rest = spec.partition("=")
@@ -175,6 +254,27 @@ def main() -> None:
     chords = [c for c, _ in common]
     real_families = families(real_sounding, config.steps_per_bar, chords)
     real_views = {kind: view(real_rolls, voices, prime_steps, kind) for kind in VIEWS}
+    real_rhythm = rhythm_families(windows.reals, real_sounding, config.steps_per_bar)
+
+    def report(reals: dict[str, np.ndarray], drawn: list[dict[str, np.ndarray]]) -> None:
+        """The classifier on each family, draw k read by classifier seed k, and the features
+        furthest from the real side in the first draw (in standard errors)."""
+        for family, real in reals.items():
+            accuracies = [
+                classifier_accuracy(real, d[family], seed=k, real_groups=groups, fake_groups=groups)
+                for k, d in enumerate(drawn)
+            ]
+            fake = drawn[0][family]
+            z = (fake.mean(0) - real.mean(0)) / np.sqrt(
+                real.var(0) / len(real) + fake.var(0) / len(fake) + 1e-12
+            )
+            furthest = ", ".join(f"#{i} {z[i]:+.1f}" for i in np.argsort(-np.abs(z))[:3])
+            print(
+                f"  classifier, {family}: {np.mean(accuracies):.3f} "
+                f"(sd {np.std(accuracies):.3f}); furthest {furthest}",
+                flush=True,
+            )
+
     for name, folder, option in parsed:
         model = load_model(model_path(folder))
         if option == "plain":
@@ -194,23 +294,13 @@ def main() -> None:
                 print(
                     f"  critic, {kind}: {np.mean(accuracies):.3f} (sd {np.std(accuracies):.3f})", flush=True
                 )
+        sounded = [sounding(draw) for draw in draws]
         if args.families:
-            sounded = [sounding(draw) for draw in draws]
             drawn = [families(s, config.steps_per_bar, chords) for s in sounded]
-            for family, real in real_families.items():
-                accuracies = [
-                    classifier_accuracy(real, d[family], seed=k, real_groups=groups, fake_groups=groups)
-                    for k, d in enumerate(drawn)
-                ]
-                fake = drawn[0][family]
-                z = (fake.mean(0) - real.mean(0)) / np.sqrt(
-                    real.var(0) / len(real) + fake.var(0) / len(fake) + 1e-12
-                )
-                furthest = ", ".join(f"#{i} {z[i]:+.1f}" for i in np.argsort(-np.abs(z))[:3])
-                print(
-                    f"  classifier, {family}: {np.mean(accuracies):.3f} "
-                    f"(sd {np.std(accuracies):.3f}); furthest {furthest}"
-                )
+            report(real_families, drawn)
+        if args.rhythm:
+            report(real_rhythm, [rhythm_families(d, s, config.steps_per_bar) for d, s in zip(draws, sounded)])
+        if args.families:
             shares = chord_counts(sounded[0])
             total, real_total = sum(shares.values()), sum(real_chords.values())
             top = ", ".join(
