@@ -4,14 +4,15 @@ the calibration half of the validation pieces), and write the model with it to O
 trained before the calibration read only that half: the same G and D, the sampler by today's rule.
 
     .venv/bin/python scripts/recalibrate.py FOLDER --out OUT [--data DATASET] [--textures] [--styles]
-        [--ages L]
+        [--ages L] [--together on|off]
 
 FOLDER is a model folder or a shipped model's name (``shipped``: the chorales in 4/4); the sampler's
 settings, the transpositions and the seed are the ones its training recorded. ``--data``: the
 dataset it was trained on (default: the bundled chorales). ``--textures``: calibrate melodies and
 parts apart (``[sampler] textures``), whatever its training said; ``--styles``: and the part music
 of each style the dataset's pieces name (``[sampler] styles``). ``--ages L``: weigh notes going on
-by how long they have sounded, L lengths apart (``[sampler] ages``; 0: not).
+by how long they have sounded, L lengths apart (``[sampler] ages``; 0: not). ``--together on``:
+weigh a voice striking by how many voices above it strike at the same step (``[sampler] together``).
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ def main() -> None:
     parser.add_argument(
         "--ages", type=int, default=None, help="note lengths the age weights tell apart (0: none)"
     )
+    parser.add_argument(
+        "--together",
+        choices=("on", "off"),
+        default=None,
+        help="weigh a voice striking by the voices above that strike at the same step",
+    )
     args = parser.parse_args()
     model = load_model(None if args.folder == "shipped" else model_path(args.folder))
     settings = from_dict(SamplerConfig, model.info["sampler"], f"{args.folder} sampler")
@@ -52,6 +59,9 @@ def main() -> None:
     if args.ages is not None:
         settings = dataclasses.replace(settings, ages=args.ages)
         model.info["sampler"] = {**model.info["sampler"], "ages": args.ages}
+    if args.together is not None:
+        settings = dataclasses.replace(settings, together=args.together == "on")
+        model.info["sampler"] = {**model.info["sampler"], "together": args.together == "on"}
     train = model.info["train"]
     windows = WindowSampler(split_pieces(args.data, "train"), model.config, int(train["max_transpose"]))
     held_out = validation_half(split_pieces(args.data, "valid"), model.config, "calibration")

@@ -7,6 +7,8 @@ note a given interval away) at each position of the bar, and on striking a note 
 context the generator was given (its rank in the context's pitch-class profile) and by its
 distance from the voice's mean pitch there; on each token that repeats the context's token at
 the same step; and on the move from the context's last step into the first drawn one (the seam).
+Optional groups weigh a voice's pitch by its interval below the voices above it, a note going on
+by how long it has sounded, and a voice striking by how many voices above it strike with it.
 Moment matching: draw continuations of real windows, compare how often each class occurs with
 how often it occurs in the real continuations, and add part of the log ratio, a few times over.
 """
@@ -45,7 +47,7 @@ PSEUDO_COUNT = 10.0
 a few times moves its weight a little, not to the limit."""
 GROUPS = ("moves", "tonal", "register", "echo", "onsets", "seam")
 """The groups of weights every calibration has, in the order they are stored."""
-OPTIONAL = ("vertical", "ages")
+OPTIONAL = ("vertical", "ages", "together")
 """Groups a calibration may have."""
 MAX_AGES = 64
 """The most note lengths an ``ages`` group may tell apart."""
@@ -78,6 +80,11 @@ class Calibration:
     """(V, M, L): a note going on into position m of the bar when it has sounded a + 1 steps
     ([v, m, a]; notes that have sounded L steps or more share a = L - 1); None: not weighed."""
 
+    together: torch.Tensor | None = None
+    """(V, M, V): voice v striking a note at position m of the bar when k of the voices above it
+    strike at the same step ([v, m, k], k <= v; log-odds); None: not weighed (the voices are then
+    drawn from the top only for the parallels or the vertical weights)."""
+
     @property
     def lengths(self) -> int:
         """L: the note lengths the ``ages`` weights tell apart (1 without them: every note alike)."""
@@ -95,6 +102,7 @@ class Calibration:
             "seam": (voices, MOVE_CLASSES),
             "vertical": (voices, voices, 12),
             "ages": (voices, positions, self.lengths),
+            "together": (voices, positions, voices),
         }
         if self.ages is not None and not 2 <= self.lengths <= MAX_AGES:
             raise ValueError(
@@ -125,6 +133,7 @@ SHARE_OF_STEP = {
     "seam": 0.5,
     "vertical": 0.5,
     "ages": 0.25,
+    "together": 0.25,
 }
 """The share of the calibration's step each group of weights takes (tonal and register weights
 both act on the pitch of every new note, so each takes half; onsets and the seam act on moves
@@ -151,6 +160,20 @@ def age_counts(lengths: np.ndarray, tokens: np.ndarray, positions: int, ages: in
             rows = sounding[:, v]
             np.add.at(counts[v, t % positions], (age[rows, v], (~goes_on[rows, v]).astype(np.int64)), 1)
         length = np.where(goes_on, length + 1, np.where(token >= FIRST_PITCH, 1, 0))
+    return counts
+
+
+def together_counts(tokens: np.ndarray, positions: int) -> np.ndarray:
+    """(V, M, V, 2) counts of the steps at position m of the bar where voice v strikes a note
+    [..., 0] and where it does not [..., 1], by how many voices above it strike at that step
+    ([v, m, k]; zeros where k > v), in (B, V, S) ``tokens``."""
+    struck = np.asarray(tokens) >= FIRST_PITCH  # (B, V, S)
+    _, voices, steps = struck.shape
+    above: np.ndarray = np.cumsum(struck, axis=1) - struck  # voices above each that strike there
+    where = np.broadcast_to(np.arange(steps) % positions, struck[:, 0].shape)
+    counts = np.zeros((voices, positions, voices, 2))
+    for v in range(voices):
+        np.add.at(counts[v], (where, above[:, v], (~struck[:, v]).astype(np.int64)), 1)
     return counts
 
 
@@ -242,6 +265,7 @@ def calibrate(
     report: Callable[[int, float], None] | None = None,
     vertical: bool = False,
     ages: int = 0,
+    together: bool = False,
 ) -> VoiceLeadingSampler:
     """``sampler`` with a :class:`Calibration` fitted by moment matching.
 
@@ -256,8 +280,11 @@ def calibrate(
     interval class between each voice and each voice above it at the same step (the voices are then
     drawn from the top). With ``ages`` (L > 0), also a quarter of the gap in log-odds of a note
     going on into each position of the bar by how long it has sounded (L lengths), less its mean
-    over the lengths at that position (the move weights match how often notes go on there).
-    ``report`` gets the round and the mean gap, in nats, between the real and drawn shares of the
+    over the lengths at that position (the move weights match how often notes go on there). With
+    ``together``, also a quarter of the gap in log-odds of a voice striking a note at each position
+    of the bar by how many voices above it strike at that step, less its mean over those counts
+    (the onset weights match how often the voice strikes there; the voices are then drawn from
+    the top). ``report`` gets the round and the mean gap, in nats, between the real and drawn shares of the
     moves before that round.
     """
     pitches, positions = sampler.pitches, sampler.positions
@@ -284,9 +311,11 @@ def calibrate(
             counts["vertical"] = vertical_counts(tokens, pitches)
         if ages:
             counts["ages"] = age_counts(lengths, tokens, positions, ages)
+        if together:
+            counts["together"] = together_counts(tokens, positions)
         smoothed = {name: c + PSEUDO_COUNT for name, c in counts.items()}
         shares = {name: np.log(c / c.sum(-1, keepdims=True)) for name, c in smoothed.items()}
-        for name in ("echo", "onsets", "ages"):  # log-odds of echoing, of striking, of going on
+        for name in ("echo", "onsets", "ages", "together"):  # log-odds of echoing, striking, going on
             if name in shares:
                 shares[name] = shares[name][..., 0] - shares[name][..., 1]
         return shares
@@ -296,7 +325,11 @@ def calibrate(
     # the real notes sounding at each age and position: the age weights only share out, among
     # the ages, how often notes go on at a position, which the move weights already match (both
     # moving it at once overshoots and the rounds swing)
-    exposure = age_counts(lengths, np.asarray(reals), positions, ages).sum(-1) if ages else None
+    exposure: dict[str, np.ndarray] = {}
+    if ages:
+        exposure["ages"] = age_counts(lengths, np.asarray(reals), positions, ages).sum(-1)
+    if together:  # (V, M, V): the real steps with k voices above striking
+        exposure["together"] = together_counts(np.asarray(reals), positions).sum(-1)
     drawn_with = sampler
     for round_ in range(rounds):
         drawn = log_shares(draw(drawn_with, round_))
@@ -306,13 +339,15 @@ def calibrate(
         for name in weights:
             step = rate * SHARE_OF_STEP[name]
             gap = real[name] - drawn[name]
-            if name == "ages" and exposure is not None:  # centred on each position's mean over the ages
-                total = np.maximum(exposure.sum(-1, keepdims=True), 1)
-                gap = gap - (gap * exposure).sum(-1, keepdims=True) / total
+            if name in exposure:  # centred on each position's mean over the ages (or counts above)
+                total = np.maximum(exposure[name].sum(-1, keepdims=True), 1)
+                gap = gap - (gap * exposure[name]).sum(-1, keepdims=True) / total
             weights[name] = np.clip(weights[name] + step * gap, -MAX_WEIGHT, MAX_WEIGHT)
         weights["register"][:, -1] = 0.0  # a voice silent in the context: too rare to weigh
         if vertical:
             weights["vertical"] *= np.tril(np.ones((len(weights["vertical"]),) * 2), -1)[..., None]  # u < v
+        if together:  # k <= v voices above
+            weights["together"] *= np.tril(np.ones((len(weights["together"]),) * 2))[:, None, :]
         calibration = Calibration(**{name: torch.from_numpy(w).float() for name, w in weights.items()})
         drawn_with = sampler.with_calibration(calibration)
     return drawn_with

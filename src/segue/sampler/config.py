@@ -43,6 +43,11 @@ class SamplerConfig:
     sounded, telling apart this many lengths in steps (2 or more; longer ones pooled); 0: not weighed. The
     chain's states know whether a note goes on, not for how long it has: without this a half
     note struck on the beat and a whole note look alike at the half bar."""
+    together: bool = False
+    """Also calibrate a weight on each voice striking a note at each position of the bar by how
+    many voices above it strike at the same step (the voices are then drawn from the top): when
+    the voices strike together and when apart, which the onset weights, one voice at a time,
+    cannot see."""
     textures: bool = False
     """Calibrate apart for contexts in which at most one voice sounds (melodies) and for the rest
     (parts), each on its own windows, and draw each window with its texture's calibration

@@ -53,7 +53,7 @@ def sample_lines(
     """
     batch, voices, _, steps = logits.shape
     emission = _emission(logits, start, sampler, temperature, context)
-    ordered = parallels > 0 or _vertical(sampler) is not None  # voices drawn from the top
+    ordered = parallels > 0 or _vertical(sampler) is not None or _together(sampler) is not None
     uniform = _uniforms(batch, voices, steps, ordered, rng)
     return _draw(emission, start, sampler, uniform, strength, parallels, compiled, lengths=lengths)
 
@@ -68,6 +68,13 @@ def _vertical(sampler: VoiceLeadingSampler) -> np.ndarray | None:
     """The (V, V, 12) factors of the calibration's vertical weights, if it has them."""
     vertical = sampler.calibration.vertical if sampler.calibration is not None else None
     return None if vertical is None else np.exp(vertical.numpy())
+
+
+def _together(sampler: VoiceLeadingSampler) -> np.ndarray | None:
+    """The (V, M, V) factors of the calibration's weights on striking by the voices above that
+    strike at the same step, if it has them."""
+    together = sampler.calibration.together if sampler.calibration is not None else None
+    return None if together is None else np.exp(together.numpy().astype(np.float64))
 
 
 def _draw(
@@ -89,6 +96,7 @@ def _draw(
     tokens_of = state_tokens(sampler.pitches)
     factors = _vertical(sampler)
     ages = _ages(sampler)
+    together = _together(sampler)
     if lengths is None:
         lengths = np.ones(tuple(start.shape), dtype=np.int64)
     if compiled:
@@ -105,6 +113,7 @@ def _draw(
             out=states,
             ages=ages,
             lengths=lengths,
+            together=together,
         )
         return tokens_of[torch.from_numpy(drawn)]
     first, last = (0, uniform.shape[1]) if voices is None else voices
@@ -122,6 +131,7 @@ def _draw(
         voices,
         shared,
         None if ages is None else (ages, lengths),
+        together,
     )
 
 
@@ -143,6 +153,7 @@ def _reference_draw(
     voices: tuple[int, int] | None = None,
     states: torch.Tensor | None = None,
     aging: tuple[np.ndarray, np.ndarray] | None = None,
+    together: np.ndarray | None = None,
 ) -> torch.Tensor:
     """(B, V, S) tokens from (B, V, N, S) weights of the states by the NumPy reference draw, with
     the (B, V, S) random numbers of :func:`_uniforms`; ``vertical``: (V, V, 12) factors on a
@@ -150,7 +161,8 @@ def _reference_draw(
     voices first to last (excluded), whose weights ``weights`` holds, into ``states``, which holds
     the voices above them. ``aging``: (V, M, L) factors on a note going on by its age and how many
     steps (B, V) the start states' notes have sounded: each line is then drawn on the states with
-    the ages apart (:func:`aged_states`) and read back."""
+    the ages apart (:func:`aged_states`) and read back. ``together``: (V, M, V) factors on a
+    voice striking a note by how many voices above it strike at the same step."""
     batch, _, size, steps = weights.shape
     tokens_of = state_tokens(pitches)
     low, high = (0, weights.shape[1]) if voices is None else voices
@@ -161,7 +173,7 @@ def _reference_draw(
         aged_moves = [_aged_moves(moves[v], aging[0][v], pitches) for v in range(low, high)]
         aged_start = _aged_start(start, aging[1], pitches, ages)
     # without ages, parallels or vertical weights every (window, voice) line is its own chain
-    if aging is None and voices is None and parallels <= 0 and vertical is None:
+    if aging is None and voices is None and parallels <= 0 and vertical is None and together is None:
         chains = _ffbs(
             weights.reshape(batch * high, size, steps),
             np.tile(moves, (batch, 1, 1, 1)),
@@ -173,6 +185,8 @@ def _reference_draw(
     if states is None:
         states = torch.empty(batch, uniform.shape[1], steps, dtype=torch.long)
     own_pitch = pitch_of.numpy() if aging is None else pitch_of.numpy()[base_of]
+    own_state = np.arange(size) if aging is None else base_of
+    own_onset = (own_state >= 1) & (own_state <= pitches)  # the states that strike a note
     for v in range(low, high):
         for first in range(0, batch, CHUNK):
             rows = slice(first, first + CHUNK)
@@ -181,6 +195,8 @@ def _reference_draw(
             line = weights[rows, v - low]
             if vertical is not None:
                 line = line * _vertical_factors(above[:, :, 1:].numpy(), own_pitch, vertical[v])
+            if together is not None:
+                line = line * _together_factors(states[rows, :v].numpy(), own_onset, together[v], pitches)
             if aging is None:
                 states[rows, v] = _ffbs(line, moves[v][None], start[rows, v], uniform[rows, v], blocks)
                 continue
@@ -274,6 +290,16 @@ def _vertical_factors(above: np.ndarray, pitch_of: np.ndarray, vertical: np.ndar
         both = (sounding >= 0) & (own >= 0)
         out *= np.where(both, vertical[u].astype(np.float64)[(sounding - own) % 12], 1.0)
     return out
+
+
+def _together_factors(above: np.ndarray, onset: np.ndarray, together: np.ndarray, pitches: int) -> np.ndarray:
+    """(b, N, S) the factors on each state of a voice at each step from the (b, u, S) states of
+    the voices above it: ``together`` (M, V) by position in the bar and how many of them strike
+    there, on the states that strike a note (``onset``, (N,) bool)."""
+    striking = ((above >= 1) & (above <= pitches)).sum(1)  # (b, S)
+    steps = above.shape[2]
+    factor = together[np.arange(steps) % together.shape[0], striking]  # (b, S)
+    return np.where(onset[None, :, None], factor[:, None, :], 1.0)
 
 
 CHUNK = 16

@@ -52,6 +52,7 @@ def _draw_windows(
     vertical: np.ndarray,
     ages: np.ndarray,
     start_length: np.ndarray,
+    together: np.ndarray,
     first: int,
     last: int,
     out: np.ndarray,
@@ -78,6 +79,8 @@ def _draw_windows(
     states (rest, p starts, p goes on at age a), of which the hold states' sum is ``alphas``, so
     that the moves out of a note read it once whatever its age), and a note's age is drawn with
     it; start_length (B, V): how many steps the note of the ``start`` state has sounded.
+    together (V, M, V): factors on voice v striking a note at position m of the bar when k voices
+    above it strike at the same step ([v, m, k]), or (0, 0, 0) for none.
     Only voices ``first`` to ``last`` (excluded) are drawn; those above ``first`` are read from ``out``.
     """
     windows, voices, _, steps = probs.shape
@@ -100,6 +103,7 @@ def _draw_windows(
     powers = factor ** np.arange(voices + 1).astype(np.float64)
     picked = np.zeros(2, dtype=np.int64)  # a state and its note's age (-1: none)
     age = -1
+    striking = together.shape[0] > 0
     for v in range(first, last):
         upper = v if parallels else 0
         above = v if vertical.shape[0] > 0 else 0  # the voices above that weigh this one's pitches
@@ -228,6 +232,13 @@ def _draw_windows(
                         if sounding >= 0:
                             for c in range(12):
                                 classes[c] *= np.float64(vertical[v, u, (sounding - c) % 12])
+                strike = 1.0  # the factor on striking, by the voices above that strike here
+                if striking:
+                    k = 0
+                    for u in range(v):
+                        if 1 <= out[b, u, t] <= pitches:
+                            k += 1
+                    strike = together[v, t % positions, k]
                 total = 0.0
                 for s in range(size):
                     if s == 0:
@@ -245,6 +256,8 @@ def _draw_windows(
                         w *= np.float64(seam[b, v, s])
                     if above > 0 and s > 0:
                         w *= classes[(s - 1) % pitches % 12]  # its pitch's class
+                    if striking and 0 < s <= pitches:
+                        w *= strike
                     alpha[s] *= w
                     total += alpha[s]
                     if aging and s > pitches:
@@ -428,6 +441,7 @@ def draw_states(
     out: np.ndarray | None = None,
     ages: np.ndarray | None = None,
     lengths: np.ndarray | None = None,
+    together: np.ndarray | None = None,
 ) -> np.ndarray:
     """(B, V, S) states drawn by the compiled kernel (see :func:`_draw_windows` for the shapes)
     from the ``emission`` factors; ``pairs``: the lists of
@@ -435,7 +449,8 @@ def draw_states(
     > 1 the windows are shared among that many threads. ``voices``: draw only voices first to
     last (excluded) into ``out``, which holds the voices above them (default: every voice);
     ``ages``: the (V, M, L) factors on a note going on by its age, if any, and ``lengths`` (B, V)
-    how long the start states' notes have sounded (default: as if just struck)."""
+    how long the start states' notes have sounded (default: as if just struck); ``together``: the
+    (V, M, V) factors on striking by the voices above that strike at the same step, if any."""
     out = np.empty(uniform.shape, dtype=np.int64) if out is None else out
     first, last = (0, uniform.shape[1]) if voices is None else voices
     probs, onset, echo, context, seam = (np.ascontiguousarray(a) for a in emission)
@@ -446,6 +461,7 @@ def draw_states(
     if ages is None:
         ages = np.ones((inward.shape[0], inward.shape[1], 1))
     ages = np.ascontiguousarray(ages, dtype=np.float64)
+    together = np.zeros((0, 0, 0)) if together is None else np.ascontiguousarray(together, dtype=np.float64)
     lengths = (
         np.ones(start.shape, dtype=np.int64)
         if lengths is None
@@ -470,6 +486,7 @@ def draw_states(
             vertical,
             ages,
             lengths[rows],
+            together,
             first,
             last,
             out[rows],
