@@ -53,6 +53,7 @@ def sample_lines(
     """
     batch, voices, _, steps = logits.shape
     emission = _emission(logits, start, sampler, temperature, context)
+    # voices drawn from the top: for the parallels, and for weights that read the voices above
     ordered = parallels > 0 or _vertical(sampler) is not None or _together(sampler) is not None
     uniform = _uniforms(batch, voices, steps, ordered, rng)
     return _draw(emission, start, sampler, uniform, strength, parallels, compiled, lengths=lengths)
@@ -172,7 +173,7 @@ def _reference_draw(
         weights = weights[:, :, base_of]
         aged_moves = [_aged_moves(moves[v], aging[0][v], pitches) for v in range(low, high)]
         aged_start = _aged_start(start, aging[1], pitches, ages)
-    # without ages, parallels or vertical weights every (window, voice) line is its own chain
+    # without ages, parallels, vertical or together weights every (window, voice) line is its own chain
     if aging is None and voices is None and parallels <= 0 and vertical is None and together is None:
         chains = _ffbs(
             weights.reshape(batch * high, size, steps),
