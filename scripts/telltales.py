@@ -33,11 +33,12 @@ from segue.evaluation.critic import critic_accuracy, roll_features
 from segue.evaluation.systems import model_system
 from segue.evaluation.twosample import classifier_accuracy
 from segue.evaluation.windows import test_windows
-from segue.music.tokens import FIRST_PITCH, REST
+from segue.music.tokens import FIRST_PITCH
 from segue.pipeline.catalog import model_path
 from segue.pipeline.model import load_model
 from segue.sampler import PlainSampler
 from segue.sampler.config import KEY_STRENGTH
+from segue.sampler.rhythm import note_lengths
 from segue.sampler.states import sounding_pitches
 from segue.training.calibration import validation_half
 
@@ -152,7 +153,9 @@ def _runs(row: np.ndarray) -> list[tuple[bool, int, int]]:
     return [(bool(row[a]), int(a), int(b - a)) for a, b in zip(starts, ends)]
 
 
-def rhythm_families(tokens: np.ndarray, sounding: np.ndarray, bar: int) -> dict[str, np.ndarray]:
+def rhythm_families(
+    tokens: np.ndarray, sounding: np.ndarray, bar: int, pitches: int
+) -> dict[str, np.ndarray]:
     """(W, F) features of each rhythm family from (W, V, C) continuation tokens and their sounding
     pitches: when the voices strike, hold and rest, whatever their pitches."""
     voices, steps = tokens.shape[1], tokens.shape[2]
@@ -162,19 +165,11 @@ def rhythm_families(tokens: np.ndarray, sounding: np.ndarray, bar: int) -> dict[
     def length_bin(n: int) -> int:
         return min(int(np.searchsorted(bins, n)), len(bins) - 1)
 
-    def notes(w: np.ndarray) -> list[list[tuple[int, int]]]:  # (start, length) of notes ended inside
-        out = []
-        for v in range(voices):
-            starts = np.flatnonzero(w[v] >= FIRST_PITCH)
-            ends = np.flatnonzero(w[v] == REST)
-            row = []
-            for a in starts:
-                later = np.concatenate([starts[starts > a], ends[ends > a]])
-                if len(later):
-                    row.append((int(a), int(later.min() - a)))
-            out.append(row)
-        return out
-
+    # (window, start, length) of each voice's notes that end inside the continuation
+    ended = []
+    for v in range(voices):
+        window, start, length, inside = note_lengths(tokens[:, v : v + 1], pitches)
+        ended.append((window[inside], start[inside], length[inside]))
     rows: dict[str, list[list[float]]] = {
         name: []
         for name in (
@@ -185,7 +180,7 @@ def rhythm_families(tokens: np.ndarray, sounding: np.ndarray, bar: int) -> dict[
             "rests by voice",
         )
     }
-    for w, s in zip(tokens, sounding):
+    for i, (w, s) in enumerate(zip(tokens, sounding)):
         struck = w >= FIRST_PITCH
         rows["onsets by voice and position"].append(
             [float(struck[v][position == q].mean()) for v in range(voices) for q in range(bar)]
@@ -194,12 +189,11 @@ def rhythm_families(tokens: np.ndarray, sounding: np.ndarray, bar: int) -> dict[
         rows["voices striking together by position"].append(
             [float((count[position == q] == n).mean()) for q in range(bar) for n in range(voices + 1)]
         )
-        per_voice = notes(w)
         lengths: list[float] = []
         by_position = np.zeros((bar, len(bins)))
-        for row in per_voice:
+        for window, start, length in ended:
             hist = np.zeros(len(bins))
-            for a, n in row:
+            for a, n in zip(start[window == i], length[window == i]):
                 hist[length_bin(n)] += 1
                 by_position[a % bar, length_bin(n)] += 1
             lengths += list(hist / max(hist.sum(), 1.0))
@@ -254,7 +248,7 @@ def main() -> None:
     chords = [c for c, _ in common]
     real_families = families(real_sounding, config.steps_per_bar, chords)
     real_views = {kind: view(real_rolls, voices, prime_steps, kind) for kind in VIEWS}
-    real_rhythm = rhythm_families(windows.reals, real_sounding, config.steps_per_bar)
+    real_rhythm = rhythm_families(windows.reals, real_sounding, config.steps_per_bar, pitches)
 
     def report(reals: dict[str, np.ndarray], drawn: list[dict[str, np.ndarray]]) -> None:
         """The classifier on each family, draw k read by classifier seed k, and the features
@@ -299,7 +293,10 @@ def main() -> None:
             drawn = [families(s, config.steps_per_bar, chords) for s in sounded]
             report(real_families, drawn)
         if args.rhythm:
-            report(real_rhythm, [rhythm_families(d, s, config.steps_per_bar) for d, s in zip(draws, sounded)])
+            report(
+                real_rhythm,
+                [rhythm_families(d, s, config.steps_per_bar, pitches) for d, s in zip(draws, sounded)],
+            )
         if args.families:
             shares = chord_counts(sounded[0])
             total, real_total = sum(shares.values()), sum(real_chords.values())
