@@ -1,0 +1,122 @@
+"""A stronger critic for choosing between models: the learned critic's network trained on the
+windows of the *train* split (the real continuations against the system's draws from the same
+primes), then tested on the choice half of the validation pieces (real against drawn, primes it
+never saw). The test split is never read.
+
+The report's critic learns from the few windows it is tested on (141 on the chorales' choice
+half), so it hears only the plainest differences and reads the shipped chorale model level with
+another piece's continuation there. Trained on thousands of windows it can hear more, and its
+held-out figure moves less from seed to seed. It is a lab tool for choices; the headline figures
+stay those of `segue evaluate` on the test split.
+
+    .venv/bin/python scripts/transfer_critic.py NAME=FOLDER[:plain|:key] ... [--data DS]
+        [--seeds 3] [--epochs 6] [--train-windows 20] [--windows 20] [--view VIEW]
+
+NAME=other draws "another piece" (a real continuation of a partner piece, moved into the
+prime's key) as a reference. Critic seed k reads the draws of seed k on both sides.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+from telltales import VIEWS, view
+
+from segue.data.splits import split_pieces
+from segue.evaluation.critic import _train, roll_features
+from segue.evaluation.systems import Continuer, model_system
+from segue.evaluation.windows import Windows, other_piece, test_windows
+from segue.pipeline.catalog import model_path
+from segue.pipeline.model import load_model
+from segue.sampler import PlainSampler
+from segue.sampler.config import KEY_STRENGTH
+from segue.training.calibration import validation_half
+
+
+def auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """The probability that a real window scores above a drawn one (ties count a half)."""
+    real, fake = scores[labels == 1], scores[labels == 0]
+    order = np.argsort(np.concatenate([real, fake]), kind="stable")
+    ranks = np.empty(len(order))
+    ranks[order] = np.arange(1, len(order) + 1)
+    return float((ranks[: len(real)].sum() - len(real) * (len(real) + 1) / 2) / (len(real) * len(fake)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("systems", nargs="+", metavar="NAME=FOLDER[:plain|:key]")
+    parser.add_argument("--data", default=None)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--train-windows", type=int, default=20, help="most training windows per piece")
+    parser.add_argument("--windows", type=int, default=20, help="most choice windows per piece")
+    parser.add_argument("--view", choices=VIEWS, default="full", help="what the critic reads (telltales.py)")
+    args = parser.parse_args()
+
+    first = args.systems[0].partition("=")[2].partition(":")[0]
+    reference = load_model(model_path(first if first != "other" else "chorales"))
+    train = test_windows(split_pieces(args.data, "train"), reference, 4, 4, args.train_windows, 1)
+    choice_pieces = validation_half(split_pieces(args.data, "valid"), reference.config, "choice")
+    choice = test_windows(choice_pieces, reference, 4, 4, args.windows, 1)
+    config = reference.config
+    pitches, voices = config.vocab - 2, config.voices
+    print(f"{len(train.primes)} training windows, {len(choice.primes)} choice windows")
+    prime_steps = train.primes.shape[2]
+
+    def rolls(primes: np.ndarray, continuations: np.ndarray) -> torch.Tensor:
+        return view(roll_features(primes, continuations, pitches), voices, prime_steps, args.view)
+
+    real_train, real_choice = rolls(train.primes, train.reals), rolls(choice.primes, choice.reals)
+
+    for spec in args.systems:
+        name, _, rest = spec.partition("=")
+        folder, _, option = rest.partition(":")
+        began = time.perf_counter()
+        if folder == "other":
+
+            def draw(windows: Windows, seed: int) -> np.ndarray:
+                return other_piece(windows, config.lowest, config.vocab)
+
+        else:
+            model = load_model(model_path(folder))
+            if option == "plain":
+                model.sampler = PlainSampler()
+            system = model_system(model, 4, key_strength=KEY_STRENGTH if option == "key" else 0.0)
+
+            def draw(windows: Windows, seed: int, system: Continuer = system) -> np.ndarray:
+                return system(windows.primes, seed)
+
+        accuracies, aucs, losses = [], [], []
+        for seed in range(args.seeds):
+            fake_train = rolls(train.primes, draw(train, seed))
+            fake_choice = rolls(choice.primes, draw(choice, seed))
+            x = torch.cat([real_train, fake_train])
+            y = torch.cat([torch.ones(len(real_train)), torch.zeros(len(fake_train))])
+            generator = torch.Generator().manual_seed(seed)
+            critic = _train(x, y, voices, prime_steps, args.epochs, generator)
+            xt = torch.cat([real_choice, fake_choice])
+            yt = np.concatenate([np.ones(len(real_choice)), np.zeros(len(fake_choice))])
+            with torch.no_grad():
+                scores = critic(xt).numpy()
+            accuracies.append(float(((scores > 0) == (yt > 0.5)).mean()))
+            aucs.append(auc(scores, yt))
+            losses.append(
+                float(
+                    torch.nn.functional.binary_cross_entropy_with_logits(
+                        torch.from_numpy(scores), torch.from_numpy(yt).float()
+                    )
+                )
+            )
+        print(
+            f"{name}: accuracy {np.mean(accuracies):.3f} (sd {np.std(accuracies):.3f}), "
+            f"AUC {np.mean(aucs):.3f} (sd {np.std(aucs):.3f}), held-out loss {np.mean(losses):.3f}; "
+            f"per seed {' '.join(f'{a:.3f}' for a in accuracies)}; {time.perf_counter() - began:.0f} s",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
