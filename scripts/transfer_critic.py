@@ -10,7 +10,7 @@ held-out figure moves less from seed to seed. It is a lab tool for choices; the 
 stay those of `segue evaluate` on the test split.
 
     .venv/bin/python scripts/transfer_critic.py NAME=FOLDER[:plain|:key] ... [--data DS]
-        [--seeds 3] [--epochs 6] [--train-windows 20] [--windows 20] [--view VIEW]
+        [--seeds 3] [--epochs 6] [--train-windows 20] [--windows 20] [--view VIEW] [--decay]
 
 NAME=other draws "another piece" (a real continuation of a partner piece, moved into the
 prime's key) as a reference. Critic seed k reads the draws of seed k on both sides.
@@ -26,7 +26,7 @@ import torch
 from telltales import VIEWS, view
 
 from segue.data.splits import split_pieces
-from segue.evaluation.critic import _train, roll_features
+from segue.evaluation.critic import Critic, _train, roll_features
 from segue.evaluation.systems import Continuer, model_system
 from segue.evaluation.windows import Windows, other_piece, test_windows
 from segue.pipeline.catalog import model_path
@@ -45,6 +45,30 @@ def auc(scores: np.ndarray, labels: np.ndarray) -> float:
     return float((ranks[: len(real)].sum() - len(real) * (len(real) + 1) / 2) / (len(real) * len(fake)))
 
 
+def fit_decayed(
+    x: torch.Tensor, y: torch.Tensor, voices: int, prime_steps: int, epochs: int, generator: torch.Generator
+) -> Critic:
+    """A fresh critic fitted as the report's is (Adam, batches of 32), its rate decayed to zero
+    along a cosine over the epochs, so that where training stops moves the result less."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(torch.randint(2**31, (1,), generator=generator)))
+        critic = Critic(voices, x.shape[1] // voices - 1, prime_steps)
+    optimizer = torch.optim.Adam(critic.parameters(), lr=1e-3, weight_decay=1e-4)
+    batch = 32
+    total = epochs * ((len(x) + batch - 1) // batch)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, total)
+    for _ in range(epochs):
+        order = torch.randperm(len(x), generator=generator)
+        for first in range(0, len(x), batch):
+            rows = order[first : first + batch]
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(critic(x[rows]), y[rows])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+    return critic.eval()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("systems", nargs="+", metavar="NAME=FOLDER[:plain|:key]")
@@ -53,6 +77,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--train-windows", type=int, default=20, help="most training windows per piece")
     parser.add_argument("--windows", type=int, default=20, help="most choice windows per piece")
+    parser.add_argument("--decay", action="store_true", help="the critic's rate decayed along a cosine")
     parser.add_argument("--view", choices=VIEWS, default="full", help="what the critic reads (telltales.py)")
     args = parser.parse_args()
 
@@ -96,7 +121,8 @@ def main() -> None:
             x = torch.cat([real_train, fake_train])
             y = torch.cat([torch.ones(len(real_train)), torch.zeros(len(fake_train))])
             generator = torch.Generator().manual_seed(seed)
-            critic = _train(x, y, voices, prime_steps, args.epochs, generator)
+            fit = fit_decayed if args.decay else _train
+            critic = fit(x, y, voices, prime_steps, args.epochs, generator)
             xt = torch.cat([real_choice, fake_choice])
             yt = np.concatenate([np.ones(len(real_choice)), np.zeros(len(fake_choice))])
             with torch.no_grad():
