@@ -26,7 +26,7 @@ import torch
 from telltales import VIEWS, view
 
 from segue.data.splits import split_pieces
-from segue.evaluation.critic import Critic, _train, roll_features
+from segue.evaluation.critic import _train, roll_features
 from segue.evaluation.systems import Continuer, model_system
 from segue.evaluation.windows import Windows, other_piece, test_windows
 from segue.pipeline.catalog import model_path
@@ -38,35 +38,8 @@ from segue.training.calibration import validation_half
 
 def auc(scores: np.ndarray, labels: np.ndarray) -> float:
     """The probability that a real window scores above a drawn one (ties count a half)."""
-    real, fake = scores[labels == 1], scores[labels == 0]
-    order = np.argsort(np.concatenate([real, fake]), kind="stable")
-    ranks = np.empty(len(order))
-    ranks[order] = np.arange(1, len(order) + 1)
-    return float((ranks[: len(real)].sum() - len(real) * (len(real) + 1) / 2) / (len(real) * len(fake)))
-
-
-def fit_decayed(
-    x: torch.Tensor, y: torch.Tensor, voices: int, prime_steps: int, epochs: int, generator: torch.Generator
-) -> Critic:
-    """A fresh critic fitted as the report's is (Adam, batches of 32), its rate decayed to zero
-    along a cosine over the epochs, so that where training stops moves the result less."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(torch.randint(2**31, (1,), generator=generator)))
-        critic = Critic(voices, x.shape[1] // voices - 1, prime_steps)
-    optimizer = torch.optim.Adam(critic.parameters(), lr=1e-3, weight_decay=1e-4)
-    batch = 32
-    total = epochs * ((len(x) + batch - 1) // batch)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, total)
-    for _ in range(epochs):
-        order = torch.randperm(len(x), generator=generator)
-        for first in range(0, len(x), batch):
-            rows = order[first : first + batch]
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(critic(x[rows]), y[rows])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-    return critic.eval()
+    real, fake = scores[labels == 1][:, None], scores[labels == 0][None, :]
+    return float(((real > fake) + 0.5 * (real == fake)).mean())
 
 
 def main() -> None:
@@ -121,8 +94,7 @@ def main() -> None:
             x = torch.cat([real_train, fake_train])
             y = torch.cat([torch.ones(len(real_train)), torch.zeros(len(fake_train))])
             generator = torch.Generator().manual_seed(seed)
-            fit = fit_decayed if args.decay else _train
-            critic = fit(x, y, voices, prime_steps, args.epochs, generator)
+            critic = _train(x, y, voices, prime_steps, args.epochs, generator, decay=args.decay)
             xt = torch.cat([real_choice, fake_choice])
             yt = np.concatenate([np.ones(len(real_choice)), np.zeros(len(fake_choice))])
             with torch.no_grad():

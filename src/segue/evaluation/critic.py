@@ -100,14 +100,24 @@ def critic_accuracy(
 
 
 def _train(
-    x: torch.Tensor, y: torch.Tensor, voices: int, prime_steps: int, epochs: int, generator: torch.Generator
+    x: torch.Tensor,
+    y: torch.Tensor,
+    voices: int,
+    prime_steps: int,
+    epochs: int,
+    generator: torch.Generator,
+    decay: bool = False,
 ) -> Critic:
-    """A fresh critic (its initial weights drawn from ``generator``'s stream) fitted to (x, y)."""
+    """A fresh critic (its initial weights drawn from ``generator``'s stream) fitted to (x, y);
+    with ``decay``, its rate decayed to zero along a cosine over the epochs (so that where training
+    stops moves the result less)."""
     with torch.random.fork_rng(devices=[]):  # the global generator is left as it was
         torch.manual_seed(int(torch.randint(2**31, (1,), generator=generator)))
         critic = Critic(voices, x.shape[1] // voices - 1, prime_steps)
     optimizer = torch.optim.Adam(critic.parameters(), lr=1e-3, weight_decay=1e-4)
     batch = 32
+    steps = epochs * ((len(x) + batch - 1) // batch)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps) if decay else None
     for _ in range(epochs):
         order = torch.randperm(len(x), generator=generator)
         for first in range(0, len(x), batch):
@@ -116,4 +126,6 @@ def _train(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if schedule is not None:
+                schedule.step()
     return critic.eval()
