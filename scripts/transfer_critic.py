@@ -9,11 +9,15 @@ another piece's continuation there. Trained on thousands of windows it can hear 
 held-out figure moves less from seed to seed. It is a lab tool for choices; the headline figures
 stay those of `segue evaluate` on the test split.
 
-    .venv/bin/python scripts/transfer_critic.py NAME=FOLDER[:plain|:key] ... [--data DS]
+    .venv/bin/python scripts/transfer_critic.py NAME=FOLDER[:plain|:key|:keyS] ... [--data DS]
         [--seeds 3] [--epochs 6] [--train-windows 20] [--windows 20] [--view VIEW] [--decay]
+        [--keep VOICES ...]
 
+``:key`` draws under the key prior ``segue generate`` adds, ``:keyS`` under one of strength S.
 NAME=other draws "another piece" (a real continuation of a partner piece, moved into the
 prime's key) as a reference. Critic seed k reads the draws of seed k on both sides.
+``--keep 0 1 01``: a critic for each set of voices (numbered from the top; the others blanked in
+prime and continuation), all on the same draws: which voices, alone or together, give it away.
 """
 
 from __future__ import annotations
@@ -52,6 +56,13 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=20, help="most choice windows per piece")
     parser.add_argument("--decay", action="store_true", help="the critic's rate decayed along a cosine")
     parser.add_argument("--view", choices=VIEWS, default="full", help="what the critic reads (telltales.py)")
+    parser.add_argument(
+        "--keep",
+        nargs="+",
+        default=None,
+        metavar="VOICES",
+        help="critics reading only these voices (digits from the top: 0 12 03), each on the same draws",
+    )
     args = parser.parse_args()
 
     first = args.systems[0].partition("=")[2].partition(":")[0]
@@ -68,6 +79,14 @@ def main() -> None:
         return view(roll_features(primes, continuations, pitches), voices, prime_steps, args.view)
 
     real_train, real_choice = rolls(train.primes, train.reals), rolls(choice.primes, choice.reals)
+    subsets = [None] if args.keep is None else [[int(c) for c in keep] for keep in args.keep]
+
+    def kept(x: torch.Tensor, subset: list[int] | None) -> torch.Tensor:
+        if subset is None:
+            return x
+        mask = torch.zeros(voices, 1, 1)
+        mask[subset] = 1.0
+        return (x.view(len(x), voices, -1, x.shape[2]) * mask).view_as(x)
 
     for spec in args.systems:
         name, _, rest = spec.partition("=")
@@ -82,38 +101,48 @@ def main() -> None:
             model = load_model(model_path(folder))
             if option == "plain":
                 model.sampler = PlainSampler()
-            system = model_system(model, 4, key_strength=KEY_STRENGTH if option == "key" else 0.0)
+            strength = 0.0
+            if option.startswith("key"):
+                strength = float(option[3:]) if option[3:] else KEY_STRENGTH
+            system = model_system(model, 4, key_strength=strength)
 
             def draw(windows: Windows, seed: int, system: Continuer = system) -> np.ndarray:
                 return system(windows.primes, seed)
 
-        accuracies, aucs, losses = [], [], []
+        results: dict[int, tuple[list[float], list[float], list[float]]] = {
+            k: ([], [], []) for k in range(len(subsets))
+        }
         for seed in range(args.seeds):
             fake_train = rolls(train.primes, draw(train, seed))
             fake_choice = rolls(choice.primes, draw(choice, seed))
-            x = torch.cat([real_train, fake_train])
-            y = torch.cat([torch.ones(len(real_train)), torch.zeros(len(fake_train))])
-            generator = torch.Generator().manual_seed(seed)
-            critic = _train(x, y, voices, prime_steps, args.epochs, generator, decay=args.decay)
-            xt = torch.cat([real_choice, fake_choice])
-            yt = np.concatenate([np.ones(len(real_choice)), np.zeros(len(fake_choice))])
-            with torch.no_grad():
-                scores = critic(xt).numpy()
-            accuracies.append(float(((scores > 0) == (yt > 0.5)).mean()))
-            aucs.append(auc(scores, yt))
-            losses.append(
-                float(
-                    torch.nn.functional.binary_cross_entropy_with_logits(
-                        torch.from_numpy(scores), torch.from_numpy(yt).float()
+            for k, subset in enumerate(subsets):
+                accuracies, aucs, losses = results[k]
+                x = kept(torch.cat([real_train, fake_train]), subset)
+                y = torch.cat([torch.ones(len(real_train)), torch.zeros(len(fake_train))])
+                generator = torch.Generator().manual_seed(seed)
+                critic = _train(x, y, voices, prime_steps, args.epochs, generator, decay=args.decay)
+                xt = kept(torch.cat([real_choice, fake_choice]), subset)
+                yt = np.concatenate([np.ones(len(real_choice)), np.zeros(len(fake_choice))])
+                with torch.no_grad():
+                    scores = critic(xt).numpy()
+                accuracies.append(float(((scores > 0) == (yt > 0.5)).mean()))
+                aucs.append(auc(scores, yt))
+                losses.append(
+                    float(
+                        torch.nn.functional.binary_cross_entropy_with_logits(
+                            torch.from_numpy(scores), torch.from_numpy(yt).float()
+                        )
                     )
                 )
+        for k, subset in enumerate(subsets):
+            accuracies, aucs, losses = results[k]
+            label = name if subset is None else f"{name} [voices {''.join(map(str, subset))}]"
+            print(
+                f"{label}: accuracy {np.mean(accuracies):.3f} (sd {np.std(accuracies):.3f}), "
+                f"AUC {np.mean(aucs):.3f} (sd {np.std(aucs):.3f}), held-out loss {np.mean(losses):.3f}; "
+                f"per seed {' '.join(f'{a:.3f}' for a in accuracies)}; {time.perf_counter() - began:.0f} s",
+                flush=True,
             )
-        print(
-            f"{name}: accuracy {np.mean(accuracies):.3f} (sd {np.std(accuracies):.3f}), "
-            f"AUC {np.mean(aucs):.3f} (sd {np.std(aucs):.3f}), held-out loss {np.mean(losses):.3f}; "
-            f"per seed {' '.join(f'{a:.3f}' for a in accuracies)}; {time.perf_counter() - began:.0f} s",
-            flush=True,
-        )
 
 
 if __name__ == "__main__":
