@@ -10,7 +10,7 @@ held-out figure moves less from seed to seed. It is a lab tool for choices; the 
 stay those of `segue evaluate` on the test split.
 
     .venv/bin/python scripts/transfer_critic.py NAME=FOLDER[:plain|:key|:keyS] ... [--data DS]
-        [--seeds 3] [--epochs 6] [--train-windows 20] [--windows 20] [--view VIEW] [--decay]
+        [--seeds 3] [--first-seed 0] [--epochs 6] [--train-windows 20] [--windows 20] [--view VIEW] [--decay]
         [--keep VOICES ...]
 
 ``:key`` draws under the key prior ``segue generate`` adds, ``:keyS`` under one of strength S.
@@ -51,6 +51,7 @@ def main() -> None:
     parser.add_argument("systems", nargs="+", metavar="NAME=FOLDER[:plain|:key]")
     parser.add_argument("--data", default=None)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds from this one on")
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--train-windows", type=int, default=20, help="most training windows per piece")
     parser.add_argument("--windows", type=int, default=20, help="most choice windows per piece")
@@ -112,7 +113,7 @@ def main() -> None:
         results: dict[int, tuple[list[float], list[float], list[float]]] = {
             k: ([], [], []) for k in range(len(subsets))
         }
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             fake_train = rolls(train.primes, draw(train, seed))
             fake_choice = rolls(choice.primes, draw(choice, seed))
             for k, subset in enumerate(subsets):
