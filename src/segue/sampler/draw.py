@@ -16,7 +16,7 @@ import torch
 
 from segue.models.generator import VoiceLogits
 from segue.sampler import kernel
-from segue.sampler.calibration import register_classes, tonal_ranks
+from segue.sampler.calibration import chord_bits, register_classes, tonal_ranks
 from segue.sampler.states import move_classes, sounding_pitches, state_pitches, state_tokens
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def sample_lines(
     """
     batch, voices, _, steps = logits.shape
     emission = _emission(logits, start, sampler, temperature, context)
-    ordered = parallels > 0 or _vertical(sampler) is not None  # voices drawn from the top
+    ordered = parallels > 0 or _vertical(sampler) is not None or _chords(sampler) is not None  # from the top
     uniform = _uniforms(batch, voices, steps, ordered, rng)
     return _draw(emission, start, sampler, uniform, strength, parallels, compiled, lengths=lengths)
 
@@ -68,6 +68,12 @@ def _vertical(sampler: VoiceLeadingSampler) -> np.ndarray | None:
     """The (V, V, 12) factors of the calibration's vertical weights, if it has them."""
     vertical = sampler.calibration.vertical if sampler.calibration is not None else None
     return None if vertical is None else np.exp(vertical.numpy())
+
+
+def _chords(sampler: VoiceLeadingSampler) -> np.ndarray | None:
+    """The (V, CHORD_SETS) factors of the calibration's weights on the sets the voices above sound, if any."""
+    chords = sampler.calibration.chords if sampler.calibration is not None else None
+    return None if chords is None else np.exp(chords.numpy())
 
 
 def _draw(
@@ -88,6 +94,7 @@ def _draw(
     ``lengths``: as :func:`sample_lines` takes them."""
     tokens_of = state_tokens(sampler.pitches)
     factors = _vertical(sampler)
+    chords = _chords(sampler)
     ages = _ages(sampler)
     if lengths is None:
         lengths = np.ones(tuple(start.shape), dtype=np.int64)
@@ -101,6 +108,7 @@ def _draw(
             parallels,
             threads=torch.get_num_threads(),
             vertical=factors,
+            chords=chords,
             voices=voices,
             out=states,
             ages=ages,
@@ -122,6 +130,7 @@ def _draw(
         voices,
         shared,
         None if ages is None else (ages, lengths),
+        chords,
     )
 
 
@@ -143,12 +152,14 @@ def _reference_draw(
     voices: tuple[int, int] | None = None,
     states: torch.Tensor | None = None,
     aging: tuple[np.ndarray, np.ndarray] | None = None,
+    chords: np.ndarray | None = None,
 ) -> torch.Tensor:
     """(B, V, S) tokens from (B, V, N, S) weights of the states by the NumPy reference draw, with
     the (B, V, S) random numbers of :func:`_uniforms`; ``vertical``: (V, V, 12) factors on a
     voice's pitch by its interval below each voice above at the same step. ``voices``: draw only
     voices first to last (excluded), whose weights ``weights`` holds, into ``states``, which holds
-    the voices above them. ``aging``: (V, M, L) factors on a note going on by its age and how many
+    the voices above them. ``chords``: (V, CHORD_SETS) factors on a voice's pitch by the set of
+    pitch classes the voices above sound over it (:func:`segue.sampler.calibration.chord_sets`). ``aging``: (V, M, L) factors on a note going on by its age and how many
     steps (B, V) the start states' notes have sounded: each line is then drawn on the states with
     the ages apart (:func:`aged_states`) and read back."""
     batch, _, size, steps = weights.shape
@@ -161,7 +172,7 @@ def _reference_draw(
         aged_moves = [_aged_moves(moves[v], aging[0][v], pitches) for v in range(low, high)]
         aged_start = _aged_start(start, aging[1], pitches, ages)
     # without ages, parallels or vertical weights every (window, voice) line is its own chain
-    if aging is None and voices is None and parallels <= 0 and vertical is None:
+    if aging is None and voices is None and parallels <= 0 and vertical is None and chords is None:
         chains = _ffbs(
             weights.reshape(batch * high, size, steps),
             np.tile(moves, (batch, 1, 1, 1)),
@@ -181,6 +192,8 @@ def _reference_draw(
             line = weights[rows, v - low]
             if vertical is not None:
                 line = line * _vertical_factors(above[:, :, 1:].numpy(), own_pitch, vertical[v])
+            if chords is not None and v > 0:  # nothing sounds above the top voice
+                line = line * _chord_factors(above[:, :, 1:].numpy(), own_pitch, chords[v])
             if aging is None:
                 states[rows, v] = _ffbs(line, moves[v][None], start[rows, v], uniform[rows, v], blocks)
                 continue
@@ -274,6 +287,18 @@ def _vertical_factors(above: np.ndarray, pitch_of: np.ndarray, vertical: np.ndar
         both = (sounding >= 0) & (own >= 0)
         out *= np.where(both, vertical[u].astype(np.float64)[(sounding - own) % 12], 1.0)
     return out
+
+
+def _chord_factors(above: np.ndarray, pitch_of: np.ndarray, chords: np.ndarray) -> np.ndarray:
+    """(b, N, S) the factors on each state of a voice at each step from the (b, u, S) pitches the
+    voices above it sound (-1: silent), ``chords`` (CHORD_SETS,) the factors by the set of pitch
+    classes they sound above it (:func:`~segue.sampler.calibration.chord_sets`; a rest: 1), as the
+    compiled draw applies them."""
+    own = pitch_of[None, :, None]  # (1, N, 1)
+    sets = np.zeros((above.shape[0], len(pitch_of), above.shape[2]), dtype=np.int64)
+    for u in range(above.shape[1]):
+        sets |= chord_bits(above[:, u][:, None, :], own)  # (b, N, S)
+    return np.where(own >= 0, chords.astype(np.float64)[sets], 1.0)
 
 
 CHUNK = 16
