@@ -259,7 +259,11 @@ def chord_bits(above: np.ndarray, own: np.ndarray) -> np.ndarray:
     """The :data:`CHORD_SETS` bits that a voice sounding the pitches ``above`` sets for one sounding
     ``own`` (-1: silent, no bits), elementwise."""
     interval = above - own
-    bits = (1 << (interval % 12)) | np.where(interval == 0, 1 << UNISON_BIT, 0) | np.where(interval < 0, 1 << CROSSED_BIT, 0)
+    bits = (
+        (1 << (interval % 12))
+        | np.where(interval == 0, 1 << UNISON_BIT, 0)
+        | np.where(interval < 0, 1 << CROSSED_BIT, 0)
+    )
     return np.where((above >= 0) & (own >= 0), bits, 0)
 
 
@@ -267,7 +271,9 @@ def chord_counts(tokens: np.ndarray, pitches: int) -> np.ndarray:
     """(V, CHORD_SETS) counts, over all steps a voice sounds, of the :func:`chord_sets` class it
     sounds under (the top voice's always 0)."""
     sets = chord_sets(sounding_pitches(np.asarray(tokens), pitches))
-    return np.stack([np.bincount(sets[:, v][sets[:, v] >= 0], minlength=CHORD_SETS) for v in range(sets.shape[1])]).astype(np.float64)
+    return np.stack(
+        [np.bincount(sets[:, v][sets[:, v] >= 0], minlength=CHORD_SETS) for v in range(sets.shape[1])]
+    ).astype(np.float64)
 
 
 def echo_counts(context: np.ndarray, tokens: np.ndarray) -> np.ndarray:

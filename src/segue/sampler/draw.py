@@ -159,8 +159,9 @@ def _reference_draw(
     voice's pitch by its interval below each voice above at the same step. ``voices``: draw only
     voices first to last (excluded), whose weights ``weights`` holds, into ``states``, which holds
     the voices above them. ``chords``: (V, CHORD_SETS) factors on a voice's pitch by the set of
-    pitch classes the voices above sound over it (:func:`segue.sampler.calibration.chord_sets`). ``aging``: (V, M, L) factors on a note going on by its age and how many
-    steps (B, V) the start states' notes have sounded: each line is then drawn on the states with
+    pitch classes the voices above sound over it (:func:`segue.sampler.calibration.chord_sets`).
+    ``aging``: (V, M, L) factors on a note going on by its age and how many steps (B, V) the start
+    states' notes have sounded: each line is then drawn on the states with
     the ages apart (:func:`aged_states`) and read back."""
     batch, _, size, steps = weights.shape
     tokens_of = state_tokens(pitches)
