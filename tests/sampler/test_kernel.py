@@ -20,7 +20,7 @@ from segue.pipeline.model import load_model
 from segue.pipeline.pieces import piece_tokens
 from segue.pipeline.sampling import latent
 from segue.sampler import VoiceLeadingSampler, kernel, voiceleading
-from segue.sampler.calibration import Calibration
+from segue.sampler.calibration import CHORD_SETS, Calibration, chord_bits
 from segue.sampler.draw import _parallel_factors, _parallel_table, sample_chained, sample_lines
 from segue.sampler.states import (
     MOVE_CLASSES,
@@ -38,9 +38,16 @@ pytestmark = pytest.mark.skipif(not kernel.AVAILABLE, reason="Numba is not insta
 
 
 def random_sampler(
-    voices: int, pitches: int, positions: int, parallels: float, seed: int, vertical: bool = False
+    voices: int,
+    pitches: int,
+    positions: int,
+    parallels: float,
+    seed: int,
+    vertical: bool = False,
+    chords: bool = False,
 ) -> VoiceLeadingSampler:
-    """Random potentials on the allowed moves and a random calibration (with vertical weights)."""
+    """Random potentials on the allowed moves and a random calibration (with vertical weights, with
+    weights on the pitch classes sounding above)."""
     g = torch.Generator().manual_seed(seed)
     size = 2 * pitches + 1
     potentials = torch.randn(voices, positions, size, size, generator=g)
@@ -52,6 +59,7 @@ def random_sampler(
         onsets=torch.randn(voices, positions, generator=g),
         seam=torch.randn(voices, MOVE_CLASSES, generator=g),
         vertical=torch.randn(voices, voices, 12, generator=g).clamp(-4, 4) if vertical else None,
+        chords=torch.randn(voices, CHORD_SETS, generator=g).clamp(-4, 4) if chords else None,
     )
     masked = potentials.masked_fill(~allowed_moves(pitches), -math.inf)
     return VoiceLeadingSampler(masked, 1.0, parallels, calibration)
@@ -98,6 +106,16 @@ def test_the_compiled_draw_is_the_reference_draw(parallels, windows, vertical):
     for temperature in (1.0, 0.7):
         draws = both_draws(logits, start, sampler, temperature, parallels, context)
         assert torch.equal(draws[0], draws[1])
+
+
+@pytest.mark.parametrize(("parallels", "vertical"), [(0.0, False), (2.0, True)])
+@pytest.mark.parametrize("windows", [1, 37])
+def test_chord_weights_are_drawn_the_same_compiled_and_not(parallels, vertical, windows):
+    voices, pitches, steps = 4, 25, 12
+    sampler = random_sampler(voices, pitches, 4, parallels, seed=windows, vertical=vertical, chords=True)
+    logits, context, start = random_windows(windows, voices, pitches, steps)
+    draws = both_draws(logits, start, sampler, 1.0, parallels, context)
+    assert torch.equal(draws[0], draws[1])
 
 
 def test_the_shipped_sampler_draws_the_same_compiled_and_not():
@@ -216,17 +234,26 @@ def test_parallel_pairs_list_the_table():
             assert set(into_x[into[0] : into[1]].tolist()) == set(np.nonzero(table[a, c, :, y])[0].tolist())
 
 
+@pytest.mark.parametrize("group", ["vertical", "chords"])
 @pytest.mark.parametrize("compiled", [False, True])
-def test_vertical_weights_give_the_exact_distribution_of_the_lower_voice_given_the_upper(compiled):
+def test_vertical_weights_give_the_exact_distribution_of_the_lower_voice_given_the_upper(compiled, group):
     """Two voices; the lower voice's pitch weighed by its interval below the upper one at the same
-    step: its line, given the upper line, follows brute_force with those weights as emission."""
+    step (as an interval class, or as the set of pitch classes sounding above it, here one): its
+    line, given the upper line, follows brute_force with those weights as emission."""
     torch.manual_seed(6)
     pitches, steps, draws = 3, 3, 40_000
     size = 2 * pitches + 1
     potentials = torch.randn(2, 1, size, size).masked_fill(~allowed_moves(pitches), -math.inf)
     vertical = torch.zeros(2, 2, 12)
     vertical[1, 0] = torch.tensor([2.0, -2.0, 1.0, 0, 0, 0, 0, 0, 0, 0, 0, 0])  # unison up, a step down
-    sampler = VoiceLeadingSampler(potentials, 1.0, 0.0, zero_calibration(2, vertical=vertical))
+    if group == "vertical":
+        weights = {"vertical": vertical}
+    else:  # the same weights on the sets of one voice above, pitch 2, over each pitch of the lower
+        chords = torch.zeros(2, CHORD_SETS)
+        for pitch in range(pitches):
+            chords[1, int(chord_bits(np.array(2), np.array(pitch)))] = vertical[1, 0, (2 - pitch) % 12]
+        weights = {"chords": chords}
+    sampler = VoiceLeadingSampler(potentials, 1.0, 0.0, zero_calibration(2, **weights))
     logits = torch.randn(1, 2, P0 + pitches, steps)
     logits[0, 0, P0 + 2] += 6.0  # the upper voice holds to pitch 2 almost always
     start = torch.tensor([3, 1])

@@ -38,6 +38,10 @@ class SamplerConfig:
     vertical: bool = False
     """Also calibrate a weight on each interval class between each voice and each voice above it at
     the same step (the voices are then drawn from the top); the training data's vertical sound."""
+    chords: bool = False
+    """Also calibrate a weight on each set of pitch classes that the voices above a voice sound over
+    it at the same step (the voices are then drawn from the top): the sonority of the voices together,
+    which the pairwise ``vertical`` weights do not pin down."""
     ages: int = 0
     """Also calibrate a weight on a note going on into each position of the bar by how long it has
     sounded, telling apart this many lengths in steps (2 or more; longer ones pooled); 0: not weighed. The

@@ -16,7 +16,7 @@ import torch
 
 from segue.models.generator import VoiceLogits
 from segue.sampler import kernel
-from segue.sampler.calibration import register_classes, tonal_ranks
+from segue.sampler.calibration import chord_bits, register_classes, tonal_ranks
 from segue.sampler.states import move_classes, sounding_pitches, state_pitches, state_tokens
 
 if TYPE_CHECKING:
@@ -54,7 +54,12 @@ def sample_lines(
     batch, voices, _, steps = logits.shape
     emission = _emission(logits, start, sampler, temperature, context)
     # voices drawn from the top: for the parallels, and for weights that read the voices above
-    ordered = parallels > 0 or _vertical(sampler) is not None or _together(sampler) is not None
+    ordered = (
+        parallels > 0
+        or _vertical(sampler) is not None
+        or _together(sampler) is not None
+        or _chords(sampler) is not None
+    )
     uniform = _uniforms(batch, voices, steps, ordered, rng)
     return _draw(emission, start, sampler, uniform, strength, parallels, compiled, lengths=lengths)
 
@@ -78,6 +83,12 @@ def _together(sampler: VoiceLeadingSampler) -> np.ndarray | None:
     return None if together is None else np.exp(together.numpy().astype(np.float64))
 
 
+def _chords(sampler: VoiceLeadingSampler) -> np.ndarray | None:
+    """The (V, CHORD_SETS) factors of the calibration's weights on the sets the voices above sound, if any."""
+    chords = sampler.calibration.chords if sampler.calibration is not None else None
+    return None if chords is None else np.exp(chords.numpy())
+
+
 def _draw(
     emission: Emission,
     start: torch.Tensor,
@@ -96,6 +107,7 @@ def _draw(
     ``lengths``: as :func:`sample_lines` takes them."""
     tokens_of = state_tokens(sampler.pitches)
     factors = _vertical(sampler)
+    chords = _chords(sampler)
     ages = _ages(sampler)
     together = _together(sampler)
     if lengths is None:
@@ -110,6 +122,7 @@ def _draw(
             parallels,
             threads=torch.get_num_threads(),
             vertical=factors,
+            chords=chords,
             voices=voices,
             out=states,
             ages=ages,
@@ -133,6 +146,7 @@ def _draw(
         shared,
         None if ages is None else (ages, lengths),
         together,
+        chords,
     )
 
 
@@ -155,6 +169,7 @@ def _reference_draw(
     states: torch.Tensor | None = None,
     aging: tuple[np.ndarray, np.ndarray] | None = None,
     together: np.ndarray | None = None,
+    chords: np.ndarray | None = None,
 ) -> torch.Tensor:
     """(B, V, S) tokens from (B, V, N, S) weights of the states by the NumPy reference draw, with
     the (B, V, S) random numbers of :func:`_uniforms`; ``vertical``: (V, V, 12) factors on a
@@ -163,7 +178,8 @@ def _reference_draw(
     the voices above them. ``aging``: (V, M, L) factors on a note going on by its age and how many
     steps (B, V) the start states' notes have sounded: each line is then drawn on the states with
     the ages apart (:func:`aged_states`) and read back. ``together``: (V, M, V) factors on a
-    voice striking a note by how many voices above it strike at the same step."""
+    voice striking a note by how many voices above it strike at the same step. ``chords``: (V, CHORD_SETS) factors on a voice's pitch by the set of
+    pitch classes the voices above sound over it (:func:`segue.sampler.calibration.chord_sets`)."""
     batch, _, size, steps = weights.shape
     tokens_of = state_tokens(pitches)
     low, high = (0, weights.shape[1]) if voices is None else voices
@@ -174,7 +190,7 @@ def _reference_draw(
         aged_moves = [_aged_moves(moves[v], aging[0][v], pitches) for v in range(low, high)]
         aged_start = _aged_start(start, aging[1], pitches, ages)
     # without ages, parallels, vertical or together weights every (window, voice) line is its own chain
-    if aging is None and voices is None and parallels <= 0 and vertical is None and together is None:
+    if aging is None and voices is None and parallels <= 0 and vertical is None and together is None and chords is None:
         chains = _ffbs(
             weights.reshape(batch * high, size, steps),
             np.tile(moves, (batch, 1, 1, 1)),
@@ -198,6 +214,8 @@ def _reference_draw(
                 line = line * _vertical_factors(above[:, :, 1:].numpy(), own_pitch, vertical[v])
             if together is not None:
                 line = line * _together_factors(states[rows, :v].numpy(), own_onset, together[v], pitches)
+            if chords is not None and v > 0:  # nothing sounds above the top voice
+                line = line * _chord_factors(above[:, :, 1:].numpy(), own_pitch, chords[v])
             if aging is None:
                 states[rows, v] = _ffbs(line, moves[v][None], start[rows, v], uniform[rows, v], blocks)
                 continue
@@ -301,6 +319,18 @@ def _together_factors(above: np.ndarray, onset: np.ndarray, together: np.ndarray
     steps = above.shape[2]
     factor = together[np.arange(steps) % together.shape[0], striking]  # (b, S)
     return np.where(onset[None, :, None], factor[:, None, :], 1.0)
+
+
+def _chord_factors(above: np.ndarray, pitch_of: np.ndarray, chords: np.ndarray) -> np.ndarray:
+    """(b, N, S) the factors on each state of a voice at each step from the (b, u, S) pitches the
+    voices above it sound (-1: silent), ``chords`` (CHORD_SETS,) the factors by the set of pitch
+    classes they sound above it (:func:`~segue.sampler.calibration.chord_sets`; a rest: 1), as the
+    compiled draw applies them."""
+    own = pitch_of[None, :, None]  # (1, N, 1)
+    sets = np.zeros((above.shape[0], len(pitch_of), above.shape[2]), dtype=np.int64)
+    for u in range(above.shape[1]):
+        sets |= chord_bits(above[:, u][:, None, :], own)  # (b, N, S)
+    return np.where(own >= 0, chords.astype(np.float64)[sets], 1.0)
 
 
 CHUNK = 16

@@ -50,6 +50,7 @@ def _draw_windows(
     factor: float,
     parallels: bool,
     vertical: np.ndarray,
+    chords: np.ndarray,
     ages: np.ndarray,
     start_length: np.ndarray,
     together: np.ndarray,
@@ -71,8 +72,11 @@ def _draw_windows(
     the same by (a, c, y): the x of into_start[(a * P + c) * P + y] to the next; factor: e^-parallels,
     applied once per upper voice to a move that makes parallels with it (if ``parallels``);
     vertical (V, V, 12): factors on a state of voice v sounding a pitch c semitones (mod 12) below
-    what voice u above sounds at the same step ([v, u, c]), or (0, 0, 0) for none. With
-    parallels or vertical factors the voices are drawn from the top, each against those above.
+    what voice u above sounds at the same step ([v, u, c]), or (0, 0, 0) for none; chords (V,
+    CHORD_SETS): factors on a state of voice v by the set of pitch classes the voices above sound
+    over it (bit i: i semitones above, mod 12; bit 12: a unison, bit 13: a voice above sounds
+    below it: :func:`segue.sampler.calibration.chord_sets`), or (0, 0) for none. With parallels, vertical or
+    chord factors the voices are drawn from the top, each against those above.
     ages (V, M, L): factors on a note going on into each position of the bar by how long it has
     sounded (a + 1 steps, L or more pooled), with L = 1 and (V, M, 1) ones for none; with L > 1
     each hold state's forward weight is also kept by the note's age (``aged``: the chain on the
@@ -94,7 +98,8 @@ def _draw_windows(
     aged = np.zeros((windows if aging else 0, steps, pitches, lengths))  # hold states by age
     top = lengths - 1
     column = np.empty(size)
-    classes = np.ones(12)  # vertical factors by pitch class at one step
+    classes = np.ones(pitches)  # vertical factors by pitch at one step
+    sets = np.zeros(pitches, dtype=np.int64)  # the CHORD_SETS class above each pitch
     counts = np.zeros((pitches, pitches), dtype=np.int64)
     most = 1  # the most parallel moves one upper move can make
     for key in range(pitches * pitches):
@@ -106,7 +111,8 @@ def _draw_windows(
     striking = together.shape[0] > 0
     for v in range(first, last):
         upper = v if parallels else 0
-        above = v if vertical.shape[0] > 0 else 0  # the voices above that weigh this one's pitches
+        weighs_vertical, weighs_chords = vertical.shape[0] > 0, chords.shape[0] > 0
+        above = v if weighs_vertical or weighs_chords else 0  # the voices above that weigh this one's pitches
         # forward filtering, step by step for all windows at once, so that the moves into a
         # step (``into[s, r]``: from state r into state s) are read once and used for every window
         for t in range(steps):
@@ -224,14 +230,25 @@ def _draw_windows(
                         )
                         alpha[1 + y] = max(alpha[1 + y] + source * (powers[k] - 1.0), 0.0)
                 echoed = context[b, v, t] if t < overlap else -1  # the context's token here
-                if above > 0:  # the vertical factor of each pitch class against the voices above
-                    for c in range(12):
-                        classes[c] = 1.0
+                if above > 0:  # the vertical factor of each pitch against the voices above
+                    for p in range(pitches):
+                        classes[p] = 1.0
+                        sets[p] = 0
                     for u in range(above):
                         sounding = _pitch(out[b, u, t], pitches)
                         if sounding >= 0:
-                            for c in range(12):
-                                classes[c] *= np.float64(vertical[v, u, (sounding - c) % 12])
+                            for p in range(pitches):
+                                interval = sounding - p
+                                if weighs_vertical:
+                                    classes[p] *= np.float64(vertical[v, u, interval % 12])
+                                sets[p] |= 1 << (interval % 12)
+                                if interval == 0:
+                                    sets[p] |= 1 << 12  # UNISON_BIT
+                                elif interval < 0:
+                                    sets[p] |= 1 << 13  # CROSSED_BIT
+                    if weighs_chords:
+                        for p in range(pitches):
+                            classes[p] *= np.float64(chords[v, sets[p]])
                 strike = 1.0  # the factor on striking, by the voices above that strike here
                 if striking:
                     k = 0
@@ -255,7 +272,7 @@ def _draw_windows(
                     if t == 0:
                         w *= np.float64(seam[b, v, s])
                     if above > 0 and s > 0:
-                        w *= classes[(s - 1) % pitches % 12]  # its pitch's class
+                        w *= classes[(s - 1) % pitches]  # its pitch's
                     if striking and 0 < s <= pitches:
                         w *= strike
                     alpha[s] *= w
@@ -437,6 +454,7 @@ def draw_states(
     parallels: float,
     threads: int = 1,
     vertical: np.ndarray | None = None,
+    chords: np.ndarray | None = None,
     voices: tuple[int, int] | None = None,
     out: np.ndarray | None = None,
     ages: np.ndarray | None = None,
@@ -445,7 +463,8 @@ def draw_states(
 ) -> np.ndarray:
     """(B, V, S) states drawn by the compiled kernel (see :func:`_draw_windows` for the shapes)
     from the ``emission`` factors; ``pairs``: the lists of
-    :func:`parallel_pairs`; ``vertical``: the (V, V, 12) vertical factors, if any. With ``threads``
+    :func:`parallel_pairs`; ``vertical``: the (V, V, 12) vertical factors, if any; ``chords``:
+    the (V, CHORD_SETS) factors by the pitch classes sounding above, if any. With ``threads``
     > 1 the windows are shared among that many threads. ``voices``: draw only voices first to
     last (excluded) into ``out``, which holds the voices above them (default: every voice);
     ``ages``: the (V, M, L) factors on a note going on by its age, if any, and ``lengths`` (B, V)
@@ -458,6 +477,7 @@ def draw_states(
     uniform = np.ascontiguousarray(uniform, dtype=np.float64)
     factor = float(np.exp(-parallels))
     vertical = np.zeros((0, 0, 0), dtype=np.float32) if vertical is None else np.ascontiguousarray(vertical)
+    chords = np.zeros((0, 0), dtype=np.float32) if chords is None else np.ascontiguousarray(chords)
     if ages is None:
         ages = np.ones((inward.shape[0], inward.shape[1], 1))
     ages = np.ascontiguousarray(ages, dtype=np.float64)
@@ -484,6 +504,7 @@ def draw_states(
             factor,
             parallels > 0,
             vertical,
+            chords,
             ages,
             lengths[rows],
             together,

@@ -167,6 +167,7 @@ def calibrate_sampler(
                 vertical=settings.vertical,
                 ages=settings.ages,
                 together=settings.together,
+                chords=settings.chords,
             )
     calibrated = fitted["all"] if "all" in fitted else TexturedSampler(fitted, reader=reader)
     if settings.rhythm_draws > 1:  # the sampler was made here: given its choice in place
