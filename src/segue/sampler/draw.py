@@ -178,8 +178,9 @@ def _reference_draw(
     the voices above them. ``aging``: (V, M, L) factors on a note going on by its age and how many
     steps (B, V) the start states' notes have sounded: each line is then drawn on the states with
     the ages apart (:func:`aged_states`) and read back. ``together``: (V, M, V) factors on a
-    voice striking a note by how many voices above it strike at the same step. ``chords``: (V, CHORD_SETS) factors on a voice's pitch by the set of
-    pitch classes the voices above sound over it (:func:`segue.sampler.calibration.chord_sets`)."""
+    voice striking a note by how many voices above it strike at the same step. ``chords``:
+    (V, CHORD_SETS) factors on a voice's pitch by the set of pitch classes the voices above sound
+    over it (:func:`segue.sampler.calibration.chord_sets`)."""
     batch, _, size, steps = weights.shape
     tokens_of = state_tokens(pitches)
     low, high = (0, weights.shape[1]) if voices is None else voices
@@ -190,7 +191,8 @@ def _reference_draw(
         aged_moves = [_aged_moves(moves[v], aging[0][v], pitches) for v in range(low, high)]
         aged_start = _aged_start(start, aging[1], pitches, ages)
     # without ages, parallels, vertical or together weights every (window, voice) line is its own chain
-    if aging is None and voices is None and parallels <= 0 and vertical is None and together is None and chords is None:
+    alone = vertical is None and together is None and chords is None
+    if aging is None and voices is None and parallels <= 0 and alone:
         chains = _ffbs(
             weights.reshape(batch * high, size, steps),
             np.tile(moves, (batch, 1, 1, 1)),
