@@ -98,7 +98,8 @@ def _draw_windows(
     aged = np.zeros((windows if aging else 0, steps, pitches, lengths))  # hold states by age
     top = lengths - 1
     column = np.empty(size)
-    classes = np.ones(pitches)  # vertical factors by pitch at one step
+    classes = np.ones(12)  # vertical factors by pitch class at one step
+    chorded = np.ones(pitches)  # with chord factors: the vertical and chord factors by pitch
     sets = np.zeros(pitches, dtype=np.int64)  # the CHORD_SETS class above each pitch
     counts = np.zeros((pitches, pitches), dtype=np.int64)
     most = 1  # the most parallel moves one upper move can make
@@ -230,17 +231,22 @@ def _draw_windows(
                         )
                         alpha[1 + y] = max(alpha[1 + y] + source * (powers[k] - 1.0), 0.0)
                 echoed = context[b, v, t] if t < overlap else -1  # the context's token here
-                if above > 0:  # the vertical factor of each pitch against the voices above
-                    for p in range(pitches):
-                        classes[p] = 1.0
-                        sets[p] = 0
+                if above > 0:  # the vertical factor of each pitch class against the voices above
+                    for c in range(12):
+                        classes[c] = 1.0
+                    if weighs_chords:
+                        for p in range(pitches):
+                            sets[p] = 0
                     for u in range(above):
                         sounding = _pitch(out[b, u, t], pitches)
-                        if sounding >= 0:
+                        if sounding < 0:
+                            continue
+                        if weighs_vertical:
+                            for c in range(12):
+                                classes[c] *= np.float64(vertical[v, u, (sounding - c) % 12])
+                        if weighs_chords:  # the pitch classes sounding above each pitch
                             for p in range(pitches):
                                 interval = sounding - p
-                                if weighs_vertical:
-                                    classes[p] *= np.float64(vertical[v, u, interval % 12])
                                 sets[p] |= 1 << (interval % 12)
                                 if interval == 0:
                                     sets[p] |= 1 << 12  # UNISON_BIT
@@ -248,7 +254,7 @@ def _draw_windows(
                                     sets[p] |= 1 << 13  # CROSSED_BIT
                     if weighs_chords:
                         for p in range(pitches):
-                            classes[p] *= np.float64(chords[v, sets[p]])
+                            chorded[p] = classes[p % 12] * np.float64(chords[v, sets[p]])
                 strike = 1.0  # the factor on striking, by the voices above that strike here
                 if striking:
                     k = 0
@@ -271,8 +277,8 @@ def _draw_windows(
                         w *= np.float64(echo[v])
                     if t == 0:
                         w *= np.float64(seam[b, v, s])
-                    if above > 0 and s > 0:
-                        w *= classes[(s - 1) % pitches]  # its pitch's
+                    if above > 0 and s > 0:  # its pitch's (class's) factor
+                        w *= chorded[(s - 1) % pitches] if weighs_chords else classes[(s - 1) % pitches % 12]
                     if striking and 0 < s <= pitches:
                         w *= strike
                     alpha[s] *= w
