@@ -25,17 +25,15 @@ import argparse
 import sys
 
 import numpy as np
+from system_spec import GRAMMAR, parse_system
 
 from segue.data.splits import split_pieces
 from segue.evaluation.critic import roll_features
 from segue.evaluation.report import critic_accuracies, seeded_critic
 from segue.evaluation.scores import score_harmony
-from segue.evaluation.systems import model_system
 from segue.evaluation.twosample import classifier_accuracy, named_pair_features, pair_features
 from segue.evaluation.windows import Windows, test_windows
-from segue.pipeline.catalog import model_path
-from segue.pipeline.model import SegueModel, load_model
-from segue.sampler import PlainSampler
+from segue.pipeline.model import SegueModel
 from segue.sampler.config import KEY_STRENGTH
 from segue.training.calibration import validation_half
 
@@ -59,7 +57,7 @@ class Real:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("systems", nargs="+", metavar="NAME=FOLDER[:plain|:key|:plain+key][@T]")
+    parser.add_argument("systems", nargs="+", metavar=GRAMMAR)
     parser.add_argument("--split", choices=("test", "valid"), default="test")
     parser.add_argument("--critic-seeds", type=int, default=3)
     parser.add_argument("--data", default=None, help="a dataset (default: the bundled chorales)")
@@ -79,30 +77,15 @@ def main() -> None:
     if args.seeded_draws and (args.critic_seeds > 5 or args.draw_seed):
         sys.exit("error: --seeded-draws reads the draws of seeds 0-4: at most 5 critic seeds, no --draw-seed")
     pieces = split_pieces(args.data, args.split)
-    first = args.systems[0].partition("=")[2].partition(":")[0]
-    reference = load_model(None if first == "shipped" else model_path(first))
+    reference = parse_system(args.systems[0]).load()
     if args.split == "valid":
         pieces = validation_half(pieces, reference.config, "choice")
     half = " (the half of its pieces the calibration does not read)" if args.split == "valid" else ""
     print(f"{args.split} split{half}: {len(pieces)} pieces")
     cut: dict[tuple[object, ...], Real] = {}
-    for spec in args.systems:
-        name, _, rest = spec.partition("=")
-        folder, _, option = rest.partition(":")
-        model = load_model(None if folder == "shipped" else model_path(folder))
-        option, _, cut_at = option.partition("@")
-        if option not in ("", "plain", "key", "plain+key"):
-            sys.exit(f"error: {spec}: the options are :plain, :key and :plain+key")
-        if option.startswith("plain"):
-            model.sampler = PlainSampler()
-        try:
-            truncation = float(cut_at) if cut_at else None
-        except ValueError:
-            sys.exit(f"error: {spec}: @T takes a number (the truncation of z)")
-        if truncation is not None and not truncation > 0:
-            sys.exit(f"error: {spec}: the truncation must be positive")
-        strength = args.key_strength if option.endswith("key") else 0.0
-        system = model_system(model, 4, key_strength=strength, truncation=truncation)
+    for spec in (parse_system(text, args.key_strength) for text in args.systems):
+        name, model = spec.name, spec.load()
+        system = spec.continuer(model)
         config = model.config
         shape = (config.meter, config.steps_per_beat, config.voices, config.lowest, config.highest)
         if shape not in cut:

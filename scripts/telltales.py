@@ -27,17 +27,13 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from system_spec import GRAMMAR, parse_system
 
 from segue.data.splits import split_pieces
 from segue.evaluation.critic import critic_accuracy, roll_features
-from segue.evaluation.systems import model_system
 from segue.evaluation.twosample import classifier_accuracy
 from segue.evaluation.windows import test_windows
 from segue.music.tokens import FIRST_PITCH
-from segue.pipeline.catalog import model_path
-from segue.pipeline.model import load_model
-from segue.sampler import PlainSampler
-from segue.sampler.config import KEY_STRENGTH
 from segue.sampler.rhythm import note_lengths
 from segue.sampler.states import sounding_pitches
 from segue.training.calibration import validation_half
@@ -214,7 +210,7 @@ def rhythm_families(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("systems", nargs="+", metavar="NAME=FOLDER[:plain|:key]")
+    parser.add_argument("systems", nargs="+", metavar=GRAMMAR)
     parser.add_argument("--data", default=None, help="a dataset (default: the bundled chorales)")
     parser.add_argument("--windows", type=int, default=20, help="most windows per piece")
     parser.add_argument("--views", action="store_true", help="the critic on reduced views")
@@ -222,14 +218,8 @@ def main() -> None:
     parser.add_argument("--rhythm", action="store_true", help="the classifier on rhythm families")
     args = parser.parse_args()
     show_views = args.views or not (args.families or args.rhythm)
-    parsed = []
-    for spec in args.systems:
-        name, _, rest = spec.partition("=")
-        folder, _, option = rest.partition(":")
-        if option not in ("", "plain", "key"):
-            parser.error(f"{spec}: the options are :plain and :key")
-        parsed.append((name, folder, option))
-    reference = load_model(model_path(parsed[0][1]))
+    parsed = [parse_system(spec) for spec in args.systems]
+    reference = parsed[0].load()
     config = reference.config
     pieces = validation_half(split_pieces(args.data, "valid"), config, "choice")
     windows = test_windows(pieces, reference, 4, 4, args.windows, 1)
@@ -269,11 +259,8 @@ def main() -> None:
                 flush=True,
             )
 
-    for name, folder, option in parsed:
-        model = load_model(model_path(folder))
-        if option == "plain":
-            model.sampler = PlainSampler()
-        system = model_system(model, 4, key_strength=KEY_STRENGTH if option == "key" else 0.0)
+    for spec in parsed:
+        name, system = spec.name, spec.continuer(spec.load())
         draws = [system(windows.primes, seed) for seed in range(SEEDS)]
         print(name)
         if show_views:

@@ -9,11 +9,12 @@ another piece's continuation there. Trained on thousands of windows it can hear 
 held-out figure moves less from seed to seed. It is a lab tool for choices; the headline figures
 stay those of `segue evaluate` on the test split.
 
-    .venv/bin/python scripts/transfer_critic.py NAME=FOLDER[:plain|:key|:keyS] ... [--data DS]
+    .venv/bin/python scripts/transfer_critic.py NAME=FOLDER[:plain|:key|:keyS][@T] ... [--data DS]
         [--seeds 3] [--first-seed 0] [--epochs 6] [--train-windows 20] [--windows 20] [--view VIEW] [--decay]
         [--keep VOICES ...]
 
-``:key`` draws under the key prior ``segue generate`` adds, ``:keyS`` under one of strength S.
+Systems as ``system_spec.py`` says: ``:key`` draws under the key prior ``segue generate`` adds,
+``:keyS`` under one of strength S.
 NAME=other draws "another piece" (a real continuation of a partner piece, moved into the
 prime's key) as a reference. Critic seed k reads the draws of seed k on both sides.
 ``--keep 0 1 01``: a critic for each set of voices (numbered from the top; the others blanked in
@@ -27,16 +28,15 @@ import time
 
 import numpy as np
 import torch
+from system_spec import GRAMMAR, parse_system
 from telltales import VIEWS, view
 
 from segue.data.splits import split_pieces
 from segue.evaluation.critic import _train, roll_features
-from segue.evaluation.systems import Continuer, model_system
+from segue.evaluation.systems import Continuer
 from segue.evaluation.windows import Windows, other_piece, test_windows
 from segue.pipeline.catalog import model_path
 from segue.pipeline.model import load_model
-from segue.sampler import PlainSampler
-from segue.sampler.config import KEY_STRENGTH
 from segue.training.calibration import validation_half
 
 
@@ -48,7 +48,7 @@ def auc(scores: np.ndarray, labels: np.ndarray) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("systems", nargs="+", metavar="NAME=FOLDER[:plain|:key]")
+    parser.add_argument("systems", nargs="+", metavar=GRAMMAR)
     parser.add_argument("--data", default=None)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--first-seed", type=int, default=0, help="seeds from this one on")
@@ -66,7 +66,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    first = args.systems[0].partition("=")[2].partition(":")[0]
+    first = parse_system(args.systems[0]).folder
     reference = load_model(model_path(first if first != "other" else "chorales"))
     train = test_windows(split_pieces(args.data, "train"), reference, 4, 4, args.train_windows, 1)
     choice_pieces = validation_half(split_pieces(args.data, "valid"), reference.config, "choice")
@@ -89,23 +89,16 @@ def main() -> None:
         mask[subset] = 1.0
         return (x.view(len(x), voices, -1, x.shape[2]) * mask).view_as(x)
 
-    for spec in args.systems:
-        name, _, rest = spec.partition("=")
-        folder, _, option = rest.partition(":")
+    for spec in map(parse_system, args.systems):
+        name = spec.name
         began = time.perf_counter()
-        if folder == "other":
+        if spec.folder == "other":
 
             def draw(windows: Windows, seed: int) -> np.ndarray:
                 return other_piece(windows, config.lowest, config.vocab)
 
         else:
-            model = load_model(model_path(folder))
-            if option == "plain":
-                model.sampler = PlainSampler()
-            strength = 0.0
-            if option.startswith("key"):
-                strength = float(option[3:]) if option[3:] else KEY_STRENGTH
-            system = model_system(model, 4, key_strength=strength)
+            system = spec.continuer(spec.load())
 
             def draw(windows: Windows, seed: int, system: Continuer = system) -> np.ndarray:
                 return system(windows.primes, seed)

@@ -14,15 +14,11 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+from system_spec import GRAMMAR, parse_system
 
 from segue.data.splits import split_pieces
-from segue.evaluation.systems import model_system
 from segue.evaluation.windows import test_windows
 from segue.music.tokens import FIRST_PITCH
-from segue.pipeline.catalog import model_path
-from segue.pipeline.model import load_model
-from segue.sampler import PlainSampler
-from segue.sampler.config import KEY_STRENGTH
 from segue.sampler.states import sounding_pitches
 from segue.training.calibration import validation_half
 
@@ -57,12 +53,12 @@ def apart(sounding: np.ndarray, tokens: np.ndarray, reach: int | None) -> list[f
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("systems", nargs="+", metavar="NAME=FOLDER[:plain|:key|:keyS]")
+    parser.add_argument("systems", nargs="+", metavar=GRAMMAR)
     parser.add_argument("--data", default=None, help="a dataset (default: the bundled chorales)")
     parser.add_argument("--draws", type=int, default=3, help="draws (seeds) per system")
     args = parser.parse_args()
-    first = args.systems[0].partition("=")[2].partition(":")[0]
-    reference = load_model(model_path(first))
+    specs = [parse_system(spec) for spec in args.systems]
+    reference = specs[0].load()
     config = reference.config
     pieces = validation_half(split_pieces(args.data, "valid"), config, "choice")
     windows = test_windows(pieces, reference, 4, 4, 20, 1)
@@ -87,17 +83,9 @@ def main() -> None:
 
     print(f"choice half: {len(pieces)} pieces, {len(windows.primes)} windows")
     show("real", [windows.reals])
-    for spec in args.systems:
-        name, _, rest = spec.partition("=")
-        folder, _, option = rest.partition(":")
-        model = load_model(model_path(folder))
-        if option == "plain":
-            model.sampler = PlainSampler()
-        strength = 0.0
-        if option.startswith("key"):
-            strength = float(option[3:]) if option[3:] else KEY_STRENGTH
-        system = model_system(model, 4, key_strength=strength)
-        show(name, [system(windows.primes, seed) for seed in range(args.draws)])
+    for spec in specs:
+        system = spec.continuer(spec.load())
+        show(spec.name, [system(windows.primes, seed) for seed in range(args.draws)])
 
 
 if __name__ == "__main__":
