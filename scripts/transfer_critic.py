@@ -28,15 +28,13 @@ import time
 
 import numpy as np
 import torch
-from system_spec import GRAMMAR, parse_system
+from system_spec import GRAMMAR, SystemSpec, parse_system
 from telltales import VIEWS, view
 
 from segue.data.splits import split_pieces
 from segue.evaluation.critic import _train, roll_features
 from segue.evaluation.systems import Continuer
 from segue.evaluation.windows import Windows, other_piece, test_windows
-from segue.pipeline.catalog import model_path
-from segue.pipeline.model import load_model
 from segue.training.calibration import validation_half
 
 
@@ -66,8 +64,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    first = parse_system(args.systems[0]).folder
-    reference = load_model(model_path(first if first != "other" else "chorales"))
+    specs = [parse_system(spec) for spec in args.systems]
+    reference = (specs[0] if specs[0].folder != "other" else SystemSpec("other", "chorales")).load()
     train = test_windows(split_pieces(args.data, "train"), reference, 4, 4, args.train_windows, 1)
     choice_pieces = validation_half(split_pieces(args.data, "valid"), reference.config, "choice")
     choice = test_windows(choice_pieces, reference, 4, 4, args.windows, 1)
@@ -89,7 +87,7 @@ def main() -> None:
         mask[subset] = 1.0
         return (x.view(len(x), voices, -1, x.shape[2]) * mask).view_as(x)
 
-    for spec in map(parse_system, args.systems):
+    for spec in specs:
         name = spec.name
         began = time.perf_counter()
         if spec.folder == "other":
