@@ -77,15 +77,16 @@ def main() -> None:
     if args.seeded_draws and (args.critic_seeds > 5 or args.draw_seed):
         sys.exit("error: --seeded-draws reads the draws of seeds 0-4: at most 5 critic seeds, no --draw-seed")
     pieces = split_pieces(args.data, args.split)
-    reference = parse_system(args.systems[0]).load()
+    specs = [parse_system(text, args.key_strength) for text in args.systems]
+    models = [spec.load() for spec in specs]
+    reference = models[0]
     if args.split == "valid":
         pieces = validation_half(pieces, reference.config, "choice")
     half = " (the half of its pieces the calibration does not read)" if args.split == "valid" else ""
     print(f"{args.split} split{half}: {len(pieces)} pieces")
     cut: dict[tuple[object, ...], Real] = {}
-    for spec in (parse_system(text, args.key_strength) for text in args.systems):
-        name, model = spec.name, spec.load()
-        system = spec.continuer(model)
+    for spec, model in zip(specs, models, strict=True):
+        name, system = spec.name, spec.continuer(model)
         config = model.config
         shape = (config.meter, config.steps_per_beat, config.voices, config.lowest, config.highest)
         if shape not in cut:

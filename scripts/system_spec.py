@@ -18,7 +18,7 @@ from segue.pipeline.model import SegueModel, load_model
 from segue.sampler import PlainSampler
 from segue.sampler.config import KEY_STRENGTH
 
-GRAMMAR = "NAME=FOLDER[:plain|:key|:keyS|:plain+key][@T]"
+GRAMMAR = "NAME=FOLDER[:plain|:key|:keyS|:plain+key|:plain+keyS][@T]"
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def parse_system(spec: str, key_strength: float = KEY_STRENGTH) -> SystemSpec:
         sys.exit(f"error: {spec}: systems look like {GRAMMAR}")
     plain, _, key = option.partition("+") if option.startswith("plain") else ("", "", option)
     if plain not in ("", "plain") or (key and not key.startswith("key")):
-        sys.exit(f"error: {spec}: the options are :plain, :key, :keyS and :plain+key")
+        sys.exit(f"error: {spec}: the options are :plain, :key, :keyS, :plain+key and :plain+keyS")
     strength = 0.0
     if key:
         try:

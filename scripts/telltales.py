@@ -219,7 +219,8 @@ def main() -> None:
     args = parser.parse_args()
     show_views = args.views or not (args.families or args.rhythm)
     parsed = [parse_system(spec) for spec in args.systems]
-    reference = parsed[0].load()
+    models = [spec.load() for spec in parsed]
+    reference = models[0]
     config = reference.config
     pieces = validation_half(split_pieces(args.data, "valid"), config, "choice")
     windows = test_windows(pieces, reference, 4, 4, args.windows, 1)
@@ -259,8 +260,8 @@ def main() -> None:
                 flush=True,
             )
 
-    for spec in parsed:
-        name, system = spec.name, spec.continuer(spec.load())
+    for spec, model in zip(parsed, models, strict=True):
+        name, system = spec.name, spec.continuer(model)
         draws = [system(windows.primes, seed) for seed in range(SEEDS)]
         print(name)
         if show_views:

@@ -65,7 +65,8 @@ def main() -> None:
     args = parser.parse_args()
 
     specs = [parse_system(spec) for spec in args.systems]
-    reference = (specs[0] if specs[0].folder != "other" else SystemSpec("other", "chorales")).load()
+    models = [None if spec.folder == "other" else spec.load() for spec in specs]
+    reference = models[0] or SystemSpec("other", "chorales").load()  # other: the chorales' grid
     train = test_windows(split_pieces(args.data, "train"), reference, 4, 4, args.train_windows, 1)
     choice_pieces = validation_half(split_pieces(args.data, "valid"), reference.config, "choice")
     choice = test_windows(choice_pieces, reference, 4, 4, args.windows, 1)
@@ -87,16 +88,16 @@ def main() -> None:
         mask[subset] = 1.0
         return (x.view(len(x), voices, -1, x.shape[2]) * mask).view_as(x)
 
-    for spec in specs:
+    for spec, model in zip(specs, models, strict=True):
         name = spec.name
         began = time.perf_counter()
-        if spec.folder == "other":
+        if model is None:
 
             def draw(windows: Windows, seed: int) -> np.ndarray:
                 return other_piece(windows, config.lowest, config.vocab)
 
         else:
-            system = spec.continuer(spec.load())
+            system = spec.continuer(model)
 
             def draw(windows: Windows, seed: int, system: Continuer = system) -> np.ndarray:
                 return system(windows.primes, seed)

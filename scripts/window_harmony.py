@@ -58,7 +58,8 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=3, help="draws (seeds) per system")
     args = parser.parse_args()
     specs = [parse_system(spec) for spec in args.systems]
-    reference = specs[0].load()
+    models = [spec.load() for spec in specs]
+    reference = models[0]
     config = reference.config
     pieces = validation_half(split_pieces(args.data, "valid"), config, "choice")
     windows = test_windows(pieces, reference, 4, 4, 20, 1)
@@ -83,8 +84,8 @@ def main() -> None:
 
     print(f"choice half: {len(pieces)} pieces, {len(windows.primes)} windows")
     show("real", [windows.reals])
-    for spec in specs:
-        system = spec.continuer(spec.load())
+    for spec, model in zip(specs, models, strict=True):
+        system = spec.continuer(model)
         show(spec.name, [system(windows.primes, seed) for seed in range(args.draws)])
 
 
