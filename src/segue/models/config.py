@@ -47,6 +47,10 @@ class ModelConfig:
     """G also reads the context's last bar directly at every step it writes, weighed by a learned
     profile over those steps, so that its first notes can follow the prime's last ones (otherwise
     the continuation's steps see the context's bar for bar, the last bar only through a summary)."""
+    plan: bool = False
+    """(lab) G first decides each beat's chord, the pitch classes sounding at the beat's first
+    step, drawn from a head over every set of at most four classes; the voices are written under
+    it (each voice's head reads the beat's classes)."""
     dropout: float = 0.0
     """Dropout on the feature maps of G and its conditioner while training (a regularizer against
     learning the training pieces by heart); no tensors of its own, off when sampling."""

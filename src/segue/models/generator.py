@@ -25,6 +25,7 @@ from segue.models.blocks import (
     straight_through_gumbel,
 )
 from segue.models.config import ModelConfig
+from segue.music.tokens import FIRST_PITCH
 
 VoiceLogits = Callable[[int, "torch.Tensor | None"], torch.Tensor]
 """A generator whose voices are written from the top (:class:`VoiceHead`): (v, the (B, v, S)
@@ -100,8 +101,12 @@ class Generator(nn.Module):
         self.out: nn.Module = (
             conv(c // 2, config.voices * config.vocab, 1)
             if config.head == "cells"
-            else VoiceHead(c // 2, config.voices, config.vocab)
+            else VoiceHead(c // 2, config.voices, config.vocab, lowest=config.lowest if config.plan else None)
         )
+        if config.plan:
+            if config.head != "voices":
+                raise ValueError("a plan needs the voice head")
+            self.plan = PlanHead(c // 2, config.steps_per_beat)
         self.drop = nn.Dropout(config.dropout)
 
     def features(self, context: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
@@ -129,12 +134,35 @@ class Generator(nn.Module):
         With the voice head each voice's logits read the voices above it in ``given`` (the
         (B, V, K, Sc) one-hots of a continuation: the real one when G learns to rebuild it).
         """
+        return self.logits_and_plan(context, z, given)[0]
+
+    def logits_and_plan(
+        self, context: torch.Tensor, z: torch.Tensor, given: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """:meth:`logits`, and with a plan the cross-entropy of the plan head against the chords of
+        ``given`` (under which the voices are written: teacher forcing), else None."""
         x = self.features(context, z)
         if isinstance(self.out, VoiceHead):
             if given is None:
                 raise ValueError("the voice head's logits need the voices above: pass given")
-            return self.out(x, given)
-        return self.out(x).view(len(z), self.config.voices, self.config.vocab, -1)
+            if not self.config.plan:
+                return self.out(x, given), None
+            target = beat_chords(context, given, self.config)  # (B, beats) set indices
+            plan_logits = self.plan(x)  # (B, SETS, beats)
+            loss = F.cross_entropy(plan_logits.float(), target)
+            chord = self._chord_steps(F.one_hot(target, CHORD_SETS).transpose(1, 2).to(x.dtype))
+            return self.out(x, given, chord), loss
+        return self.out(x).view(len(z), self.config.voices, self.config.vocab, -1), None
+
+    def _chord_steps(self, sets: torch.Tensor) -> torch.Tensor:
+        """(B, 12, Sc) each step's beat's pitch classes, from (B, SETS, beats) set weights."""
+        classes = torch.einsum("bnt,nc->bct", sets, SET_CLASSES.to(sets.device, sets.dtype))
+        return classes.repeat_interleave(self.config.steps_per_beat, dim=2)
+
+    def draw_plan(self, x: torch.Tensor, tau: float, rng: torch.Generator | None) -> torch.Tensor:
+        """(B, 12, Sc) the chords G decides, one set drawn per beat (straight through)."""
+        sets = straight_through_gumbel(self.plan(x).unsqueeze(1), tau, rng)[:, 0]  # (B, SETS, beats)
+        return self._chord_steps(sets)
 
     def forward(
         self,
@@ -145,16 +173,30 @@ class Generator(nn.Module):
     ) -> torch.Tensor:
         """A continuation as straight-through one-hots, (B, V, K, Sc)."""
         if isinstance(self.out, VoiceHead):
-            return self.out.draw(self.features(context, z), tau, rng)
+            x = self.features(context, z)
+            chord = self.draw_plan(x, tau, rng) if self.config.plan else None
+            return self.out.draw(x, tau, rng, chord)
         return straight_through_gumbel(self.logits(context, z), tau, rng)
 
-    def writer(self, context: torch.Tensor, z: torch.Tensor) -> torch.Tensor | VoiceLogits:
+    def writer(
+        self, context: torch.Tensor, z: torch.Tensor, rng: torch.Generator | None = None
+    ) -> torch.Tensor | VoiceLogits:
         """What a sampler draws from: the (B, V, K, Sc) logits, or with the voice head a function
-        from (v, the (B, v, Sc) tokens drawn for the voices above) to voice v's (B, K, Sc) logits."""
+        from (v, the (B, v, Sc) tokens drawn for the voices above) to voice v's (B, K, Sc) logits.
+        With a plan the chords are drawn here (with ``rng``; without it the likeliest set)."""
         if not isinstance(self.out, VoiceHead):
             return self.logits(context, z)
         head, x, vocab = self.out, self.features(context, z), self.config.vocab
-        return lambda v, above: head.voice(v, x, None if above is None else onehot(above, vocab, x.dtype))
+        chord = None
+        if self.config.plan:
+            if rng is None:
+                best = self.plan(x).argmax(1)
+                chord = self._chord_steps(F.one_hot(best, CHORD_SETS).transpose(1, 2).to(x.dtype))
+            else:
+                chord = self.draw_plan(x, 1.0, rng)
+        return lambda v, above: head.voice(
+            v, x, None if above is None else onehot(above, vocab, x.dtype), chord
+        )
 
 
 class VoiceHead(nn.Module):
@@ -163,9 +205,20 @@ class VoiceHead(nn.Module):
     voice can be chosen to sound with the others rather than beside them. (B, H, S) -> (B, V, K, S).
     """
 
-    def __init__(self, features: int, voices: int, vocab: int, hidden: int = 64) -> None:
+    def __init__(
+        self, features: int, voices: int, vocab: int, hidden: int = 64, lowest: int | None = None
+    ) -> None:
         super().__init__()
         self.vocab = vocab
+        if lowest is not None:  # a plan: each voice reads its beat's chord, from nothing at first
+            self.chord_in = nn.ModuleList(nn.Conv1d(12, hidden, 1, bias=False) for _ in range(voices))
+            for layer in self.chord_in:
+                nn.init.zeros_(layer.weight)
+            self.chord_gain = nn.Parameter(torch.zeros(voices))
+            member = torch.zeros(vocab, 12)
+            pitches = torch.arange(vocab - FIRST_PITCH)
+            member[FIRST_PITCH + pitches, (lowest + pitches) % 12] = 1
+            self.register_buffer("member", member, persistent=False)
         self.own = nn.ModuleList(conv(features, hidden, 1) for _ in range(voices))
         self.above = nn.ModuleList(
             nn.Conv1d(v * vocab, hidden, 3, padding=1, bias=False) for v in range(1, voices)
@@ -173,22 +226,80 @@ class VoiceHead(nn.Module):
         self.mid = nn.ModuleList(conv(hidden, hidden, 1) for _ in range(voices))
         self.last = nn.ModuleList(conv(hidden, vocab, 1) for _ in range(voices))
 
-    def voice(self, v: int, x: torch.Tensor, above: torch.Tensor | None) -> torch.Tensor:
-        """(B, K, S) logits of voice ``v`` from features ``x`` and the (B, v, K, S) one-hots above it."""
+    def voice(
+        self, v: int, x: torch.Tensor, above: torch.Tensor | None, chord: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """(B, K, S) logits of voice ``v`` from features ``x`` and the (B, v, K, S) one-hots above it
+        (and with a plan the (B, 12, S) pitch classes of each step's beat)."""
         h = self.own[v](x)
         if v > 0 and above is not None:
             h = h + self.above[v - 1](above.flatten(1, 2).to(h.dtype))
+        if chord is not None:
+            h = h + self.chord_in[v](chord.to(h.dtype))
         h = self.mid[v](F.leaky_relu(h, 0.2))
-        return self.last[v](F.leaky_relu(h, 0.2))
+        out = self.last[v](F.leaky_relu(h, 0.2))
+        if chord is not None:
+            inside = torch.einsum("kc,bcs->bks", self.member.to(out.dtype), chord.to(out.dtype))
+            out = out + self.chord_gain[v] * inside
+        return out
 
-    def forward(self, x: torch.Tensor, given: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, given: torch.Tensor, chord: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Every voice's logits with the voices above taken from ``given`` (teacher forcing)."""
-        return torch.stack([self.voice(v, x, given[:, :v]) for v in range(len(self.own))], dim=1)
+        return torch.stack([self.voice(v, x, given[:, :v], chord) for v in range(len(self.own))], dim=1)
 
-    def draw(self, x: torch.Tensor, tau: float, rng: torch.Generator | None) -> torch.Tensor:
+    def draw(
+        self, x: torch.Tensor, tau: float, rng: torch.Generator | None, chord: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """(B, V, K, S) straight-through one-hots drawn voice after voice from the top."""
         drawn: list[torch.Tensor] = []
         for v in range(len(self.own)):
-            logits = self.voice(v, x, torch.stack(drawn, dim=1) if drawn else None)
+            logits = self.voice(v, x, torch.stack(drawn, dim=1) if drawn else None, chord)
             drawn.append(straight_through_gumbel(logits.unsqueeze(1), tau, rng)[:, 0])
         return torch.stack(drawn, dim=1)
+
+
+def _sets() -> torch.Tensor:
+    """(SETS, 12) every set of at most four pitch classes, as rows of 0/1."""
+    rows = [[(mask >> c) & 1 for c in range(12)] for mask in range(1 << 12) if bin(mask).count("1") <= 4]
+    return torch.tensor(rows, dtype=torch.float32)
+
+
+SET_CLASSES = _sets()
+CHORD_SETS = len(SET_CLASSES)
+_INDEX = torch.full((1 << 12,), -1, dtype=torch.long)
+_INDEX[(SET_CLASSES * (2 ** torch.arange(12, dtype=torch.float32))).sum(1).long()] = torch.arange(CHORD_SETS)
+
+
+def beat_chords(context: torch.Tensor, given: torch.Tensor, config: ModelConfig) -> torch.Tensor:
+    """(B, beats) the set index of the pitch classes sounding at each beat's first step of the
+    (B, V, K, Sc) one-hot continuation ``given`` after the (B, V, K, Sp) ``context`` (holds
+    resolved through the context); at most four classes (more are cut to the lowest voices' four)."""
+    tokens = torch.cat([context, given], dim=3).argmax(2)  # (B, V, S)
+    current = torch.full(tokens.shape[:2], -1, dtype=torch.long, device=tokens.device)
+    sounding = []
+    for t in range(tokens.shape[2]):
+        token = tokens[:, :, t]
+        current = torch.where(token >= FIRST_PITCH, token - FIRST_PITCH, torch.where(token == 0, -1, current))
+        sounding.append(current)
+    pitch = torch.stack(sounding, dim=2)[:, :, context.shape[3] :: config.steps_per_beat]  # (B, V, beats)
+    bits = torch.where(pitch >= 0, 2 ** ((pitch + config.lowest) % 12), torch.zeros_like(pitch))
+    mask = torch.zeros(bits.shape[0], bits.shape[2], dtype=torch.long, device=bits.device)
+    for v in range(bits.shape[1]):
+        mask = mask | bits[:, v]
+    return _INDEX.to(mask.device)[mask]
+
+
+class PlanHead(nn.Module):
+    """The chord of every beat: (B, H, Sc) features pooled per beat -> (B, SETS, beats) logits."""
+
+    def __init__(self, features: int, steps_per_beat: int) -> None:
+        super().__init__()
+        self.pool = steps_per_beat
+        self.mid = nn.Conv1d(features, features, 3, padding=1)
+        self.last = nn.Conv1d(features, CHORD_SETS, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        beats = F.avg_pool1d(x, self.pool)
+        return self.last(F.leaky_relu(self.mid(beats), 0.2))

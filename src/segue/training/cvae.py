@@ -30,9 +30,11 @@ def reconstruction_terms(
     with t.autocast():
         mu, logvar = t.E(context, real)
         noise = torch.randn(mu.shape, generator=t.noise_rng, device=t.noise_rng.device).to(t.device)
-        logits = t.G.logits(context, mu + noise * (0.5 * logvar).exp(), given=real)
+        logits, plan = t.G.logits_and_plan(context, mu + noise * (0.5 * logvar).exp(), given=real)
     targets = real.argmax(2)  # (B, V, Sc)
     reconstruction = torch.nn.functional.cross_entropy(logits.float().transpose(1, 2), targets)
+    if plan is not None:  # the chords' cross-entropy, per beat, as one more voice's share
+        reconstruction = reconstruction + plan / t.mc.voices
     kl = kl_divergence(mu, logvar) / (t.mc.voices * t.mc.continuation_steps)
     return reconstruction, kl, beta, logits
 

@@ -151,7 +151,8 @@ class Trainer:
         A model of another meter or grid lends G every tensor whose shape fits (all but the layers
         that span a bar or the whole window); the rest keep their fresh initial weights."""
         start = load_model(folder)
-        free = {"d_channels", "spectral_norm", "minibatch_std", "dropout"}  # G's tensors do not read them
+        # G's tensors do not read these (a plan adds tensors, which start fresh)
+        free = {"d_channels", "spectral_norm", "minibatch_std", "dropout", "plan"}
         ours, theirs = to_dict(self.mc), to_dict(start.config)
         grid = {"meter", "steps_per_beat"}
         if {k: v for k, v in ours.items() if k not in free | grid} != {
@@ -169,8 +170,8 @@ class Trainer:
                     f"tensors taken; fresh for this meter: {', '.join(fresh)}"
                 )
             return
-        self.G.load_state_dict(start.generator.state_dict())
-        same_d = all(ours[k] == theirs[k] for k in ours if k != "dropout")  # D has no dropout
+        self.G.load_state_dict(start.generator.state_dict(), strict=ours["plan"] == theirs.get("plan", False))
+        same_d = all(ours[k] == theirs[k] for k in ours if k not in ("dropout", "plan"))  # D reads neither
         if start.info.get("method", "gan") == "gan" and same_d:
             self.D.load_state_dict(start.discriminator.state_dict())
 
