@@ -70,6 +70,8 @@ class ModelConfig:
         require(0.0 <= self.dropout < 1.0, "dropout must be in [0, 1)")
         require(self.head in ("cells", "voices"), f"head must be 'cells' or 'voices', not {self.head!r}")
         require(self.steps_per_bar % self.steps_per_beat == 0, "a bar must hold whole beats")
+        planned = self.head == "voices" and self.voices <= 4
+        require(not self.plan or planned, "a plan needs the voice head and at most 4 voices")
         # Caps that bound any model to about 100M parameters, checked before anything is allocated.
         for name in ("z_dim", "embed_dim", "channels", "d_channels"):
             value = getattr(self, name)

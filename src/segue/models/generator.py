@@ -10,7 +10,6 @@ with the continuation when P = C; otherwise its features are resampled in time.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 import torch
@@ -179,22 +178,18 @@ class Generator(nn.Module):
             return self.out.draw(x, tau, rng, chord)
         return straight_through_gumbel(self.logits(context, z), tau, rng)
 
-    def writer(
-        self, context: torch.Tensor, z: torch.Tensor, rng: torch.Generator | None = None
-    ) -> torch.Tensor | VoiceLogits:
+    def writer(self, context: torch.Tensor, z: torch.Tensor) -> torch.Tensor | VoiceLogits:
         """What a sampler draws from: the (B, V, K, Sc) logits, or with the voice head a function
         from (v, the (B, v, Sc) tokens drawn for the voices above) to voice v's (B, K, Sc) logits.
-        With a plan the chords are drawn here (with ``rng``; without it the likeliest set)."""
+        With a plan each beat's chord is the plan head's likeliest set (given z, no draw: drawing
+        them read worse, docs/experiments.md, 2026-12-06)."""
         if not isinstance(self.out, VoiceHead):
             return self.logits(context, z)
         head, x, vocab = self.out, self.features(context, z), self.config.vocab
         chord = None
         if self.config.plan:
-            if rng is None or os.environ.get("SEGUE_PLAN_ARGMAX"):  # lab switch: the likeliest chords
-                best = self.plan(x).argmax(1)
-                chord = self._chord_steps(F.one_hot(best, CHORD_SETS).transpose(1, 2).to(x.dtype))
-            else:
-                chord = self.draw_plan(x, 1.0, rng)
+            best = self.plan(x).argmax(1)
+            chord = self._chord_steps(F.one_hot(best, CHORD_SETS).transpose(1, 2).to(x.dtype))
         return lambda v, above: head.voice(
             v, x, None if above is None else onehot(above, vocab, x.dtype), chord
         )
@@ -212,9 +207,10 @@ class VoiceHead(nn.Module):
         super().__init__()
         self.vocab = vocab
         if lowest is not None:  # a plan: each voice reads its beat's chord, from nothing at first
-            self.chord_in = nn.ModuleList(nn.Conv1d(12, hidden, 1, bias=False) for _ in range(voices))
-            for layer in self.chord_in:
+            layers = [nn.Conv1d(12, hidden, 1, bias=False) for _ in range(voices)]
+            for layer in layers:
                 nn.init.zeros_(layer.weight)
+            self.chord_in = nn.ModuleList(layers)
             self.chord_gain = nn.Parameter(torch.zeros(voices))
             member = torch.zeros(vocab, 12)
             pitches = torch.arange(vocab - FIRST_PITCH)
@@ -276,7 +272,7 @@ _INDEX[(SET_CLASSES * (2 ** torch.arange(12, dtype=torch.float32))).sum(1).long(
 def beat_chords(context: torch.Tensor, given: torch.Tensor, config: ModelConfig) -> torch.Tensor:
     """(B, beats) the set index of the pitch classes sounding at each beat's first step of the
     (B, V, K, Sc) one-hot continuation ``given`` after the (B, V, K, Sp) ``context`` (holds
-    resolved through the context); at most four classes (more are cut to the lowest voices' four)."""
+    resolved through the context); a plan has at most four voices, so at most four classes."""
     tokens = torch.cat([context, given], dim=3).argmax(2)  # (B, V, S)
     current = torch.full(tokens.shape[:2], -1, dtype=torch.long, device=tokens.device)
     sounding = []

@@ -112,7 +112,7 @@ def continue_tokens(
     for _ in range(math.ceil(bars / config.continuation_bars)):
         z = latent(len(history), config.z_dim, rng, truncation).to(device)
         window = history[:, :, -config.context_steps :]
-        logits = generator.writer(onehot(window, config.vocab), z, rng)
+        logits = generator.writer(onehot(window, config.vocab), z)
         if bias is not None:
             logits = _biased(logits, bias)
         step = sampler.draw(logits, window, rng, temperature, history)
