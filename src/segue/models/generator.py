@@ -103,9 +103,7 @@ class Generator(nn.Module):
             if config.head == "cells"
             else VoiceHead(c // 2, config.voices, config.vocab, lowest=config.lowest if config.plan else None)
         )
-        if config.plan:
-            if config.head != "voices":
-                raise ValueError("a plan needs the voice head")
+        if config.plan:  # the config allows a plan only with the voice head
             self.plan = PlanHead(c // 2, config.steps_per_beat)
         self.drop = nn.Dropout(config.dropout)
 
@@ -150,9 +148,12 @@ class Generator(nn.Module):
             target = beat_chords(context, given, self.config)  # (B, beats) set indices
             plan_logits = self.plan(x)  # (B, SETS, beats)
             loss = F.cross_entropy(plan_logits.float(), target)
-            chord = self._chord_steps(F.one_hot(target, CHORD_SETS).transpose(1, 2).to(x.dtype))
-            return self.out(x, given, chord), loss
+            return self.out(x, given, self._chords_of(target, x.dtype)), loss
         return self.out(x).view(len(z), self.config.voices, self.config.vocab, -1), None
+
+    def _chords_of(self, index: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        """(B, 12, Sc) each step's beat's pitch classes, from (B, beats) set indices."""
+        return self._chord_steps(F.one_hot(index, CHORD_SETS).transpose(1, 2).to(dtype))
 
     def _chord_steps(self, sets: torch.Tensor) -> torch.Tensor:
         """(B, 12, Sc) each step's beat's pitch classes, from (B, SETS, beats) set weights."""
@@ -186,10 +187,7 @@ class Generator(nn.Module):
         if not isinstance(self.out, VoiceHead):
             return self.logits(context, z)
         head, x, vocab = self.out, self.features(context, z), self.config.vocab
-        chord = None
-        if self.config.plan:
-            best = self.plan(x).argmax(1)
-            chord = self._chord_steps(F.one_hot(best, CHORD_SETS).transpose(1, 2).to(x.dtype))
+        chord = self._chords_of(self.plan(x).argmax(1), x.dtype) if self.config.plan else None
         return lambda v, above: head.voice(
             v, x, None if above is None else onehot(above, vocab, x.dtype), chord
         )
@@ -273,6 +271,7 @@ def beat_chords(context: torch.Tensor, given: torch.Tensor, config: ModelConfig)
     """(B, beats) the set index of the pitch classes sounding at each beat's first step of the
     (B, V, K, Sc) one-hot continuation ``given`` after the (B, V, K, Sp) ``context`` (holds
     resolved through the context); a plan has at most four voices, so at most four classes."""
+    # (segue.sampler.states.sounding_pitches does this in NumPy, but models may not import the sampler)
     tokens = torch.cat([context, given], dim=3).argmax(2)  # (B, V, S)
     current = torch.full(tokens.shape[:2], -1, dtype=torch.long, device=tokens.device)
     sounding = []

@@ -170,7 +170,7 @@ class Trainer:
                     f"tensors taken; fresh for this meter: {', '.join(fresh)}"
                 )
             return
-        self.G.load_state_dict(start.generator.state_dict(), strict=ours["plan"] == theirs.get("plan", False))
+        self.G.load_state_dict(start.generator.state_dict(), strict=ours["plan"] == theirs["plan"])
         same_d = all(ours[k] == theirs[k] for k in ours if k not in ("dropout", "plan"))  # D reads neither
         if start.info.get("method", "gan") == "gan" and same_d:
             self.D.load_state_dict(start.discriminator.state_dict())
