@@ -2,8 +2,10 @@
 
 import dataclasses
 
+import pytest
 import torch
 
+from segue.errors import SegueError
 from segue.models import Generator
 from segue.models.blocks import onehot
 from segue.models.generator import CHORD_SETS, SET_CLASSES, beat_chords
@@ -52,16 +54,33 @@ def test_a_plan_starts_as_the_generator_it_grows_from_and_learns_from_the_real_c
 
 def test_drawn_voices_follow_a_strong_plan():
     torch.manual_seed(1)
-    G = Generator(PLAN).eval()
+    G = Generator(dataclasses.replace(PLAN, plan_pull=10.0)).eval()
     with torch.no_grad():
-        G.out.chord_gain.fill_(30.0)  # the chord's classes outweigh everything else
+        G.out.chord_gain.fill_(20.0)  # with the fixed pull the chord's classes outweigh everything
     context = onehot(torch.randint(PLAN.vocab, (4, PLAN.voices, PLAN.context_steps)), PLAN.vocab)
     rng = torch.Generator().manual_seed(0)
     x = G.features(context, torch.randn(4, PLAN.z_dim))
-    chord = G.draw_plan(x, 1.0, rng)
+    chord = G.draw_plan(x, 1.0)
     drawn = G.out.draw(x, 1.0, rng, chord).argmax(2)  # (B, V, S)
     struck = drawn >= FIRST_PITCH
     classes = (drawn - FIRST_PITCH + PLAN.lowest) % 12  # (B, V, S)
     inside = chord.gather(1, classes)  # (B, V, S): whether each voice's class is in its beat's chord
     assert struck.sum() > 20
     assert bool(inside[struck].all())
+
+
+def test_the_adversarial_draw_takes_the_writers_chords_and_teaches_the_plan_head():
+    torch.manual_seed(2)
+    G = Generator(PLAN).train()
+    context = onehot(torch.randint(PLAN.vocab, (3, PLAN.voices, PLAN.context_steps)), PLAN.vocab)
+    x = G.features(context, torch.randn(3, PLAN.z_dim))
+    chord = G.draw_plan(x, 0.5)
+    likeliest = SET_CLASSES[G.plan(x).argmax(1)].transpose(1, 2)  # (B, 12, beats)
+    assert torch.allclose(chord[..., :: PLAN.steps_per_beat], likeliest, atol=1e-5)
+    (chord * torch.randn_like(chord)).sum().backward()
+    assert G.plan.last.weight.grad.abs().sum() > 0
+
+
+def test_a_pull_without_a_plan_is_refused():
+    with pytest.raises(SegueError, match="plan_pull needs plan"):
+        dataclasses.replace(TINY_MODEL, head="voices", plan_pull=1.0)

@@ -1,4 +1,5 @@
 import dataclasses
+import json
 import math
 import os
 import subprocess
@@ -166,6 +167,29 @@ def test_a_used_run_directory_needs_resume_and_the_same_model(tmp_path: Path, ca
         "--quiet",
     ]
     assert main(resume) == 1 and "another model config" in capsys.readouterr().err
+
+
+def test_a_checkpoint_saved_before_a_setting_existed_resumes_with_its_default(tmp_path: Path, capsys):
+    (tmp_path / "tiny.toml").write_text(tiny_toml(steps=2, checkpoint_every=2, sample_every=100))
+    run = ["train", "--out", str(tmp_path / "run"), "--config", str(tmp_path / "tiny.toml"), "--quiet"]
+    assert main(run) == 0
+    (path,) = list_checkpoints(tmp_path / "run" / "checkpoints")[-1:]
+    with safe_open(str(path), "pt") as handle:
+        metadata = handle.metadata()
+        tensors = {key: handle.get_tensor(key) for key in handle.keys()}
+    meta = json.loads(metadata["segue"])
+    del meta["info"]["model"]["plan_pull"]  # as a version before the setting wrote it
+    save_file(tensors, str(path), metadata={**metadata, "segue": json.dumps(meta)})
+    (tmp_path / "more.toml").write_text(tiny_toml(steps=4, checkpoint_every=2, sample_every=100))
+    resume = ["train", "--out", str(tmp_path / "run"), "--config", str(tmp_path / "more.toml"), "--resume"]
+    assert main([*resume, "--quiet"]) == 0
+    assert "trained 4 steps" in capsys.readouterr().out
+    meta["info"]["model"]["unheard_of"] = 1  # a setting from a later version: refused
+    save_file(tensors, str(path), metadata={**metadata, "segue": json.dumps(meta)})
+    for stale in list_checkpoints(tmp_path / "run" / "checkpoints"):
+        if stale != path:
+            stale.unlink()
+    assert main([*resume, "--quiet"]) == 1 and "another model config" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("options", [{"mismatch": 0.0}, {"method": "cvae"}, {"reconstruction": 0.5}])

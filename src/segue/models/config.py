@@ -49,8 +49,12 @@ class ModelConfig:
     the continuation's steps see the context's bar for bar, the last bar only through a summary)."""
     plan: bool = False
     """(lab) G first decides each beat's chord, the pitch classes sounding at the beat's first
-    step, drawn from a head over every set of at most four classes; the voices are written under
-    it (each voice's head reads the beat's classes)."""
+    step: the likeliest of a head over every set of at most four classes (straight through in
+    the adversarial loss); the voices are written under it (each voice's head reads the beat's
+    classes)."""
+    plan_pull: float = 0.0
+    """(lab) With a plan, a fixed pull on every voice's logits towards the tones of its beat's
+    chord, added to the pull the voice head learns (which starts at zero)."""
     dropout: float = 0.0
     """Dropout on the feature maps of G and its conditioner while training (a regularizer against
     learning the training pieces by heart); no tensors of its own, off when sampling."""
@@ -72,6 +76,8 @@ class ModelConfig:
         require(self.steps_per_bar % self.steps_per_beat == 0, "a bar must hold whole beats")
         planned = self.head == "voices" and self.voices <= 4
         require(not self.plan or planned, "a plan needs the voice head and at most 4 voices")
+        require(0.0 <= self.plan_pull <= 10.0, "plan_pull must be between 0 and 10")
+        require(self.plan or self.plan_pull == 0.0, "plan_pull needs plan = true")
         # Caps that bound any model to about 100M parameters, checked before anything is allocated.
         for name in ("z_dim", "embed_dim", "channels", "d_channels"):
             value = getattr(self, name)

@@ -101,10 +101,16 @@ class Generator(nn.Module):
         self.out: nn.Module = (
             conv(c // 2, config.voices * config.vocab, 1)
             if config.head == "cells"
-            else VoiceHead(c // 2, config.voices, config.vocab, lowest=config.lowest if config.plan else None)
+            else VoiceHead(
+                c // 2,
+                config.voices,
+                config.vocab,
+                lowest=config.lowest if config.plan else None,
+                pull=config.plan_pull,
+            )
         )
         if config.plan:  # the config allows a plan only with the voice head
-            self.plan = PlanHead(c // 2, config.steps_per_beat)
+            self.plan = PlanHead(c // 2, config.steps_per_beat, config.dropout)
         self.drop = nn.Dropout(config.dropout)
 
     def features(self, context: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
@@ -160,10 +166,13 @@ class Generator(nn.Module):
         classes = torch.einsum("bnt,nc->bct", sets, SET_CLASSES.to(sets.device, sets.dtype))
         return classes.repeat_interleave(self.config.steps_per_beat, dim=2)
 
-    def draw_plan(self, x: torch.Tensor, tau: float, rng: torch.Generator | None) -> torch.Tensor:
-        """(B, 12, Sc) the chords G decides, one set drawn per beat (straight through)."""
-        sets = straight_through_gumbel(self.plan(x).unsqueeze(1), tau, rng)[:, 0]  # (B, SETS, beats)
-        return self._chord_steps(sets)
+    def draw_plan(self, x: torch.Tensor, tau: float) -> torch.Tensor:
+        """(B, 12, Sc) the chords G decides: each beat's likeliest set, as the writer takes it, with
+        the gradient of the softmax at temperature ``tau`` (straight through)."""
+        logits = self.plan(x).float()
+        soft = F.softmax(logits / tau, dim=1)
+        hard = F.one_hot(logits.argmax(1), CHORD_SETS).transpose(1, 2).to(soft.dtype)
+        return self._chord_steps((hard + soft - soft.detach()).to(x.dtype))
 
     def forward(
         self,
@@ -175,7 +184,7 @@ class Generator(nn.Module):
         """A continuation as straight-through one-hots, (B, V, K, Sc)."""
         if isinstance(self.out, VoiceHead):
             x = self.features(context, z)
-            chord = self.draw_plan(x, tau, rng) if self.config.plan else None
+            chord = self.draw_plan(x, tau) if self.config.plan else None
             return self.out.draw(x, tau, rng, chord)
         return straight_through_gumbel(self.logits(context, z), tau, rng)
 
@@ -200,10 +209,17 @@ class VoiceHead(nn.Module):
     """
 
     def __init__(
-        self, features: int, voices: int, vocab: int, hidden: int = 64, lowest: int | None = None
+        self,
+        features: int,
+        voices: int,
+        vocab: int,
+        hidden: int = 64,
+        lowest: int | None = None,
+        pull: float = 0.0,
     ) -> None:
         super().__init__()
         self.vocab = vocab
+        self.pull = pull
         if lowest is not None:  # a plan: each voice reads its beat's chord, from nothing at first
             layers = [nn.Conv1d(12, hidden, 1, bias=False) for _ in range(voices)]
             for layer in layers:
@@ -235,7 +251,7 @@ class VoiceHead(nn.Module):
         out = self.last[v](F.leaky_relu(h, 0.2))
         if chord is not None:
             inside = torch.einsum("kc,bcs->bks", self.member.to(out.dtype), chord.to(out.dtype))
-            out = out + self.chord_gain[v] * inside
+            out = out + (self.pull + self.chord_gain[v]) * inside
         return out
 
     def forward(
@@ -290,12 +306,13 @@ def beat_chords(context: torch.Tensor, given: torch.Tensor, config: ModelConfig)
 class PlanHead(nn.Module):
     """The chord of every beat: (B, H, Sc) features pooled per beat -> (B, SETS, beats) logits."""
 
-    def __init__(self, features: int, steps_per_beat: int) -> None:
+    def __init__(self, features: int, steps_per_beat: int, dropout: float = 0.0) -> None:
         super().__init__()
         self.pool = steps_per_beat
         self.mid = nn.Conv1d(features, features, 3, padding=1)
+        self.drop = nn.Dropout(dropout)  # the head is wide (794 sets) and learns training chords by heart
         self.last = nn.Conv1d(features, CHORD_SETS, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         beats = F.avg_pool1d(x, self.pool)
-        return self.last(F.leaky_relu(self.mid(beats), 0.2))
+        return self.last(self.drop(F.leaky_relu(self.mid(beats), 0.2)))

@@ -17,7 +17,7 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-from segue.configfile import to_dict, toml_dumps
+from segue.configfile import from_dict, to_dict, toml_dumps
 from segue.errors import SegueError
 from segue.files import atomic_write_bytes
 from segue.models import Discriminator, Generator
@@ -152,7 +152,7 @@ class Trainer:
         that span a bar or the whole window); the rest keep their fresh initial weights."""
         start = load_model(folder)
         # G's tensors do not read these (a plan adds tensors, which start fresh)
-        free = {"d_channels", "spectral_norm", "minibatch_std", "dropout", "plan"}
+        free = {"d_channels", "spectral_norm", "minibatch_std", "dropout", "plan", "plan_pull"}
         ours, theirs = to_dict(self.mc), to_dict(start.config)
         grid = {"meter", "steps_per_beat"}
         if {k: v for k, v in ours.items() if k not in free | grid} != {
@@ -171,7 +171,8 @@ class Trainer:
                 )
             return
         self.G.load_state_dict(start.generator.state_dict(), strict=ours["plan"] == theirs["plan"])
-        same_d = all(ours[k] == theirs[k] for k in ours if k not in ("dropout", "plan"))  # D reads neither
+        unread = ("dropout", "plan", "plan_pull")  # D reads none of these
+        same_d = all(ours[k] == theirs[k] for k in ours if k not in unread)
         if start.info.get("method", "gan") == "gan" and same_d:
             self.D.load_state_dict(start.discriminator.state_dict())
 
@@ -202,6 +203,14 @@ class Trainer:
             "world_size": self.dist.world,
         }
 
+    def _same_model(self, saved: dict) -> bool:  # type: ignore[type-arg]
+        """Whether a checkpoint's model settings are this run's, settings added since it was
+        saved taking their defaults."""
+        try:
+            return to_dict(from_dict(ModelConfig, saved, "checkpoint")) == to_dict(self.mc)
+        except SegueError:  # a setting this version does not know, or a value it refuses
+            return False
+
     def resume(self) -> bool:
         """Restore the newest checkpoint of the run, if any; returns whether one was found.
 
@@ -213,7 +222,7 @@ class Trainer:
             return False
         meta, _ = read_checkpoint(found[-1])
         saved_model = meta.get("info", {}).get("model")
-        if saved_model is not None and saved_model != to_dict(self.mc):
+        if saved_model is not None and not self._same_model(saved_model):
             raise SegueError(f"{found[-1]}: made with another model config than this run's; cannot resume")
         restored = load_checkpoint(found[-1], *self._state())
         self.step = restored.step
