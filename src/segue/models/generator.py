@@ -171,8 +171,9 @@ class Generator(nn.Module):
         the gradient of the softmax at temperature ``tau`` (straight through)."""
         logits = self.plan(x).float()
         soft = F.softmax(logits / tau, dim=1)
-        hard = F.one_hot(logits.argmax(1), CHORD_SETS).transpose(1, 2).to(soft.dtype)
-        return self._chord_steps((hard + soft - soft.detach()).to(x.dtype))
+        # the chords are linear in the set weights: the argmax's, plus a zero that carries the gradient
+        carry = self._chord_steps((soft - soft.detach()).to(x.dtype))
+        return self._chords_of(logits.argmax(1), x.dtype) + carry
 
     def forward(
         self,
