@@ -157,9 +157,13 @@ class Generator(nn.Module):
             return self.out(x, given, self._chords_of(target, x.dtype)), loss
         return self.out(x).view(len(z), self.config.voices, self.config.vocab, -1), None
 
-    def _chords_of(self, index: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-        """(B, 12, Sc) each step's beat's pitch classes, from (B, beats) set indices."""
-        return self._chord_steps(F.one_hot(index, CHORD_SETS).transpose(1, 2).to(dtype))
+    def _chords_of(
+        self, index: torch.Tensor, dtype: torch.dtype, carry: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """(B, 12, Sc) each step's beat's pitch classes, from (B, beats) set indices; ``carry``:
+        (B, SETS, beats) set weights added to their one-hots first (a zero that carries a gradient)."""
+        sets = F.one_hot(index, CHORD_SETS).transpose(1, 2).to(dtype)
+        return self._chord_steps(sets if carry is None else sets + carry.to(dtype))
 
     def _chord_steps(self, sets: torch.Tensor) -> torch.Tensor:
         """(B, 12, Sc) each step's beat's pitch classes, from (B, SETS, beats) set weights."""
@@ -171,9 +175,7 @@ class Generator(nn.Module):
         the gradient of the softmax at temperature ``tau`` (straight through)."""
         logits = self.plan(x).float()
         soft = F.softmax(logits / tau, dim=1)
-        # the chords are linear in the set weights: the argmax's, plus a zero that carries the gradient
-        carry = self._chord_steps((soft - soft.detach()).to(x.dtype))
-        return self._chords_of(logits.argmax(1), x.dtype) + carry
+        return self._chords_of(logits.argmax(1), x.dtype, carry=soft - soft.detach())
 
     def forward(
         self,
