@@ -1,5 +1,11 @@
-from segue.music.piece import make_notes
-from segue.training.windows import voice_ranges
+from dataclasses import replace
+
+import torch
+
+from segue.music.piece import Part, Piece, make_notes
+from segue.music.tokens import REST
+from segue.training.windows import WindowSampler, voice_ranges
+from tests.tiny import TINY_MODEL
 
 
 def test_voice_ranges_span_every_piece_of_each_track():
@@ -7,3 +13,23 @@ def test_voice_ranges_span_every_piece_of_each_track():
     ranges = voice_ranges([soprano_alto, make_notes([0, 0], [1, 1], [60, 81], track=[1, 0])], 2)
     assert ranges.tolist() == [[72, 81], [60, 64]]
     assert voice_ranges([make_notes([0], [1], [60], track=[0])], 2).tolist() == [[60, 60], [127, 0]]
+
+
+def test_windows_end_at_the_last_complete_bar():
+    # a pickup of one beat, three bars after it and a final bar of three beats (the pickup's
+    # complement): padded with a rest, that bar would teach a model to end on a rest
+    bar, beat = TINY_MODEL.steps_per_bar, TINY_MODEL.steps_per_beat
+    onsets = [bar - beat] + [bar + beat * k for k in range(3 * 4 + 3)]
+    notes = make_notes(onsets, [beat] * len(onsets), [60 + k % 5 for k in range(len(onsets))], track=[0] * len(onsets))
+    piece = Piece(notes, tuple(Part(f"v{i}") for i in range(TINY_MODEL.voices)), pickup=beat)
+    assert piece.n_bars == 5 and piece.first_bar + piece.complete_bars == 4
+    windows = WindowSampler([piece], TINY_MODEL, 0)
+    # windows of 2 bars starting at bars 0, 1 and 2; one starting at bar 3 would reach the cut bar
+    assert len(windows) == 3
+    contexts, continuations = windows.windows(torch.arange(len(windows)))
+    assert bool((continuations[:, 0] != REST).all())  # the soprano sounds to the end of every window
+    assert windows.piece_grids()[0].shape[1] == 4 * bar
+    # the same piece whose last bar is whole keeps it
+    whole = replace(piece, notes=make_notes(onsets + [5 * bar - beat], [beat] * (len(onsets) + 1),
+                                            [60] * (len(onsets) + 1), track=[0] * (len(onsets) + 1)))
+    assert len(WindowSampler([whole], TINY_MODEL, 0)) == 4

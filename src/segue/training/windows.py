@@ -50,8 +50,10 @@ class WindowSampler:
         ranges = voice_ranges((p.notes for p in usable), config.voices)
         self.voice_ranges = ranges  # (V, 2) lowest and highest pitch of each voice in the data
         for piece in usable:
-            grid = piece_tokens(piece, config, self.counts)
-            bars = grid.shape[1] // bar
+            # up to the last complete bar: a final bar cut short (the rest of a pickup) would be
+            # padded with rests, and a model trained on it ends every continuation with a rest
+            bars = piece.first_bar + piece.complete_bars
+            grid = piece_tokens(piece, config, self.counts)[:, : bars * bar]
             if bars < window_bars:
                 self.counts["too_short"] += 1
                 continue
