@@ -18,10 +18,9 @@ from segue import load_model
 from segue.data.chorales import load_chorales, split_indices
 from segue.evaluation.systems import model_system
 from segue.music.tokens import from_tokens
-from segue.pipeline.pieces import prime_tokens, tokens_to_piece
+from segue.pipeline.pieces import piece_tokens, prime_tokens, tokens_to_piece
 from segue.render import plot_pianorolls, plot_training_curves
 from segue.sampler.config import KEY_STRENGTH
-from segue.training.windows import piece_tokens
 
 
 def note_lengths(tokens: np.ndarray, lowest: int) -> np.ndarray:

@@ -28,9 +28,9 @@ from segue.evaluation.windows import Windows, other_piece, test_windows
 from segue.music.piece import Piece
 from segue.music.tokens import FIRST_PITCH
 from segue.pipeline.model import SegueModel
+from segue.pipeline.pieces import as_voices, piece_tokens
 from segue.sampler import PlainSampler
 from segue.sampler.config import KEY_STRENGTH
-from segue.training.windows import as_voices, piece_tokens
 
 PLAIN = "plain G"
 """The system name of the GAN's generator drawing each note on its own, without the sampler."""

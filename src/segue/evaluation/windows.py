@@ -16,7 +16,7 @@ from segue.evaluation.baselines import transpose_tokens
 from segue.music.piece import Piece
 from segue.music.tokens import from_tokens
 from segue.pipeline.model import SegueModel
-from segue.pipeline.pieces import as_voices, on_grid, piece_tokens
+from segue.pipeline.pieces import as_voices, complete_bar_tokens, on_grid
 
 
 @dataclass
@@ -79,11 +79,11 @@ def test_windows(
         piece = on_grid(original, config)
         if piece is None:
             continue
-        grid = piece_tokens(as_voices(piece, config), config)
+        grid = complete_bar_tokens(as_voices(piece, config), config)
         for w in range(per_piece):
             start = (piece.first_bar + w * stride) * bar
             end = start + (prime_bars + bars) * bar
-            if end > (piece.first_bar + piece.complete_bars) * bar:
+            if end > grid.shape[1]:
                 break
             primes.append(grid[:, start : start + prime_bars * bar])
             reals.append(grid[:, start + prime_bars * bar : end])

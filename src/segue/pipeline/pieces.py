@@ -21,6 +21,14 @@ def piece_tokens(piece: Piece, config: ModelConfig, counts: Counter[str] | None 
     return to_tokens(piece.notes, config.voices, n_steps, config.lowest, config.highest, counts)
 
 
+def complete_bar_tokens(piece: Piece, config: ModelConfig, counts: Counter[str] | None = None) -> np.ndarray:
+    """:func:`piece_tokens` up to the piece's last complete bar: a final bar cut short (the rest of
+    a pickup) would read as a bar that ends in rests, and a model trained on it ends its
+    continuations so (docs/experiments.md, 2026-12-06)."""
+    bars = piece.first_bar + piece.complete_bars
+    return piece_tokens(piece, config, counts)[:, : bars * config.steps_per_bar]
+
+
 def as_voices(piece: Piece, config: ModelConfig) -> Piece:
     """The piece with one track per model voice: as it is if its tracks already are the
     voices, else its pitched tracks (drums left out) split by :func:`segue.music.voices.split_voices`

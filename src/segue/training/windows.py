@@ -19,7 +19,7 @@ from segue.errors import SegueError
 from segue.models.config import ModelConfig
 from segue.music.piece import Piece
 from segue.music.tokens import FIRST_PITCH
-from segue.pipeline.pieces import as_voices, on_grid, piece_tokens
+from segue.pipeline.pieces import as_voices, complete_bar_tokens, on_grid
 
 
 def voice_ranges(pieces_notes: Iterable[np.ndarray], n_tracks: int) -> np.ndarray:
@@ -50,10 +50,8 @@ class WindowSampler:
         ranges = voice_ranges((p.notes for p in usable), config.voices)
         self.voice_ranges = ranges  # (V, 2) lowest and highest pitch of each voice in the data
         for piece in usable:
-            # up to the last complete bar: a final bar cut short (the rest of a pickup) would be
-            # padded with rests, and a model trained on it ends every continuation with a rest
-            bars = piece.first_bar + piece.complete_bars
-            grid = piece_tokens(piece, config, self.counts)[:, : bars * bar]
+            grid = complete_bar_tokens(piece, config, self.counts)
+            bars = grid.shape[1] // bar
             if bars < window_bars:
                 self.counts["too_short"] += 1
                 continue
