@@ -11,17 +11,13 @@ test split.
 
 from __future__ import annotations
 
-import argparse
 from collections import Counter
 
 import numpy as np
-from system_spec import GRAMMAR, parse_system
+from system_spec import choice_half
 
-from segue.data.splits import split_pieces
-from segue.evaluation.windows import test_windows
 from segue.music.tokens import FIRST_PITCH, HOLD
 from segue.sampler.states import sounding_pitches
-from segue.training.calibration import validation_half
 
 TURNS = ("same", "back", "repeat", "leap same", "leap back")
 """What a note reached by a step (1-2 semitones) does at its next note."""
@@ -55,11 +51,11 @@ def turns(full: np.ndarray, sounding: np.ndarray, prime_steps: int, beat: int) -
     return out
 
 
-def cadences(full: np.ndarray, sounding: np.ndarray, prime_steps: int) -> tuple[int, float, float]:
-    """How many cadences the continuations of (W, V, S) tokens ``full`` hold, the share the bass
-    reaches by a rising fourth or falling fifth (5 semitones up, mod 12) from its last other note,
-    and the share with the leading tone (a semitone below the bass's pitch class) in a voice above
-    two steps before."""
+def cadences(full: np.ndarray, sounding: np.ndarray, prime_steps: int) -> tuple[int, int, int]:
+    """How many cadences the continuations of (W, V, S) tokens ``full`` hold, how many of them the
+    bass reaches by a rising fourth or falling fifth (5 semitones up, mod 12) from its last other
+    note, and how many have the leading tone (a semitone below the bass's pitch class) in a voice
+    above two steps before."""
     found = fifths = leading = 0
     steps = full.shape[2]
     for w in range(len(full)):
@@ -75,32 +71,24 @@ def cadences(full: np.ndarray, sounding: np.ndarray, prime_steps: int) -> tuple[
             fifths += bool(before) and (bass[s] - before[0]) % 12 == 5
             above = sounding[w, :-1, s - 2]
             leading += bool(((above[above >= 0] - bass[s]) % 12 == 11).any())
-    return found, fifths / max(found, 1), leading / max(found, 1)
+    return found, fifths, leading
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("systems", nargs="+", metavar=GRAMMAR)
-    parser.add_argument("--data", default=None, help="a dataset (default: the bundled chorales)")
-    parser.add_argument("--draws", type=int, default=3, help="draws (seeds) per system")
-    args = parser.parse_args()
-    specs = [parse_system(spec) for spec in args.systems]
-    models = [spec.load() for spec in specs]
-    config = models[0].config
-    pieces = validation_half(split_pieces(args.data, "valid"), config, "choice")
-    windows = test_windows(pieces, models[0], 4, 4, 20, 1)
+    half = choice_half(__doc__.split("\n\n")[0])
+    config, windows = half.config, half.windows
     pitches, prime_steps = config.vocab - 2, windows.primes.shape[2]
 
     def show(name: str, drawn: list[np.ndarray]) -> None:
         counts: dict[str, Counter[str]] = {"on the beat": Counter(), "off the beat": Counter()}
-        found, fifths, leading = 0, 0.0, 0.0
+        found = fifths = leading = 0
         for continuation in drawn:
             full = np.concatenate([windows.primes, continuation], axis=2)
             sounding = sounding_pitches(full, pitches)
             for where, these in turns(full, sounding, prime_steps, config.steps_per_beat).items():
                 counts[where].update(these)
             n, f, lead = cadences(full, sounding, prime_steps)
-            found, fifths, leading = found + n, fifths + f * n, leading + lead * n
+            found, fifths, leading = found + n, fifths + f, leading + lead
         parts = []
         for where, these in counts.items():
             total = max(sum(these.values()), 1)
@@ -111,11 +99,7 @@ def main() -> None:
         )
         print(f"{name}: notes reached by a step, " + "; ".join(parts) + ". " + cadence)
 
-    print(f"choice half: {len(pieces)} pieces, {len(windows.primes)} windows")
-    show("real", [windows.reals])
-    for spec, model in zip(specs, models, strict=True):
-        system = spec.continuer(model)
-        show(spec.name, [system(windows.primes, seed) for seed in range(args.draws)])
+    half.report(show)
 
 
 if __name__ == "__main__":

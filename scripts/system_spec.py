@@ -9,14 +9,22 @@ that ``segue generate`` adds (``:keyS``: of strength S), ``@T`` truncates z at T
 
 from __future__ import annotations
 
+import argparse
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
+from segue.data.splits import split_pieces
 from segue.evaluation.systems import Continuer, model_system
+from segue.evaluation.windows import Windows, test_windows
+from segue.models.config import ModelConfig
 from segue.pipeline.catalog import model_path
 from segue.pipeline.model import SegueModel, load_model
 from segue.sampler import PlainSampler
 from segue.sampler.config import KEY_STRENGTH
+from segue.training.calibration import validation_half
 
 GRAMMAR = "NAME=FOLDER[:plain|:key|:keyS|:plain+key|:plain+keyS][@T]"
 
@@ -67,3 +75,44 @@ def parse_system(spec: str, key_strength: float = KEY_STRENGTH) -> SystemSpec:
     if truncation is not None and not truncation > 0:
         sys.exit(f"error: {spec}: the truncation must be positive")
     return SystemSpec(name, folder, plain == "plain", strength, truncation)
+
+
+@dataclass(frozen=True)
+class ChoiceHalf:
+    """The systems of a lab command line and the choice half's windows (4 + 4 bars, every bar
+    offset, in the first system's meter and grid), for statistics read real against drawn."""
+
+    specs: list[SystemSpec]
+    models: list[SegueModel]
+    pieces: int
+    windows: Windows
+    draws: int
+
+    @property
+    def config(self) -> ModelConfig:
+        """The first system's model settings (the windows are cut in its grid)."""
+        return self.models[0].config
+
+    def report(self, show: Callable[[str, list[np.ndarray]], None]) -> None:
+        """Call ``show`` with the real continuations, then with each system's draws (seeds 0 to
+        ``draws`` - 1) of the same primes."""
+        print(f"choice half: {self.pieces} pieces, {len(self.windows.primes)} windows")
+        show("real", [self.windows.reals])
+        for spec, model in zip(self.specs, self.models, strict=True):
+            system = spec.continuer(model)
+            show(spec.name, [system(self.windows.primes, seed) for seed in range(self.draws)])
+
+
+def choice_half(description: str) -> ChoiceHalf:
+    """The command line ``SYSTEM ... [--data DS] [--draws 3]`` read, its systems loaded and the
+    choice half's windows cut."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("systems", nargs="+", metavar=GRAMMAR)
+    parser.add_argument("--data", default=None, help="a dataset (default: the bundled chorales)")
+    parser.add_argument("--draws", type=int, default=3, help="draws (seeds) per system")
+    args = parser.parse_args()
+    specs = [parse_system(spec) for spec in args.systems]
+    models = [spec.load() for spec in specs]
+    pieces = validation_half(split_pieces(args.data, "valid"), models[0].config, "choice")
+    windows = test_windows(pieces, models[0], 4, 4, 20, 1)
+    return ChoiceHalf(specs, models, len(pieces), windows, args.draws)

@@ -11,16 +11,11 @@ keep to one harmony over a beat. A lab tool; it reads no test split.
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
-from system_spec import GRAMMAR, parse_system
+from system_spec import choice_half
 
-from segue.data.splits import split_pieces
-from segue.evaluation.windows import test_windows
 from segue.music.tokens import FIRST_PITCH
 from segue.sampler.states import sounding_pitches
-from segue.training.calibration import validation_half
 
 REACHES = (0, 2, 4, 8, None)
 """How far (in steps, either side) the voices above are searched for a new note's pitch class;
@@ -52,17 +47,8 @@ def apart(sounding: np.ndarray, tokens: np.ndarray, reach: int | None) -> list[f
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("systems", nargs="+", metavar=GRAMMAR)
-    parser.add_argument("--data", default=None, help="a dataset (default: the bundled chorales)")
-    parser.add_argument("--draws", type=int, default=3, help="draws (seeds) per system")
-    args = parser.parse_args()
-    specs = [parse_system(spec) for spec in args.systems]
-    models = [spec.load() for spec in specs]
-    reference = models[0]
-    config = reference.config
-    pieces = validation_half(split_pieces(args.data, "valid"), config, "choice")
-    windows = test_windows(pieces, reference, 4, 4, 20, 1)
+    half = choice_half(__doc__.split("\n\n")[0])
+    config, windows = half.config, half.windows
     pitches, prime_steps = config.vocab - 2, windows.primes.shape[2]
 
     def sounding(continuations: np.ndarray) -> np.ndarray:
@@ -82,11 +68,7 @@ def main() -> None:
             + "; ".join(f"apart within {r if r is not None else 'all'}: {c}" for r, c in zip(REACHES, cells))
         )
 
-    print(f"choice half: {len(pieces)} pieces, {len(windows.primes)} windows")
-    show("real", [windows.reals])
-    for spec, model in zip(specs, models, strict=True):
-        system = spec.continuer(model)
-        show(spec.name, [system(windows.primes, seed) for seed in range(args.draws)])
+    half.report(show)
 
 
 if __name__ == "__main__":
