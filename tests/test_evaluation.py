@@ -8,7 +8,9 @@ import torch
 from segue.cli import main
 from segue.evaluation import SYSTEMS, classifier_accuracy, pair_features, repetition_features, telltales
 from segue.evaluation.baselines import VoiceMarkov, repeat_prime, transpose_tokens
+from segue.evaluation.report import training_grids
 from segue.models.lstm import LSTMConfig, TokenLSTM
+from segue.music.piece import Part, Piece, make_notes
 from segue.music.tokens import FIRST_PITCH, HOLD, REST
 from segue.pipeline.lstm import save_lstm
 from tests.tiny import TINY_MODEL
@@ -44,6 +46,20 @@ def tiny_lstm(tmp_path_factory) -> Path:
     torch.manual_seed(0)
     config = LSTMConfig(voices=TINY_MODEL.voices, vocab=TINY_MODEL.vocab, embed=8, hidden=16)
     return save_lstm(TokenLSTM(config), TINY_MODEL, tmp_path_factory.mktemp("m") / "lstm", {})
+
+
+def test_the_markov_chain_learns_pieces_up_to_their_last_complete_bar():
+    # a pickup of one beat and a final bar of three beats: the chain and the copy count read the
+    # piece as the models' training windows do, without that bar padded with rests
+    bar, beat = TINY_MODEL.steps_per_bar, TINY_MODEL.steps_per_beat
+    onsets = [bar - beat] + [bar + beat * k for k in range(3 * 4 + 3)]
+    notes = make_notes(
+        onsets, [beat] * len(onsets), [60 + k % 5 for k in range(len(onsets))], track=[0] * len(onsets)
+    )
+    piece = Piece(notes, tuple(Part(f"v{i}") for i in range(TINY_MODEL.voices)), pickup=beat)
+    (grid,) = training_grids([piece], TINY_MODEL)
+    assert grid.shape == (TINY_MODEL.voices, 4 * bar)
+    assert grid[0, -1] != REST  # the soprano sounds to the end
 
 
 def test_pair_features_see_repetition_and_classifier_folds_keep_pieces_apart():

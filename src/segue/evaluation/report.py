@@ -25,10 +25,11 @@ from segue.evaluation.scores import METRICS, TABLES, score_harmony, score_system
 from segue.evaluation.systems import Continuer, markov_system, model_system
 from segue.evaluation.twosample import classifier_accuracy, named_pair_features, pair_features, telltales
 from segue.evaluation.windows import Windows, other_piece, test_windows
+from segue.models.config import ModelConfig
 from segue.music.piece import Piece
 from segue.music.tokens import FIRST_PITCH
 from segue.pipeline.model import SegueModel
-from segue.pipeline.pieces import as_voices, piece_tokens
+from segue.pipeline.pieces import as_voices, complete_bar_tokens
 from segue.sampler import PlainSampler
 from segue.sampler.config import KEY_STRENGTH
 
@@ -56,6 +57,18 @@ class Report:
     def pieces(self) -> int:
         """How many test pieces they come from."""
         return len(np.unique(self.owners))
+
+
+def training_grids(pieces: Sequence[Piece], config: ModelConfig) -> list[np.ndarray]:
+    """The (V, S) token grids of the training ``pieces`` in the model's meter and grid, as the
+    Markov baseline learns them and the copy count reads them: each up to its last complete bar,
+    as the models' training windows are cut (a final bar cut short by a pickup would teach the
+    chain to end on rests)."""
+    return [
+        complete_bar_tokens(as_voices(p, config), config)
+        for p in pieces
+        if str(p.meter) == config.meter and p.steps_per_beat == config.steps_per_beat
+    ]
 
 
 def evaluate(
@@ -92,11 +105,7 @@ def evaluate(
 
     config = model.config
     windows = test_windows(test_pieces, model, prime_bars, bars, per_piece, stride)
-    train_grids = [
-        piece_tokens(as_voices(p, config), config)
-        for p in train_pieces
-        if str(p.meter) == config.meter and p.steps_per_beat == config.steps_per_beat
-    ]
+    train_grids = training_grids(train_pieces, config)
     markov_run = markov_system(train_grids, bars, config.steps_per_bar)
     steps = bars * config.steps_per_bar
     gan = model_system(model, bars, temperature, key_strength)
