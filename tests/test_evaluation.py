@@ -10,10 +10,9 @@ from segue.evaluation import SYSTEMS, classifier_accuracy, pair_features, repeti
 from segue.evaluation.baselines import VoiceMarkov, repeat_prime, transpose_tokens
 from segue.evaluation.report import training_grids
 from segue.models.lstm import LSTMConfig, TokenLSTM
-from segue.music.piece import Part, Piece, make_notes
 from segue.music.tokens import FIRST_PITCH, HOLD, REST
 from segue.pipeline.lstm import save_lstm
-from tests.tiny import TINY_MODEL
+from tests.tiny import TINY_MODEL, pickup_piece, short_last_bar_onsets
 
 
 def test_classifier_two_sample_test():
@@ -51,14 +50,8 @@ def tiny_lstm(tmp_path_factory) -> Path:
 def test_the_markov_chain_learns_pieces_up_to_their_last_complete_bar():
     # a pickup of one beat and a final bar of three beats: the chain and the copy count read the
     # piece as the models' training windows do, without that bar padded with rests
-    bar, beat = TINY_MODEL.steps_per_bar, TINY_MODEL.steps_per_beat
-    onsets = [bar - beat] + [bar + beat * k for k in range(3 * 4 + 3)]
-    notes = make_notes(
-        onsets, [beat] * len(onsets), [60 + k % 5 for k in range(len(onsets))], track=[0] * len(onsets)
-    )
-    piece = Piece(notes, tuple(Part(f"v{i}") for i in range(TINY_MODEL.voices)), pickup=beat)
-    (grid,) = training_grids([piece], TINY_MODEL)
-    assert grid.shape == (TINY_MODEL.voices, 4 * bar)
+    (grid,) = training_grids([pickup_piece(short_last_bar_onsets())], TINY_MODEL)
+    assert grid.shape == (TINY_MODEL.voices, 4 * TINY_MODEL.steps_per_bar)
     assert grid[0, -1] != REST  # the soprano sounds to the end
 
 

@@ -2,6 +2,7 @@
 
 from segue.configfile import to_dict, toml_dumps
 from segue.models.config import ModelConfig
+from segue.music.piece import Part, Piece, make_notes
 from segue.sampler.config import SamplerConfig
 from segue.training.config import TrainConfig
 
@@ -36,3 +37,19 @@ def tiny_toml(sampler: dict[str, object] | None = None, **train_overrides: objec
         "sampler": {**to_dict(TINY_SAMPLER), **(sampler or {})},
     }
     return toml_dumps(tables)
+
+
+def pickup_piece(onsets: list[int]) -> Piece:
+    """A soprano of quarter notes at ``onsets`` (steps of the tiny grid) after a pickup of one beat,
+    the other voices silent: with a note at the last bar's third beat, that bar is the pickup's
+    complement, cut short."""
+    beat = TINY_MODEL.steps_per_beat
+    pitches = [60 + k % 5 for k in range(len(onsets))]
+    notes = make_notes(onsets, [beat] * len(onsets), pitches, track=[0] * len(onsets))
+    return Piece(notes, tuple(Part(f"v{i}") for i in range(TINY_MODEL.voices)), pickup=beat)
+
+
+def short_last_bar_onsets() -> list[int]:
+    """Onsets for :func:`pickup_piece`: the pickup, three whole bars and a last bar of three beats."""
+    bar, beat = TINY_MODEL.steps_per_bar, TINY_MODEL.steps_per_beat
+    return [bar - beat] + [bar + beat * k for k in range(3 * 4 + 3)]

@@ -1,9 +1,9 @@
 import torch
 
-from segue.music.piece import Part, Piece, make_notes
+from segue.music.piece import make_notes
 from segue.music.tokens import REST
 from segue.training.windows import WindowSampler, voice_ranges
-from tests.tiny import TINY_MODEL
+from tests.tiny import TINY_MODEL, pickup_piece, short_last_bar_onsets
 
 
 def test_voice_ranges_span_every_piece_of_each_track():
@@ -17,15 +17,8 @@ def test_windows_end_at_the_last_complete_bar():
     # a pickup of one beat, three bars after it and a final bar of three beats (the pickup's
     # complement): padded with a rest, that bar would teach a model to end on a rest
     bar, beat = TINY_MODEL.steps_per_bar, TINY_MODEL.steps_per_beat
-    parts = tuple(Part(f"v{i}") for i in range(TINY_MODEL.voices))
-
-    def line(onsets: list[int]) -> Piece:
-        pitches = [60 + k % 5 for k in range(len(onsets))]
-        notes = make_notes(onsets, [beat] * len(onsets), pitches, track=[0] * len(onsets))
-        return Piece(notes, parts, pickup=beat)
-
-    onsets = [bar - beat] + [bar + beat * k for k in range(3 * 4 + 3)]
-    piece = line(onsets)
+    onsets = short_last_bar_onsets()
+    piece = pickup_piece(onsets)
     assert piece.n_bars == 5 and piece.first_bar + piece.complete_bars == 4
     windows = WindowSampler([piece], TINY_MODEL, 0)
     # windows of 2 bars starting at bars 0, 1 and 2; one starting at bar 3 would reach the cut bar
@@ -33,5 +26,5 @@ def test_windows_end_at_the_last_complete_bar():
     _, continuations = windows.windows(torch.arange(len(windows)))
     assert bool((continuations[:, 0] != REST).all())  # the soprano sounds to the end of every window
     assert windows.piece_grids()[0].shape[1] == 4 * bar
-    whole = line([*onsets, 5 * bar - beat])  # a last bar that is whole is kept
+    whole = pickup_piece([*onsets, 5 * bar - beat])  # a last bar that is whole is kept
     assert len(WindowSampler([whole], TINY_MODEL, 0)) == 4
