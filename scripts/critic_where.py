@@ -1,6 +1,6 @@
 """Where in time the transfer critic tells a system from Bach. The critic's score is a linear head
 on the mean over time cells (half a bar each at 4 bars of 16 steps) of its last features, so each
-cell's share of the score is exact: for every seed this trains the critic as
+cell's share of the score is exact (:meth:`Critic.features`): for every seed this trains the critic as
 ``transfer_critic.py`` does (the train split's windows, real against the system's draws of the
 same seed) and prints the mean share of each cell for the choice half's real windows less that for
 its drawn ones. A gap spread evenly says the whole chunk sounds a little off; one at the first
@@ -25,18 +25,9 @@ from segue.training.calibration import validation_half
 
 
 def cell_shares(critic: Critic, x: torch.Tensor) -> torch.Tensor:
-    """(B, T) each time cell's share of the critic's (B,) logits for ``x`` (less the head's bias),
-    following :meth:`Critic.forward`."""
+    """(B, T) each time cell's share of the critic's (B,) logits for ``x`` (less the head's bias)."""
     with torch.no_grad():
-        batch, _, steps = x.shape
-        roll = x.view(batch, critic.voices, critic.pitches + 1, steps)
-        onsets = roll[:, :, critic.pitches :].sum(1, keepdim=True).expand(-1, 1, critic.pitches, -1)
-        image = torch.cat([roll[:, :, : critic.pitches], onsets], dim=1)
-        continuation = image[..., critic.prime_steps :]
-        length = continuation.shape[3]
-        prime = image[..., max(0, critic.prime_steps - length) : critic.prime_steps]
-        prime = torch.nn.functional.pad(prime, (length - prime.shape[3], 0))
-        features = critic.net(critic.vertical(torch.cat([continuation, prime], dim=1)).amax(dim=2))
+        features = critic.features(x)
         return (critic.head.weight[0][None, :, None] * features).sum(1) / features.shape[2]
 
 

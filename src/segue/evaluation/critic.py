@@ -53,6 +53,11 @@ class Critic(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, V * (P + 1), K + C) inputs of :func:`roll_features` -> (B,) logits of "real"."""
+        return self.head(self.features(x).mean(dim=2))[:, 0]
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 32, T) the last features of each time cell (the continuation's steps / 8), whose
+        mean over the cells the linear head reads: so each cell's share of the logit is exact."""
         batch, _, steps = x.shape
         roll = x.view(batch, self.voices, self.pitches + 1, steps)
         onsets = roll[:, :, self.pitches :].sum(1, keepdim=True).expand(-1, 1, self.pitches, -1)
@@ -62,7 +67,7 @@ class Critic(nn.Module):
         prime = image[..., max(0, self.prime_steps - length) : self.prime_steps]
         prime = nn.functional.pad(prime, (length - prime.shape[3], 0))  # a short prime: silence first
         paired = torch.cat([continuation, prime], dim=1)  # (B, 2 (V + 1), P, C)
-        return self.head(self.net(self.vertical(paired).amax(dim=2)).mean(dim=2))[:, 0]
+        return self.net(self.vertical(paired).amax(dim=2))
 
 
 def critic_accuracy(
