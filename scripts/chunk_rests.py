@@ -16,13 +16,14 @@ from system_spec import GRAMMAR, parse_system
 
 from segue.data.splits import split_pieces
 from segue.evaluation.windows import test_windows
+from segue.music.tokens import REST
 
 
 def silent_beats(tokens: np.ndarray, chunk: int, beat: int) -> tuple[float, float]:
     """The share of chunks whose last beat is silent in every voice, and the same share over the
     other beats, in (W, V, S) tokens cut into chunks of ``chunk`` steps and beats of ``beat``."""
     windows, voices, steps = tokens.shape
-    silent = (tokens == 0).reshape(windows, voices, steps // beat, beat).all(axis=(1, 3))
+    silent = (tokens == REST).reshape(windows, voices, steps // beat, beat).all(axis=(1, 3))
     last = np.zeros(steps // beat, dtype=bool)
     last[chunk // beat - 1 :: chunk // beat] = True
     return float(silent[:, last].mean()), float(silent[:, ~last].mean())
