@@ -8,13 +8,13 @@ as many training windows as the largest (in 4/4 the Palestrina sections, in 3/4 
 ``--weights STYLE=W,...`` gives a style W times as many); validation and test pieces once.
 ``--cut STYLE,...`` also takes those styles' pieces whose bars hold a whole number of the model's,
 counted in beats of as many steps, cut into the model's bars
-(:func:`segue.pipeline.pieces.cut_bars`): for 2/4, ``--cut chorales,palestrina`` cuts each bar of
-the chorales in 4/4 and of the masses in 4/2 in two.
+(:func:`segue.pipeline.pieces.cut_bars`): for 2/4, ``--cut chorales,folk,palestrina`` cuts each bar
+of the chorales and tunes in 4/4 and of the masses in 4/2 in two (the shipped ``general-2-4``).
 
     .venv/bin/python scripts/build_general.py --out runs/general-data
     .venv/bin/python scripts/build_general.py --meter 3/4 --out runs/general-3-4-data
     .venv/bin/python scripts/build_general.py --meter 2/4 \\
-        --cut chorales,palestrina --out runs/general-2-4-data
+        --cut chorales,folk,palestrina --out runs/general-2-4-data
 
 ``segue train --config configs/general-cvae.toml --data runs/general-data`` then trains on it.
 """
