@@ -16,14 +16,20 @@ from system_spec import GRAMMAR, parse_system
 
 from segue.data.splits import split_pieces
 from segue.evaluation.windows import test_windows
-from segue.music.tokens import REST
+from segue.music.tokens import FIRST_PITCH
+from segue.sampler.states import to_states
 
 
-def silent_beats(tokens: np.ndarray, chunk: int, beat: int) -> tuple[float, float]:
+def silent_beats(
+    primes: np.ndarray, tokens: np.ndarray, chunk: int, beat: int, pitches: int
+) -> tuple[float, float]:
     """The share of chunks whose last beat is silent in every voice, and the same share over the
-    other beats, in (W, V, S) tokens cut into chunks of ``chunk`` steps and beats of ``beat``."""
+    other beats, in (W, V, S) continuation tokens cut into chunks of ``chunk`` steps and beats of
+    ``beat``. Silence is read as the project reads tokens (a hold after a rest is a rest), with the
+    (W, V, P) primes before them so that a note held over the seam sounds."""
     windows, voices, steps = tokens.shape
-    silent = (tokens == REST).reshape(windows, voices, steps // beat, beat).all(axis=(1, 3))
+    states = to_states(np.concatenate([primes, tokens], axis=-1), pitches)[..., primes.shape[-1] :]
+    silent = (states == 0).reshape(windows, voices, steps // beat, beat).all(axis=(1, 3))
     last = np.zeros(steps // beat, dtype=bool)
     last[chunk // beat - 1 :: chunk // beat] = True
     return float(silent[:, last].mean()), float(silent[:, ~last].mean())
@@ -40,12 +46,13 @@ def main() -> None:
     models = [spec.load() for spec in specs]
     config = models[0].config
     windows = test_windows(split_pieces(args.data, "valid"), models[0], 4, 4, 40, 1)
-    chunk, beat = config.continuation_steps, config.steps_per_beat
+    shape = config.continuation_steps, config.steps_per_beat, config.vocab - FIRST_PITCH
     print(f"{len(windows.primes)} windows; silent last beat of a chunk / other beats, every voice resting")
-    print("real (4 bars): {:.3f} / {:.3f}".format(*silent_beats(windows.reals, chunk, beat)))
+    print("real (4 bars): {:.3f} / {:.3f}".format(*silent_beats(windows.primes, windows.reals, *shape)))
     for spec, model in zip(specs, models, strict=True):
         system = spec.continuer(model, args.bars)
-        shares = [silent_beats(system(windows.primes, seed), chunk, beat) for seed in range(args.draws)]
+        draws = [system(windows.primes, seed) for seed in range(args.draws)]
+        shares = [silent_beats(windows.primes, tokens, *shape) for tokens in draws]
         last, other = np.mean(shares, axis=0)
         print(f"{spec.name} ({args.bars} bars): {last:.3f} / {other:.3f}")
 
